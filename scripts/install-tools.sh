@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs every tool the demo and the tests need, idempotently, at pinned versions, and only
+# when missing. Safe to run again: a second run on a ready machine takes about a second.
+#
+#   scripts/install-tools.sh            # everything
+#   scripts/install-tools.sh --no-browser   # skip apt Chromium (demo only)
+#
+# Pins (see ../shared/TOOLCHAIN.md for why each one is what it is).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=0.2.130   # must equal wasm-bindgen in Cargo.lock
+WASM_PACK_VERSION=0.15.1
+
+want_browser=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-browser) want_browser=0 ;;
+    *) echo "install-tools: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+
+# --- Rust targets -------------------------------------------------------------------------
+installed_targets=$(rustup target list --installed)
+for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+  grep -qx "$t" <<<"$installed_targets" || { log "rustup target add $t"; rustup target add "$t"; }
+done
+
+# --- cargo-installed binaries -------------------------------------------------------------
+has_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"; }
+
+if ! has_version worker-build "$WORKER_BUILD_VERSION"; then
+  log "cargo install worker-build $WORKER_BUILD_VERSION"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+if ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # --locked fails today (a locked dependency version is gone from the registry): fall back.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked \
+    || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! has_version wasm-pack "$WASM_PACK_VERSION"; then
+  log "cargo install wasm-pack $WASM_PACK_VERSION"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
+fi
+
+# --- Debian Chromium for the wasm browser tests -------------------------------------------
+if [ "$want_browser" = 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  log "apt-get install chromium chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# --- npm: Node 22, wrangler, oidc-provider, jose, binaryen (pinned by testbed/package-lock.json)
+if [ ! -x testbed/node_modules/.bin/wrangler ] || [ ! -x testbed/node_modules/.bin/node ] \
+   || ! cmp -s testbed/package-lock.json testbed/node_modules/.package-lock.json.installed; then
+  log "npm ci in testbed/"
+  (cd testbed && npm ci --no-audit --no-fund --loglevel=error)
+  cp testbed/package-lock.json testbed/node_modules/.package-lock.json.installed
+fi
+
+# Fetch every platform's dependencies once: wasm-pack's `cargo metadata` needs them offline.
+cargo fetch --quiet
+log "ready"

@@ -1,0 +1,204 @@
+//! The confidential client: acquires tokens with the cache rules, single-flight and the
+//! client's credential, over the platform's clock, entropy, transport and store.
+//!
+//! This is MSAL's `ConfidentialClientApplication` for the edge. It does no IO of its own: every
+//! effect goes through the [`Platform`] passed to each call. Keep one client per isolate (per
+//! configuration): its memory cache, single-flight table and discovered endpoints live in it.
+
+use alloc::string::String;
+use core::cell::RefCell;
+
+use url::Url;
+
+use crate::authority::Authority;
+use crate::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
+use crate::credential::ClientCredential;
+use crate::discovery::ProviderMetadata;
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::request::{token_request, Grant};
+use crate::response::parse_token_response;
+use crate::scope::Scopes;
+use crate::secret::AccessToken;
+use crate::single_flight::SingleFlight;
+
+/// A token handed to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AcquiredToken {
+    /// The access token, for `Authorization: Bearer` (RFC 6750 §2.1).
+    pub access_token: AccessToken,
+    /// When it expires, Unix seconds.
+    pub expires_on: u64,
+    /// Where it came from.
+    pub source: TokenSource,
+}
+
+/// Where an [`AcquiredToken`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// This isolate's memory cache.
+    Memory,
+    /// The shared store (e.g. Workers KV).
+    Store,
+    /// A token request to the provider.
+    Provider,
+    /// A cached token that was due for refresh (or inside the expiry margin) but still
+    /// unexpired, served because the provider failed with a retryable error (MSAL behaviour).
+    CachedAfterProviderFailure,
+}
+
+impl TokenSource {
+    /// A short name for logs and diagnostics headers: `memory`, `store`, `provider`, `stale`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Store => "store",
+            Self::Provider => "provider",
+            Self::CachedAfterProviderFailure => "stale",
+        }
+    }
+}
+
+/// A confidential client (RFC 6749 §2.1) of one authority.
+pub struct ConfidentialClient {
+    authority: Authority,
+    client_id: String,
+    credential: ClientCredential,
+    metadata: RefCell<Option<ProviderMetadata>>,
+    memory: MemoryCache,
+    flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
+}
+
+impl ConfidentialClient {
+    /// A client `client_id` of `authority`, authenticating with `credential`.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when `client_id` is empty.
+    pub fn new(authority: Authority, client_id: impl Into<String>, credential: ClientCredential) -> Result<Self, Error> {
+        let client_id = client_id.into();
+        if client_id.trim().is_empty() {
+            return Err(Error::configuration("CLIENT_ID is empty"));
+        }
+        Ok(Self { authority, client_id, credential, metadata: RefCell::default(), memory: MemoryCache::default(), flights: SingleFlight::default() })
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The authority.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Acquires an app-only token for `scopes` with the client credentials grant (RFC 6749
+    /// §4.4; MSAL `AcquireTokenForClient`): from memory, else from the store, else from the
+    /// provider, with concurrent misses for the same scopes sharing one token request.
+    ///
+    /// # Errors
+    /// - [`Error::Configuration`] for an Entra multi-tenant alias authority (`common`,
+    ///   `organizations`, `consumers`): app tokens need a tenant.
+    /// - [`Error::Server`] / [`Error::InvalidResponse`] / [`Error::Transport`] / [`Error::Signing`]
+    ///   when no token could be obtained. Store failures are not errors: they count as misses.
+    pub async fn acquire_token_for_client(&self, scopes: &Scopes, platform: &Platform<'_>) -> Result<AcquiredToken, Error> {
+        if let Authority::Entra(entra) = &self.authority {
+            if entra.is_tenantless() {
+                return Err(Error::configuration(
+                    "AUTHORITY: client credentials need a tenant-specific authority, not common/organizations/consumers",
+                ));
+            }
+        }
+        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
+        let cached = self.memory.get(&key);
+        if let Some(token) = &cached {
+            if token.state(platform.clock.now_unix_secs()) == TokenState::Fresh {
+                return Ok(acquired(token, TokenSource::Memory));
+            }
+        }
+        self.flights.run(key.clone(), || self.refill(key, Grant::ClientCredentials { scopes }, cached, platform)).await
+    }
+
+    /// Second level, then the provider; on a retryable provider failure, the best unexpired
+    /// cached token.
+    async fn refill(&self, key: CacheKey, grant: Grant<'_>, cached: Option<CachedToken>, platform: &Platform<'_>) -> Result<AcquiredToken, Error> {
+        let storage_key = key.storage_key();
+        let stored = match platform.store.get(&storage_key).await {
+            Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
+            Ok(None) | Err(_) => None,
+        };
+        let now = platform.clock.now_unix_secs();
+        if let Some(token) = stored.as_ref().filter(|t| t.state(now) == TokenState::Fresh) {
+            self.memory.put(key, token.clone(), now);
+            return Ok(acquired(token, TokenSource::Store));
+        }
+        match self.request_token(grant, platform).await {
+            Ok(token) => {
+                let now = platform.clock.now_unix_secs();
+                if let Some(ttl) = token.store_ttl(now) {
+                    self.memory.put(key, token.clone(), now);
+                    if let Ok(bytes) = token.to_json() {
+                        // A store failure costs only a later miss elsewhere.
+                        let _ = platform.store.put(&storage_key, bytes, ttl).await;
+                    }
+                }
+                Ok(acquired(&token, TokenSource::Provider))
+            }
+            Err(err) if err.is_retryable() => [cached, stored]
+                .into_iter()
+                .flatten()
+                .filter(|t| t.is_unexpired(now))
+                .max_by_key(|t| t.expires_on)
+                .map(|t| acquired(&t, TokenSource::CachedAfterProviderFailure))
+                .ok_or(err),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn request_token(&self, grant: Grant<'_>, platform: &Platform<'_>) -> Result<CachedToken, Error> {
+        let endpoint = self.token_endpoint(platform).await?;
+        let auth = self.credential.authenticate(&self.client_id, &endpoint, platform).await?;
+        let client_request_id = platform.random_uuid()?;
+        let request = token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
+        // Lifetimes count from before the request: the token was issued no earlier.
+        let sent_at = platform.clock.now_unix_secs();
+        let response = platform.transport.send(request).await?;
+        let token = parse_token_response(&response)?;
+        Ok(CachedToken::from_response(&token, sent_at))
+    }
+
+    /// The token endpoint: derived for Entra, discovered (once per client) for OIDC issuers.
+    ///
+    /// # Errors
+    /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`]).
+    pub async fn token_endpoint(&self, platform: &Platform<'_>) -> Result<Url, Error> {
+        let issuer = match &self.authority {
+            Authority::Entra(entra) => return Ok(entra.token_endpoint().clone()),
+            Authority::Oidc(issuer) => issuer,
+        };
+        if let Some(metadata) = self.metadata.borrow().as_ref() {
+            return Ok(metadata.token_endpoint.clone());
+        }
+        let response = platform.transport.send(ProviderMetadata::request(issuer)).await?;
+        let metadata = ProviderMetadata::parse(issuer, &response)?;
+        let endpoint = metadata.token_endpoint.clone();
+        *self.metadata.borrow_mut() = Some(metadata);
+        Ok(endpoint)
+    }
+}
+
+impl core::fmt::Debug for ConfidentialClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ConfidentialClient")
+            .field("authority", &self.authority)
+            .field("client_id", &self.client_id)
+            .field("credential", &self.credential)
+            .field("cached_tokens", &self.memory.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
+    AcquiredToken { access_token: token.access_token.clone(), expires_on: token.expires_on, source }
+}

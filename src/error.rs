@@ -1,0 +1,219 @@
+//! The library's one error type.
+//!
+//! [`Error`] is `#[non_exhaustive]`, `Clone` (single-flight hands one result to many waiters) and
+//! implements [`core::error::Error`]. No variant ever holds a secret: configuration errors name
+//! the setting, never its value; provider errors hold only the provider's error fields
+//! (RFC 6749 §5.2 plus the Microsoft identity platform's extensions).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Every failure edge-token reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Missing, malformed or contradictory configuration. The message names the setting and
+    /// what is wrong with it, never the setting's value.
+    Configuration(String),
+    /// The identity provider answered with an OAuth 2.0 error response (RFC 6749 §5.2).
+    Server(Box<ServerError>),
+    /// The identity provider's answer is not a valid response of the expected kind.
+    InvalidResponse(InvalidResponse),
+    /// Producing a signature (client assertion) failed.
+    Signing(String),
+    /// Sending a request or receiving its response failed.
+    Transport(TransportError),
+    /// Reading or writing the token cache failed. Callers treat it as a cache miss: a cache
+    /// failure never fails token acquisition by itself.
+    Cache(String),
+}
+
+impl Error {
+    /// A configuration error; `message` must name the setting and must not contain its value.
+    pub fn configuration(message: impl Into<String>) -> Self {
+        Self::Configuration(message.into())
+    }
+
+    /// The provider's error response, when this is one.
+    pub fn server_error(&self) -> Option<&ServerError> {
+        match self {
+            Self::Server(server) => Some(server),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Configuration(message) => write!(f, "configuration error: {message}"),
+            Self::Server(server) => server.fmt(f),
+            Self::InvalidResponse(invalid) => invalid.fmt(f),
+            Self::Signing(message) => write!(f, "signing failed: {message}"),
+            Self::Transport(transport) => transport.fmt(f),
+            Self::Cache(message) => write!(f, "token cache error: {message}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2) with the Microsoft identity platform's extra
+/// fields ("Microsoft identity platform error codes"; MSAL's `MsalServiceException`).
+///
+/// These are the provider's own words: safe to log, never containing a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServerError {
+    /// HTTP status of the response (usually 400 or 401).
+    pub status: u16,
+    /// `error`: the RFC 6749 §5.2 error code, e.g. `invalid_client`, `invalid_grant`.
+    pub error: String,
+    /// `error_description`: human-readable text. On Entra it starts with `AADSTSnnnnn:`.
+    pub error_description: Option<String>,
+    /// `error_uri`: a page about the error.
+    pub error_uri: Option<String>,
+    /// `error_codes` (Entra): the numeric AADSTS codes, e.g. `[700027]`.
+    pub error_codes: Vec<u64>,
+    /// `suberror` (Entra): e.g. `consent_required`, `basic_action`, `bad_token`.
+    pub suberror: Option<String>,
+    /// `claims` (Entra): a claims challenge (JSON text) to send with the next request.
+    pub claims: Option<String>,
+    /// `trace_id` (Entra): the server-side request id.
+    pub trace_id: Option<String>,
+    /// `correlation_id` (Entra): echoes the `client-request-id` the request carried.
+    pub correlation_id: Option<String>,
+    /// `timestamp` (Entra): when the error happened, as the provider formats it.
+    pub timestamp: Option<String>,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "identity provider error `{}` (HTTP {})", self.error, self.status)?;
+        if !self.error_codes.is_empty() {
+            write!(f, ", error_codes {:?}", self.error_codes)?;
+        }
+        if let Some(suberror) = &self.suberror {
+            write!(f, ", suberror `{suberror}`")?;
+        }
+        if let Some(correlation_id) = &self.correlation_id {
+            write!(f, ", correlation_id {correlation_id}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A response that is not what the protocol requires, with the HTTP status it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidResponse {
+    /// HTTP status of the response.
+    pub status: u16,
+    /// What is wrong with it.
+    pub problem: ResponseProblem,
+}
+
+impl fmt::Display for InvalidResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid response from the identity provider (HTTP {}): {}", self.status, self.problem)
+    }
+}
+
+/// What made a response invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseProblem {
+    /// A 3xx answer. Identity endpoints are never followed across redirects, so credentials are
+    /// never re-sent to another URL (RFC 9700 §4.11).
+    UnexpectedRedirect,
+    /// The body exceeds the size limit, in bytes.
+    BodyTooLarge {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
+    /// The body is an HTML page (a proxy or gateway error page, a sign-in page), not JSON.
+    Html,
+    /// The body is not valid JSON.
+    NotJson,
+    /// The body is JSON but not a JSON object.
+    NotAnObject,
+    /// A non-success status without an OAuth 2.0 error object.
+    UnexpectedStatus,
+    /// A required member is missing or empty.
+    MissingField(&'static str),
+    /// A member has the wrong type or an unacceptable value.
+    InvalidField {
+        /// The member's name.
+        field: &'static str,
+        /// Why it is unacceptable.
+        reason: &'static str,
+    },
+    /// A discovery document's `issuer` differs from the configured issuer (OIDC Discovery §4.3,
+    /// RFC 8414 §3.3).
+    IssuerMismatch,
+}
+
+impl fmt::Display for ResponseProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnexpectedRedirect => f.write_str("unexpected redirect (not followed)"),
+            Self::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            Self::Html => f.write_str("HTML page instead of JSON"),
+            Self::NotJson => f.write_str("body is not JSON"),
+            Self::NotAnObject => f.write_str("body is not a JSON object"),
+            Self::UnexpectedStatus => f.write_str("error status without an OAuth 2.0 error object"),
+            Self::MissingField(field) => write!(f, "`{field}` is missing or empty"),
+            Self::InvalidField { field, reason } => write!(f, "`{field}` {reason}"),
+            Self::IssuerMismatch => f.write_str("discovery `issuer` differs from the configured issuer"),
+        }
+    }
+}
+
+/// A failure to exchange bytes with a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// Detail from the platform (never containing request bodies or headers).
+    pub message: String,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            TransportErrorKind::Timeout => write!(f, "request timed out: {}", self.message),
+            TransportErrorKind::Network => write!(f, "network error: {}", self.message),
+        }
+    }
+}
+
+/// Kinds of [`TransportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No complete response within the adapter's time limit.
+    Timeout,
+    /// Connection refused or reset, DNS failure, or any other failure to exchange bytes.
+    Network,
+}
+
+impl Error {
+    /// Whether the same request may succeed if repeated later: transport failures and
+    /// timeouts, HTTP 5xx, 408 and 429, and the OAuth errors `temporarily_unavailable` (RFC 6749
+    /// §4.1.2.1) and `request_timeout` (Entra). MSAL treats these as retryable and serves a still
+    /// valid cached token instead.
+    pub fn is_retryable(&self) -> bool {
+        let status_retryable = |status: u16| status >= 500 || status == 408 || status == 429;
+        match self {
+            Self::Transport(_) => true,
+            Self::InvalidResponse(invalid) => status_retryable(invalid.status),
+            Self::Server(server) => {
+                status_retryable(server.status) || matches!(server.error.as_str(), "temporarily_unavailable" | "request_timeout")
+            }
+            Self::Configuration(_) | Self::Signing(_) | Self::Cache(_) => false,
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! # edge-token
+//!
+//! OAuth 2.0 / OpenID Connect token acquisition at the edge, in WebAssembly: the Microsoft
+//! identity platform (Entra ID) first, any standards-compliant provider second.
+//!
+//! The crate has two layers:
+//! - **The core** (always compiled, `no_std` + `alloc`, sans-IO): authorities and discovery
+//!   ([`authority`], [`discovery`]), credentials and signed client assertions ([`credential`],
+//!   [`certificate`], [`assertion`], [`signer`]), token requests and responses ([`request`],
+//!   [`response`]), cache rules ([`cache`]), single-flight ([`single_flight`]) and the
+//!   orchestrating [`client::ConfidentialClient`]. It never reads a clock, draws randomness or
+//!   does IO: the [`platform`] traits hand those in.
+//! - **Runtime adapters** behind features: `cloudflare` (Workers `fetch`, KV, WebCrypto). The
+//!   core never imports an adapter.
+//!
+//! Secrets are wrapped in [`secret`] types whose `Debug` and `Display` redact them.
+
+#![no_std]
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod assertion;
+pub mod authority;
+pub mod cache;
+pub mod certificate;
+pub mod client;
+pub mod credential;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod platform;
+pub mod request;
+pub mod response;
+pub mod scope;
+pub mod secret;
+pub mod signer;
+pub mod single_flight;
+
+#[cfg(all(feature = "cloudflare", target_arch = "wasm32"))]
+pub mod cloudflare;
+
+pub use authority::{Authority, AuthorityKind};
+pub use client::{AcquiredToken, ConfidentialClient, TokenSource};
+pub use credential::ClientCredential;
+pub use error::Error;
+pub use platform::Platform;
+pub use scope::Scopes;

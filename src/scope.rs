@@ -1,0 +1,69 @@
+//! Scopes (RFC 6749 §3.3): a set of case-sensitive tokens, compared as a set.
+
+use alloc::collections::BTreeSet;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::error::Error;
+
+/// A non-empty set of scope tokens. Order and duplicates in the input do not matter: two
+/// `Scopes` built from `"b a"` and `"a b a"` are equal, and so are their cache keys.
+///
+/// On the Microsoft identity platform, app-only requests (client credentials) ask for
+/// `{resource}/.default` ("The /.default scope", Microsoft identity platform docs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scopes(BTreeSet<String>);
+
+impl Scopes {
+    /// Parses a space-separated list (RFC 6749 §3.3; runs of spaces are allowed).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the list is empty or a token has a character outside
+    /// `%x21 / %x23-5B / %x5D-7E` (no `"`, `\`, controls or non-ASCII).
+    pub fn parse(space_separated: &str) -> Result<Self, Error> {
+        let mut set = BTreeSet::new();
+        for token in space_separated.split(' ').filter(|t| !t.is_empty()) {
+            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+            if !valid {
+                return Err(Error::configuration("scopes: a scope has a character RFC 6749 §3.3 does not allow"));
+            }
+            set.insert(token.to_string());
+        }
+        if set.is_empty() {
+            return Err(Error::configuration("scopes: at least one scope is required"));
+        }
+        Ok(Self(set))
+    }
+
+    /// The scopes sorted and joined by single spaces: the `scope` request parameter, and the
+    /// canonical form used in cache keys.
+    pub fn to_param(&self) -> String {
+        self.0.iter().map(String::as_str).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Iterates over the scopes in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_compare_as_sets() {
+        let a = Scopes::parse("User.Read  api://x/.default User.Read").unwrap();
+        let b = Scopes::parse("api://x/.default User.Read").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_param(), "User.Read api://x/.default");
+        assert_ne!(a, Scopes::parse("user.read api://x/.default").unwrap(), "scopes are case-sensitive");
+    }
+
+    #[test]
+    fn rejects_empty_and_invalid_scopes() {
+        for bad in ["", "   ", "a\"b", "a\\b", "caf\u{e9}", "a\tb"] {
+            assert!(matches!(Scopes::parse(bad), Err(Error::Configuration(_))), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Newtypes for secret values: client secrets, tokens, assertions and private keys.
+//!
+//! Every type here prints `[redacted]` under both `Debug` and `Display`, so a secret cannot reach
+//! a log line, an error message or a panic message by formatting. The raw value is reachable only
+//! through an explicit `expose_secret()` call, which makes each use easy to audit. Values are
+//! zeroized when dropped (best effort: copies made by the platform, e.g. JavaScript strings on
+//! Workers, are outside Rust's control).
+
+use alloc::string::String;
+use core::fmt;
+
+use zeroize::Zeroize;
+
+const REDACTED: &str = "[redacted]";
+
+macro_rules! secret_string {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The raw secret. Every call site is a place where the secret leaves its wrapper:
+            /// keep them few and never format the result.
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), REDACTED)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(REDACTED)
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.0.zeroize();
+            }
+        }
+    };
+}
+
+secret_string!(
+    /// A client secret (RFC 6749 §2.3.1), sent as `client_secret` in the form body or in HTTP
+    /// Basic authentication.
+    ClientSecret
+);
+
+secret_string!(
+    /// An OAuth 2.0 access token (RFC 6749 §1.4), sent to resource servers as
+    /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
+    AccessToken
+);
+
+secret_string!(
+    /// An OAuth 2.0 refresh token (RFC 6749 §1.5).
+    RefreshToken
+);
+
+secret_string!(
+    /// An OpenID Connect ID token (OIDC Core §2), a JWT about the signed-in user.
+    IdToken
+);
+
+secret_string!(
+    /// A client assertion (RFC 7521 §4.2, RFC 7523 §2.2): a signed JWT that authenticates the
+    /// client, sent as `client_assertion`. Either signed by edge-token from a certificate's key
+    /// or supplied by the caller (workload identity federation).
+    ClientAssertion
+);
+
+impl serde::Serialize for AccessToken {
+    /// Serialized only into the token cache entry (see [`crate::cache::CachedToken`]).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccessToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn every_secret_type_redacts_debug_and_display() {
+        const SENTINEL: &str = "s3ntinel-SECRET-value";
+        let rendered = [
+            format!("{:?} {}", ClientSecret::new(SENTINEL), ClientSecret::new(SENTINEL)),
+            format!("{:?} {}", AccessToken::new(SENTINEL), AccessToken::new(SENTINEL)),
+            format!("{:?} {}", RefreshToken::new(SENTINEL), RefreshToken::new(SENTINEL)),
+            format!("{:?} {}", IdToken::new(SENTINEL), IdToken::new(SENTINEL)),
+            format!("{:?} {}", ClientAssertion::new(SENTINEL), ClientAssertion::new(SENTINEL)),
+            format!("{:#?}", Some(ClientSecret::new(SENTINEL))),
+        ];
+        for text in rendered {
+            assert!(!text.contains(SENTINEL), "leaked: {text}");
+            assert!(text.contains(REDACTED));
+        }
+    }
+
+    #[test]
+    fn expose_secret_returns_the_value() {
+        assert_eq!(ClientSecret::new("abc").expose_secret(), "abc");
+    }
+}

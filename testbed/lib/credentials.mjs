@@ -1,0 +1,45 @@
+// Test-only client credentials shared by the provider (which registers them) and the tests
+// (which hand them to the Worker). The PEM files live in testbed/credentials/ (see its README).
+import { X509Certificate, hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { CREDENTIALS_DIR } from './paths.mjs';
+
+const readPem = (file) => readFileSync(path.join(CREDENTIALS_DIR, file), 'utf8');
+
+/** PEM text of the test key and certificates, exactly as stored. */
+export const credentials = {
+  /** Certificate registered for client `daemon-cert`. */
+  certificatePem: readPem('daemon-cert.pem'),
+  /** Its RSA private key, PKCS#8 (`BEGIN PRIVATE KEY`). */
+  privateKeyPem: readPem('daemon-key.pem'),
+  /** The same key, PKCS#1 (`BEGIN RSA PRIVATE KEY`). */
+  privateKeyPkcs1Pem: readPem('daemon-key-pkcs1.pem'),
+  /** A second certificate for the same key that no client registers: its thumbprint must be refused. */
+  otherCertificatePem: readPem('other-cert.pem'),
+  /** Another RSA key, matching no certificate here. */
+  unrelatedKeyPem: readPem('unrelated-key.pem'),
+};
+
+/** The clients the provider knows, with what each needs to authenticate. */
+export const clients = {
+  secretPost: { clientId: 'daemon-secret', secret: 'daemon-secret-value-0123456789' },
+  secretBasic: { clientId: 'daemon-secret-basic', secret: 'daemon-basic-secret-value-0123456789' },
+  certificate: { clientId: 'daemon-cert' },
+};
+
+/**
+ * A certificate's DER bytes, public key (a KeyObject) and thumbprints as JOSE headers carry
+ * them (base64url, no padding): `x5t#S256` is SHA-256 of the DER, `x5t` the legacy SHA-1 one.
+ */
+export function describeCertificate(pem) {
+  const certificate = new X509Certificate(pem);
+  const der = certificate.raw;
+  return {
+    der,
+    publicKey: certificate.publicKey,
+    x5tS256: hash('sha256', der, 'base64url'),
+    x5t: hash('sha1', der, 'base64url'),
+  };
+}

@@ -1,0 +1,89 @@
+// Runs the edge-token Worker locally under `wrangler dev` (workerd, no Cloudflare account).
+//
+// Settings reach the Worker as `--var KEY:VALUE`. wrangler 4.164.0 splits each on its first
+// colon only (`const [key, ...value] = v.split(":"); value.join(":")`), and the argument goes
+// to wrangler without a shell, so URLs and multi-line PEM text arrive byte for byte (checked
+// with a Worker echoing its env). An env file (`--env-file`) would also carry PEM, in double
+// quotes, but dotenv parsing rewrites escapes and `$` expansions, and it would put secrets in a
+// file; so --var it is. `--env-file /dev/null` is still passed: given no env file, wrangler
+// loads `.dev.vars` or `.env` from the repository root, which would add settings a test did not
+// choose (a stray CLIENT_ID would defeat the missing-CLIENT_ID test).
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+import { startProcess } from './processes.mjs';
+import { BIN_DIR, LOG_DIR, REPO_ROOT } from './paths.mjs';
+
+/** The first start builds the Rust Worker (wrangler.toml's [build] command): minutes. */
+const READY_TIMEOUT_MS = 240_000;
+
+/**
+ * Environment for a quiet, offline, accountless wrangler with Node 22 first on PATH, keeping
+ * its own debug logs beside ours. The [build] command inherits it.
+ */
+function wranglerEnv() {
+  return {
+    ...process.env,
+    PATH: `${BIN_DIR}${path.delimiter}${process.env.PATH}`,
+    WRANGLER_LOG_PATH: LOG_DIR,
+    CI: 'true',
+    WRANGLER_SEND_METRICS: 'false',
+    DO_NOT_TRACK: '1',
+    WRANGLER_SEND_ERROR_REPORTS: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  };
+}
+
+/** A port free on 127.0.0.1 right now (the OS picks it). */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `--var` arguments for each setting; undefined values are left out. */
+function varArgs(vars) {
+  return Object.entries(vars).flatMap(([key, value]) => {
+    if (value === undefined) return [];
+    if (key.includes(':')) throw new Error(`Worker setting name ${key} must not contain ':'`);
+    return ['--var', `${key}:${value}`];
+  });
+}
+
+/**
+ * Starts `wrangler dev` from the repository root and waits until GET /healthz answers 200.
+ *
+ * @param {object} options
+ * @param {Record<string, string | undefined>} options.vars Worker settings (AUTHORITY, CLIENT_ID, ...).
+ * @param {string} options.persistTo Directory for local KV state; reuse it to keep the cache.
+ * @param {number} [options.port] Default: a free port.
+ * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>}>}
+ */
+export async function startWorker({ vars, persistTo, port }) {
+  const listenPort = port ?? await freePort();
+  const url = `http://127.0.0.1:${listenPort}`;
+  const worker = await startProcess({
+    name: 'worker',
+    command: path.join(BIN_DIR, 'wrangler'),
+    args: [
+      'dev',
+      '--ip', '127.0.0.1',
+      '--port', String(listenPort),
+      '--persist-to', persistTo,
+      '--env-file', '/dev/null',
+      '--show-interactive-dev-session=false',
+      ...varArgs(vars),
+    ],
+    cwd: REPO_ROOT,
+    env: wranglerEnv(),
+    readyUrl: `${url}/healthz`,
+    timeoutMs: READY_TIMEOUT_MS,
+  });
+  return { url, persistTo, logFile: worker.logFile, stop: () => worker.stop() };
+}
