@@ -22,7 +22,8 @@ use crate::secret::ClientAssertion;
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2).
-pub const JWT_BEARER_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const JWT_BEARER_ASSERTION_TYPE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// How long an assertion is valid, in seconds (Entra accepts 5–10 minutes after `nbf`; MSAL
 /// uses 10 minutes).
@@ -42,12 +43,25 @@ impl CertificateCredential {
     /// # Errors
     /// [`Error::Configuration`] when the chain is empty or `key` is not the leaf certificate's
     /// key (which the provider would reject with AADSTS700027).
-    pub fn new(chain: Vec<Certificate>, key: &PrivateKey, signer: Box<dyn JwsSigner>, send_x5c: bool) -> Result<Self, Error> {
-        let leaf = chain.first().ok_or_else(|| Error::configuration("CLIENT_CERTIFICATE holds no certificate"))?;
+    pub fn new(
+        chain: Vec<Certificate>,
+        key: &PrivateKey,
+        signer: Box<dyn JwsSigner>,
+        send_x5c: bool,
+    ) -> Result<Self, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::configuration("CLIENT_CERTIFICATE holds no certificate"))?;
         if !key.matches(leaf) {
-            return Err(Error::configuration("CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE"));
+            return Err(Error::configuration(
+                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
+            ));
         }
-        Ok(Self { chain, signer, send_x5c })
+        Ok(Self {
+            chain,
+            signer,
+            send_x5c,
+        })
     }
 
     /// The leaf certificate.
@@ -61,7 +75,13 @@ impl CertificateCredential {
     ///
     /// # Errors
     /// [`Error::Signing`] from the signer.
-    pub async fn sign_assertion(&self, client_id: &str, token_endpoint: &str, now: u64, jti: &str) -> Result<ClientAssertion, Error> {
+    pub async fn sign_assertion(
+        &self,
+        client_id: &str,
+        token_endpoint: &str,
+        now: u64,
+        jti: &str,
+    ) -> Result<ClientAssertion, Error> {
         let algorithm = self.signer.algorithm();
         let leaf = self.certificate();
         let header = Header {
@@ -69,7 +89,9 @@ impl CertificateCredential {
             typ: "JWT",
             x5t_s256: (algorithm == JwsAlgorithm::Ps256).then(|| leaf.thumbprint_sha256()),
             x5t: (algorithm == JwsAlgorithm::Rs256).then(|| leaf.thumbprint_sha1()),
-            x5c: self.send_x5c.then(|| self.chain.iter().map(Certificate::x5c_entry).collect()),
+            x5c: self
+                .send_x5c
+                .then(|| self.chain.iter().map(Certificate::x5c_entry).collect()),
         };
         let claims = Claims {
             aud: token_endpoint,
@@ -124,7 +146,8 @@ struct Claims<'a> {
 }
 
 fn encode_json(value: &impl Serialize) -> Result<String, Error> {
-    let json = serde_json::to_vec(value).map_err(|_| Error::Signing("cannot serialize the assertion".into()))?;
+    let json = serde_json::to_vec(value)
+        .map_err(|_| Error::Signing("cannot serialize the assertion".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 

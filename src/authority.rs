@@ -59,7 +59,9 @@ impl Authority {
     pub fn parse(url: &str, kind: Option<AuthorityKind>) -> Result<Self, Error> {
         let parsed = parse_url("AUTHORITY", url)?;
         let kind = kind.unwrap_or_else(|| match parsed.host_str() {
-            Some(host) if ENTRA_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h)) => AuthorityKind::Entra,
+            Some(host) if ENTRA_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h)) => {
+                AuthorityKind::Entra
+            }
             _ => AuthorityKind::Oidc,
         });
         match kind {
@@ -99,7 +101,11 @@ impl EntraAuthority {
     }
 
     fn from_url(url: &Url) -> Result<Self, Error> {
-        let mut segments = url.path_segments().into_iter().flatten().filter(|s| !s.is_empty());
+        let mut segments = url
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty());
         let (Some(tenant), None) = (segments.next(), segments.next()) else {
             return Err(Error::configuration(
                 "AUTHORITY: an Entra authority is https://{host}/{tenant} with exactly one path segment",
@@ -110,7 +116,8 @@ impl EntraAuthority {
         let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
         let base = format!("{}://{host}{port}/{tenant}", url.scheme());
         let endpoint = |path: &str| {
-            Url::parse(&format!("{base}{path}")).map_err(|_| Error::configuration("AUTHORITY: invalid tenant segment"))
+            Url::parse(&format!("{base}{path}"))
+                .map_err(|_| Error::configuration("AUTHORITY: invalid tenant segment"))
         };
         Ok(Self {
             token_endpoint: endpoint("/oauth2/v2.0/token")?,
@@ -131,7 +138,9 @@ impl EntraAuthority {
     /// `consumers`, which name no single tenant. Client credentials and on-behalf-of need a
     /// tenant-specific authority (Microsoft identity platform docs, "client credentials flow").
     pub fn is_tenantless(&self) -> bool {
-        ["common", "organizations", "consumers"].iter().any(|t| self.tenant.eq_ignore_ascii_case(t))
+        ["common", "organizations", "consumers"]
+            .iter()
+            .any(|t| self.tenant.eq_ignore_ascii_case(t))
     }
 
     /// `https://{host}/{tenant}`: host lower-cased, no trailing slash.
@@ -177,7 +186,10 @@ impl Issuer {
         let base = parsed.as_str().trim_end_matches('/');
         let discovery_url = Url::parse(&format!("{base}/.well-known/openid-configuration"))
             .map_err(|_| Error::configuration("AUTHORITY: cannot derive the discovery URL"))?;
-        Ok(Self { issuer: text.to_string(), discovery_url })
+        Ok(Self {
+            issuer: text.to_string(),
+            discovery_url,
+        })
     }
 
     /// The issuer exactly as configured.
@@ -199,10 +211,13 @@ impl Issuer {
 /// [`Error::Configuration`] naming `setting` (never echoing the URL, which may be secret-bearing
 /// in odd configurations).
 pub fn parse_url(setting: &str, url: &str) -> Result<Url, Error> {
-    let parsed = Url::parse(url).map_err(|_| Error::configuration(format!("{setting} is not an absolute URL")))?;
+    let parsed = Url::parse(url)
+        .map_err(|_| Error::configuration(format!("{setting} is not an absolute URL")))?;
     require_secure_url(setting, &parsed)?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::configuration(format!("{setting} must not have a query or fragment")));
+        return Err(Error::configuration(format!(
+            "{setting} must not have a query or fragment"
+        )));
     }
     Ok(parsed)
 }
@@ -213,12 +228,16 @@ pub fn parse_url(setting: &str, url: &str) -> Result<Url, Error> {
 /// [`Error::Configuration`] naming `what`.
 pub fn require_secure_url(what: &str, url: &Url) -> Result<(), Error> {
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::configuration(format!("{what} must not contain user info")));
+        return Err(Error::configuration(format!(
+            "{what} must not contain user info"
+        )));
     }
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(Error::configuration(format!("{what} must use https (http is allowed on loopback hosts only)"))),
+        "http" => Err(Error::configuration(format!(
+            "{what} must use https (http is allowed on loopback hosts only)"
+        ))),
         _ => Err(Error::configuration(format!("{what} must be an https URL"))),
     }
 }
@@ -248,7 +267,10 @@ mod tests {
             assert_eq!(entra.token_endpoint().as_str(), token);
         }
         let entra = EntraAuthority::parse("https://login.microsoftonline.com/contoso.com").unwrap();
-        assert_eq!(entra.authorization_endpoint().as_str(), "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize");
+        assert_eq!(
+            entra.authorization_endpoint().as_str(),
+            "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize"
+        );
         assert_eq!(
             entra.discovery_url().as_str(),
             "https://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration"
@@ -259,38 +281,66 @@ mod tests {
 
     #[test]
     fn an_explicit_kind_makes_any_host_an_entra_authority() {
-        let authority = Authority::parse("https://login.example.sovcloud/tenant-a", Some(AuthorityKind::Entra)).unwrap();
-        let Authority::Entra(entra) = authority else { panic!("Entra") };
-        assert_eq!(entra.token_endpoint().as_str(), "https://login.example.sovcloud/tenant-a/oauth2/v2.0/token");
+        let authority = Authority::parse(
+            "https://login.example.sovcloud/tenant-a",
+            Some(AuthorityKind::Entra),
+        )
+        .unwrap();
+        let Authority::Entra(entra) = authority else {
+            panic!("Entra")
+        };
+        assert_eq!(
+            entra.token_endpoint().as_str(),
+            "https://login.example.sovcloud/tenant-a/oauth2/v2.0/token"
+        );
     }
 
     #[test]
     fn multi_tenant_aliases_are_tenantless() {
         for tenant in ["common", "organizations", "Consumers"] {
-            let entra = EntraAuthority::parse(&alloc::format!("https://login.microsoftonline.com/{tenant}")).unwrap();
+            let entra = EntraAuthority::parse(&alloc::format!(
+                "https://login.microsoftonline.com/{tenant}"
+            ))
+            .unwrap();
             assert!(entra.is_tenantless(), "{tenant}");
         }
     }
 
     #[test]
     fn entra_authority_needs_exactly_one_tenant_segment() {
-        for url in ["https://login.microsoftonline.com", "https://login.microsoftonline.com/a/b"] {
-            assert!(matches!(Authority::parse(url, None), Err(Error::Configuration(_))), "{url}");
+        for url in [
+            "https://login.microsoftonline.com",
+            "https://login.microsoftonline.com/a/b",
+        ] {
+            assert!(
+                matches!(Authority::parse(url, None), Err(Error::Configuration(_))),
+                "{url}"
+            );
         }
     }
 
     #[test]
     fn issuer_keeps_its_exact_text_and_derives_discovery() {
-        let Authority::Oidc(issuer) = Authority::parse("https://id.example.com/realms/a/", None).unwrap() else {
+        let Authority::Oidc(issuer) =
+            Authority::parse("https://id.example.com/realms/a/", None).unwrap()
+        else {
             panic!("generic issuer")
         };
         assert_eq!(issuer.as_str(), "https://id.example.com/realms/a/");
-        assert_eq!(issuer.discovery_url().as_str(), "https://id.example.com/realms/a/.well-known/openid-configuration");
+        assert_eq!(
+            issuer.discovery_url().as_str(),
+            "https://id.example.com/realms/a/.well-known/openid-configuration"
+        );
     }
 
     #[test]
     fn http_is_refused_except_on_loopback() {
-        for ok in ["http://127.0.0.1:9400", "http://localhost:8080/issuer", "http://[::1]:1234", "http://127.8.9.1"] {
+        for ok in [
+            "http://127.0.0.1:9400",
+            "http://localhost:8080/issuer",
+            "http://[::1]:1234",
+            "http://127.8.9.1",
+        ] {
             assert!(Authority::parse(ok, None).is_ok(), "{ok}");
         }
         for bad in [

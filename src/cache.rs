@@ -56,7 +56,12 @@ impl CacheKey {
     /// scopes): `["app", authority, client_id, scopes]` with the authority's identity (which
     /// carries the tenant) and the scopes sorted.
     pub fn app_token(authority: &Authority, client_id: &str, scopes: &Scopes) -> Self {
-        let canonical = serde_json::json!(["app", authority.cache_identity(), client_id, scopes.to_param()]);
+        let canonical = serde_json::json!([
+            "app",
+            authority.cache_identity(),
+            client_id,
+            scopes.to_param()
+        ]);
         Self(canonical.to_string())
     }
 
@@ -109,7 +114,9 @@ impl CachedToken {
         let lifetime = response.expires_in.unwrap_or(0);
         let refresh_on = match response.refresh_in {
             Some(refresh_in) => Some(now.saturating_add(refresh_in)),
-            None if lifetime >= HALF_LIFE_REFRESH_MIN_SECS => Some(now.saturating_add(lifetime / 2)),
+            None if lifetime >= HALF_LIFE_REFRESH_MIN_SECS => {
+                Some(now.saturating_add(lifetime / 2))
+            }
             None => None,
         };
         Self {
@@ -167,7 +174,12 @@ pub trait TokenStore {
     /// The stored bytes, or `None` when absent.
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>>;
     /// Stores `value` for `ttl_secs` seconds (>= [`MIN_STORE_TTL_SECS`]).
-    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl_secs: u64) -> LocalBoxFuture<'a, Result<(), Error>>;
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>>;
 }
 
 /// A store that keeps nothing: for platforms without a shared store.
@@ -178,7 +190,12 @@ impl TokenStore for NoStore {
     fn get<'a>(&'a self, _key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
         alloc::boxed::Box::pin(core::future::ready(Ok(None)))
     }
-    fn put<'a>(&'a self, _key: &'a str, _value: Vec<u8>, _ttl_secs: u64) -> LocalBoxFuture<'a, Result<(), Error>> {
+    fn put<'a>(
+        &'a self,
+        _key: &'a str,
+        _value: Vec<u8>,
+        _ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
         alloc::boxed::Box::pin(core::future::ready(Ok(())))
     }
 }
@@ -204,7 +221,10 @@ impl MemoryCache {
         if entries.len() >= MEMORY_CACHE_CAPACITY && !entries.contains_key(&key) {
             entries.retain(|_, cached| cached.state(now) != TokenState::Expired);
             if entries.len() >= MEMORY_CACHE_CAPACITY {
-                let soonest = entries.iter().min_by_key(|(_, cached)| cached.expires_on).map(|(k, _)| k.clone());
+                let soonest = entries
+                    .iter()
+                    .min_by_key(|(_, cached)| cached.expires_on)
+                    .map(|(k, _)| k.clone());
                 if let Some(soonest) = soonest {
                     entries.remove(&soonest);
                 }

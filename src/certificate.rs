@@ -28,7 +28,8 @@ use crate::error::Error;
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// `rsaEncryption` (RFC 8017 Appendix A.1).
-const RSA_ENCRYPTION: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// An X.509 certificate in DER form.
 #[derive(Clone, PartialEq, Eq)]
@@ -50,7 +51,8 @@ impl Certificate {
     /// [`Error::Configuration`] naming `setting` when the text holds no certificate or a block
     /// is not a valid DER X.509 certificate.
     pub fn chain_from_pem(setting: &str, pem: &str) -> Result<Vec<Self>, Error> {
-        let bad = || Error::configuration(alloc::format!("{setting} is not a PEM X.509 certificate"));
+        let bad =
+            || Error::configuration(alloc::format!("{setting} is not a PEM X.509 certificate"));
         let pem = pem.trim();
         // x509-cert 0.2.5's `load_pem_chain` underflows (`len() - 1`) on empty input: refuse it here.
         if pem.is_empty() {
@@ -60,7 +62,10 @@ impl Certificate {
         if chain.is_empty() {
             return Err(bad());
         }
-        chain.iter().map(|cert| Self::from_x509(cert).ok_or_else(bad)).collect()
+        chain
+            .iter()
+            .map(|cert| Self::from_x509(cert).ok_or_else(bad))
+            .collect()
     }
 
     fn from_x509(cert: &x509_cert::Certificate) -> Option<Self> {
@@ -70,8 +75,14 @@ impl Certificate {
         let rsa_public_key = (spki.algorithm.oid == RSA_ENCRYPTION)
             .then(|| pkcs1::RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).ok())
             .flatten()
-            .map(|key| RsaPublic { modulus: key.modulus.as_bytes().to_vec(), exponent: key.public_exponent.as_bytes().to_vec() });
-        Some(Self { der, rsa_public_key })
+            .map(|key| RsaPublic {
+                modulus: key.modulus.as_bytes().to_vec(),
+                exponent: key.public_exponent.as_bytes().to_vec(),
+            });
+        Some(Self {
+            der,
+            rsa_public_key,
+        })
     }
 
     /// The DER bytes.
@@ -97,7 +108,9 @@ impl Certificate {
 
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate").field("x5t#S256", &self.thumbprint_sha256()).finish()
+        f.debug_struct("Certificate")
+            .field("x5t#S256", &self.thumbprint_sha256())
+            .finish()
     }
 }
 
@@ -117,24 +130,40 @@ impl PrivateKey {
     /// secret), not RSA, or shorter than [`MIN_RSA_BITS`]. The error never contains key bytes.
     pub fn from_pem(setting: &str, pem: &str) -> Result<Self, Error> {
         let bad = |what: &str| Error::configuration(alloc::format!("{setting} {what}"));
-        let (label, der) = der::pem::decode_vec(pem.trim().as_bytes()).map_err(|_| bad("is not a PEM private key"))?;
+        let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())
+            .map_err(|_| bad("is not a PEM private key"))?;
         let der = Zeroizing::new(der);
         let pkcs8_der = match label {
             "PRIVATE KEY" => Zeroizing::new(der.to_vec()),
             "RSA PRIVATE KEY" => {
-                pkcs1::RsaPrivateKey::from_der(&der).map_err(|_| bad("is not a valid PKCS#1 RSA key"))?;
+                pkcs1::RsaPrivateKey::from_der(&der)
+                    .map_err(|_| bad("is not a valid PKCS#1 RSA key"))?;
                 let info = PrivateKeyInfo::new(pkcs1::ALGORITHM_ID, &der);
-                Zeroizing::new(info.to_der().map_err(|_| bad("cannot be converted to PKCS#8"))?)
+                Zeroizing::new(
+                    info.to_der()
+                        .map_err(|_| bad("cannot be converted to PKCS#8"))?,
+                )
             }
-            "ENCRYPTED PRIVATE KEY" => return Err(bad("is encrypted: store the decrypted PKCS#8 key")),
-            _ => return Err(bad("must be a PEM `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY` (PKCS#1)")),
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(bad("is encrypted: store the decrypted PKCS#8 key"))
+            }
+            _ => {
+                return Err(bad(
+                    "must be a PEM `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY` (PKCS#1)",
+                ))
+            }
         };
-        let info = PrivateKeyInfo::from_der(&pkcs8_der).map_err(|_| bad("is not a valid PKCS#8 key"))?;
+        let info =
+            PrivateKeyInfo::from_der(&pkcs8_der).map_err(|_| bad("is not a valid PKCS#8 key"))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
             return Err(bad("is not an RSA key (only RSA keys are supported)"));
         }
-        let key = pkcs1::RsaPrivateKey::from_der(info.private_key).map_err(|_| bad("is not a valid RSA key"))?;
-        let public = RsaPublic { modulus: key.modulus.as_bytes().to_vec(), exponent: key.public_exponent.as_bytes().to_vec() };
+        let key = pkcs1::RsaPrivateKey::from_der(info.private_key)
+            .map_err(|_| bad("is not a valid RSA key"))?;
+        let public = RsaPublic {
+            modulus: key.modulus.as_bytes().to_vec(),
+            exponent: key.public_exponent.as_bytes().to_vec(),
+        };
         if public.modulus.len() * 8 < MIN_RSA_BITS {
             return Err(bad("is shorter than 2048 bits"));
         }
@@ -166,13 +195,17 @@ pub(crate) mod tests {
     pub(crate) const CERT_PEM: &str = include_str!("../testbed/credentials/daemon-cert.pem");
     pub(crate) const OTHER_CERT_PEM: &str = include_str!("../testbed/credentials/other-cert.pem");
     pub(crate) const KEY_PKCS8_PEM: &str = include_str!("../testbed/credentials/daemon-key.pem");
-    pub(crate) const KEY_PKCS1_PEM: &str = include_str!("../testbed/credentials/daemon-key-pkcs1.pem");
+    pub(crate) const KEY_PKCS1_PEM: &str =
+        include_str!("../testbed/credentials/daemon-key-pkcs1.pem");
 
     #[test]
     fn thumbprints_match_openssl() {
         let cert = &Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap()[0];
         // openssl x509 -in daemon-cert.pem -outform DER | openssl dgst -sha256 -binary | basenc --base64url
-        assert_eq!(cert.thumbprint_sha256(), "C3laERVFbXjnNyNSQSfYFyoVNxrLywCzOOEtmmiOjIU");
+        assert_eq!(
+            cert.thumbprint_sha256(),
+            "C3laERVFbXjnNyNSQSfYFyoVNxrLywCzOOEtmmiOjIU"
+        );
         assert_eq!(cert.thumbprint_sha1().len(), 27);
         let der = STANDARD.decode(cert.x5c_entry()).unwrap();
         assert_eq!(der, cert.der());
@@ -180,7 +213,11 @@ pub(crate) mod tests {
 
     #[test]
     fn a_chain_keeps_its_order() {
-        let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", &alloc::format!("{CERT_PEM}\n{OTHER_CERT_PEM}")).unwrap();
+        let chain = Certificate::chain_from_pem(
+            "CLIENT_CERTIFICATE",
+            &alloc::format!("{CERT_PEM}\n{OTHER_CERT_PEM}"),
+        )
+        .unwrap();
         assert_eq!(chain.len(), 2);
         assert_ne!(chain[0].thumbprint_sha256(), chain[1].thumbprint_sha256());
     }
@@ -196,14 +233,32 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_pem_is_a_configuration_error_without_key_material() {
-        for bad in ["", "hello", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", CERT_PEM] {
+        for bad in [
+            "",
+            "hello",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            CERT_PEM,
+        ] {
             let err = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", bad).unwrap_err();
-            assert!(matches!(err, Error::Configuration(ref m) if m.starts_with("CLIENT_PRIVATE_KEY")), "{err:?}");
+            assert!(
+                matches!(err, Error::Configuration(ref m) if m.starts_with("CLIENT_PRIVATE_KEY")),
+                "{err:?}"
+            );
         }
-        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----";
-        assert!(alloc::format!("{}", PrivateKey::from_pem("K", encrypted).unwrap_err()).contains("encrypted"));
+        let encrypted =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----";
+        assert!(
+            alloc::format!("{}", PrivateKey::from_pem("K", encrypted).unwrap_err())
+                .contains("encrypted")
+        );
         for bad in ["", "not pem", KEY_PKCS8_PEM] {
-            assert!(matches!(Certificate::chain_from_pem("CLIENT_CERTIFICATE", bad), Err(Error::Configuration(_))), "{bad}");
+            assert!(
+                matches!(
+                    Certificate::chain_from_pem("CLIENT_CERTIFICATE", bad),
+                    Err(Error::Configuration(_))
+                ),
+                "{bad}"
+            );
         }
         let key = PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
         assert_eq!(alloc::format!("{key:?}"), "PrivateKey([redacted])");

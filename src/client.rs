@@ -22,6 +22,10 @@ use crate::scope::Scopes;
 use crate::secret::AccessToken;
 use crate::single_flight::SingleFlight;
 
+/// How often a request waiting for another request's token request rechecks it, in
+/// milliseconds. Adds at most this much latency to waiters on a cold cache.
+pub const SINGLE_FLIGHT_RECHECK_MS: u32 = 10;
+
 /// A token handed to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -75,12 +79,23 @@ impl ConfidentialClient {
     ///
     /// # Errors
     /// [`Error::Configuration`] when `client_id` is empty.
-    pub fn new(authority: Authority, client_id: impl Into<String>, credential: ClientCredential) -> Result<Self, Error> {
+    pub fn new(
+        authority: Authority,
+        client_id: impl Into<String>,
+        credential: ClientCredential,
+    ) -> Result<Self, Error> {
         let client_id = client_id.into();
         if client_id.trim().is_empty() {
             return Err(Error::configuration("CLIENT_ID is empty"));
         }
-        Ok(Self { authority, client_id, credential, metadata: RefCell::default(), memory: MemoryCache::default(), flights: SingleFlight::default() })
+        Ok(Self {
+            authority,
+            client_id,
+            credential,
+            metadata: RefCell::default(),
+            memory: MemoryCache::default(),
+            flights: SingleFlight::default(),
+        })
     }
 
     /// The client id.
@@ -102,7 +117,11 @@ impl ConfidentialClient {
     ///   `organizations`, `consumers`): app tokens need a tenant.
     /// - [`Error::Server`] / [`Error::InvalidResponse`] / [`Error::Transport`] / [`Error::Signing`]
     ///   when no token could be obtained. Store failures are not errors: they count as misses.
-    pub async fn acquire_token_for_client(&self, scopes: &Scopes, platform: &Platform<'_>) -> Result<AcquiredToken, Error> {
+    pub async fn acquire_token_for_client(
+        &self,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
         if let Authority::Entra(entra) = &self.authority {
             if entra.is_tenantless() {
                 return Err(Error::configuration(
@@ -117,19 +136,40 @@ impl ConfidentialClient {
                 return Ok(acquired(token, TokenSource::Memory));
             }
         }
-        self.flights.run(key.clone(), || self.refill(key, Grant::ClientCredentials { scopes }, cached, platform)).await
+        let refill = || {
+            self.refill(
+                key.clone(),
+                Grant::ClientCredentials { scopes },
+                cached,
+                platform,
+            )
+        };
+        self.flights
+            .run(key.clone(), refill, || {
+                platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
+            })
+            .await
     }
 
     /// Second level, then the provider; on a retryable provider failure, the best unexpired
     /// cached token.
-    async fn refill(&self, key: CacheKey, grant: Grant<'_>, cached: Option<CachedToken>, platform: &Platform<'_>) -> Result<AcquiredToken, Error> {
+    async fn refill(
+        &self,
+        key: CacheKey,
+        grant: Grant<'_>,
+        cached: Option<CachedToken>,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
         let storage_key = key.storage_key();
         let stored = match platform.store.get(&storage_key).await {
             Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
             Ok(None) | Err(_) => None,
         };
         let now = platform.clock.now_unix_secs();
-        if let Some(token) = stored.as_ref().filter(|t| t.state(now) == TokenState::Fresh) {
+        if let Some(token) = stored
+            .as_ref()
+            .filter(|t| t.state(now) == TokenState::Fresh)
+        {
             self.memory.put(key, token.clone(), now);
             return Ok(acquired(token, TokenSource::Store));
         }
@@ -156,9 +196,16 @@ impl ConfidentialClient {
         }
     }
 
-    async fn request_token(&self, grant: Grant<'_>, platform: &Platform<'_>) -> Result<CachedToken, Error> {
+    async fn request_token(
+        &self,
+        grant: Grant<'_>,
+        platform: &Platform<'_>,
+    ) -> Result<CachedToken, Error> {
         let endpoint = self.token_endpoint(platform).await?;
-        let auth = self.credential.authenticate(&self.client_id, &endpoint, platform).await?;
+        let auth = self
+            .credential
+            .authenticate(&self.client_id, &endpoint, platform)
+            .await?;
         let client_request_id = platform.random_uuid()?;
         let request = token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
         // Lifetimes count from before the request: the token was issued no earlier.
@@ -180,7 +227,10 @@ impl ConfidentialClient {
         if let Some(metadata) = self.metadata.borrow().as_ref() {
             return Ok(metadata.token_endpoint.clone());
         }
-        let response = platform.transport.send(ProviderMetadata::request(issuer)).await?;
+        let response = platform
+            .transport
+            .send(ProviderMetadata::request(issuer))
+            .await?;
         let metadata = ProviderMetadata::parse(issuer, &response)?;
         let endpoint = metadata.token_endpoint.clone();
         *self.metadata.borrow_mut() = Some(metadata);
@@ -200,5 +250,9 @@ impl core::fmt::Debug for ConfidentialClient {
 }
 
 fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
-    AcquiredToken { access_token: token.access_token.clone(), expires_on: token.expires_on, source }
+    AcquiredToken {
+        access_token: token.access_token.clone(),
+        expires_on: token.expires_on,
+        source,
+    }
 }

@@ -48,7 +48,9 @@ impl SecretMethod {
         match value {
             "client_secret_post" => Ok(Self::Post),
             "client_secret_basic" => Ok(Self::Basic),
-            _ => Err(Error::configuration(alloc::format!("{setting} must be client_secret_post or client_secret_basic"))),
+            _ => Err(Error::configuration(alloc::format!(
+                "{setting} must be client_secret_post or client_secret_basic"
+            ))),
         }
     }
 }
@@ -68,7 +70,10 @@ pub trait AssertionCallback {
     ///
     /// # Errors
     /// Any [`Error`]; it fails the token request.
-    fn assertion<'a>(&'a self, request: AssertionRequest<'a>) -> LocalBoxFuture<'a, Result<ClientAssertion, Error>>;
+    fn assertion<'a>(
+        &'a self,
+        request: AssertionRequest<'a>,
+    ) -> LocalBoxFuture<'a, Result<ClientAssertion, Error>>;
 }
 
 /// What an [`AssertionCallback`] is asked for (MSAL's `AssertionRequestOptions`).
@@ -97,18 +102,38 @@ impl ClientCredential {
     /// # Errors
     /// [`Error::Signing`] from the signer, or whatever the assertion callback or the platform's
     /// entropy returns.
-    pub async fn authenticate<'a>(&'a self, client_id: &str, token_endpoint: &Url, platform: &Platform<'_>) -> Result<ClientAuthentication<'a>, Error> {
+    pub async fn authenticate<'a>(
+        &'a self,
+        client_id: &str,
+        token_endpoint: &Url,
+        platform: &Platform<'_>,
+    ) -> Result<ClientAuthentication<'a>, Error> {
         Ok(match self {
-            Self::Secret { secret, method: SecretMethod::Post } => ClientAuthentication::SecretPost(secret),
-            Self::Secret { secret, method: SecretMethod::Basic } => ClientAuthentication::SecretBasic(secret),
+            Self::Secret {
+                secret,
+                method: SecretMethod::Post,
+            } => ClientAuthentication::SecretPost(secret),
+            Self::Secret {
+                secret,
+                method: SecretMethod::Basic,
+            } => ClientAuthentication::SecretBasic(secret),
             Self::Certificate(certificate) => {
                 let now = platform.clock.now_unix_secs();
                 let jti = platform.random_uuid()?;
-                ClientAuthentication::Assertion(certificate.sign_assertion(client_id, token_endpoint.as_str(), now, &jti).await?)
+                ClientAuthentication::Assertion(
+                    certificate
+                        .sign_assertion(client_id, token_endpoint.as_str(), now, &jti)
+                        .await?,
+                )
             }
-            Self::Assertion(AssertionSource::Fixed(assertion)) => ClientAuthentication::Assertion(assertion.clone()),
+            Self::Assertion(AssertionSource::Fixed(assertion)) => {
+                ClientAuthentication::Assertion(assertion.clone())
+            }
             Self::Assertion(AssertionSource::Callback(callback)) => {
-                let request = AssertionRequest { client_id, token_endpoint: token_endpoint.as_str() };
+                let request = AssertionRequest {
+                    client_id,
+                    token_endpoint: token_endpoint.as_str(),
+                };
                 ClientAuthentication::Assertion(callback.assertion(request).await?)
             }
         })
@@ -118,9 +143,14 @@ impl ClientCredential {
 impl fmt::Debug for ClientCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Secret { method, .. } => f.debug_struct("Secret").field("method", method).finish_non_exhaustive(),
+            Self::Secret { method, .. } => f
+                .debug_struct("Secret")
+                .field("method", method)
+                .finish_non_exhaustive(),
             Self::Certificate(certificate) => certificate.fmt(f),
-            Self::Assertion(AssertionSource::Fixed(_)) => f.write_str("Assertion(Fixed([redacted]))"),
+            Self::Assertion(AssertionSource::Fixed(_)) => {
+                f.write_str("Assertion(Fixed([redacted]))")
+            }
             Self::Assertion(AssertionSource::Callback(_)) => f.write_str("Assertion(Callback)"),
         }
     }

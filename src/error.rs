@@ -28,6 +28,8 @@ pub enum Error {
     /// Reading or writing the token cache failed. Callers treat it as a cache miss: a cache
     /// failure never fails token acquisition by itself.
     Cache(String),
+    /// The platform could not provide a capability the core asked for (e.g. randomness).
+    Platform(String),
 }
 
 impl Error {
@@ -54,6 +56,7 @@ impl fmt::Display for Error {
             Self::Signing(message) => write!(f, "signing failed: {message}"),
             Self::Transport(transport) => transport.fmt(f),
             Self::Cache(message) => write!(f, "token cache error: {message}"),
+            Self::Platform(message) => write!(f, "platform error: {message}"),
         }
     }
 }
@@ -91,7 +94,11 @@ pub struct ServerError {
 
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "identity provider error `{}` (HTTP {})", self.error, self.status)?;
+        write!(
+            f,
+            "identity provider error `{}` (HTTP {})",
+            self.error, self.status
+        )?;
         if !self.error_codes.is_empty() {
             write!(f, ", error_codes {:?}", self.error_codes)?;
         }
@@ -117,7 +124,11 @@ pub struct InvalidResponse {
 
 impl fmt::Display for InvalidResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid response from the identity provider (HTTP {}): {}", self.status, self.problem)
+        write!(
+            f,
+            "invalid response from the identity provider (HTTP {}): {}",
+            self.status, self.problem
+        )
     }
 }
 
@@ -166,7 +177,9 @@ impl fmt::Display for ResponseProblem {
             Self::UnexpectedStatus => f.write_str("error status without an OAuth 2.0 error object"),
             Self::MissingField(field) => write!(f, "`{field}` is missing or empty"),
             Self::InvalidField { field, reason } => write!(f, "`{field}` {reason}"),
-            Self::IssuerMismatch => f.write_str("discovery `issuer` differs from the configured issuer"),
+            Self::IssuerMismatch => {
+                f.write_str("discovery `issuer` differs from the configured issuer")
+            }
         }
     }
 }
@@ -211,9 +224,13 @@ impl Error {
             Self::Transport(_) => true,
             Self::InvalidResponse(invalid) => status_retryable(invalid.status),
             Self::Server(server) => {
-                status_retryable(server.status) || matches!(server.error.as_str(), "temporarily_unavailable" | "request_timeout")
+                status_retryable(server.status)
+                    || matches!(
+                        server.error.as_str(),
+                        "temporarily_unavailable" | "request_timeout"
+                    )
             }
-            Self::Configuration(_) | Self::Signing(_) | Self::Cache(_) => false,
+            Self::Configuration(_) | Self::Signing(_) | Self::Cache(_) | Self::Platform(_) => false,
         }
     }
 }

@@ -52,7 +52,12 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A GET request with `Accept: application/json`.
     pub fn get_json(url: Url) -> Self {
-        Self { method: Method::Get, url, headers: alloc::vec![header("accept", "application/json")], body: Vec::new() }
+        Self {
+            method: Method::Get,
+            url,
+            headers: alloc::vec![header("accept", "application/json")],
+            body: Vec::new(),
+        }
     }
 
     /// The first value of header `name` (case-insensitive).
@@ -105,5 +110,8 @@ pub(crate) fn header(name: &str, value: &str) -> (String, String) {
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

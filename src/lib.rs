@@ -15,20 +15,22 @@
 //!
 //! Secrets are wrapped in [`secret`] types whose `Debug` and `Display` redact them.
 
-#![no_std]
+// no_std unless the `std` feature is on (adapters need it; their macros expect std's prelude).
+// The core uses only `core` and `alloc`; CI builds it for a bare-metal target to prove it.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
 extern crate alloc;
-#[cfg(feature = "std")]
-extern crate std;
 
 pub mod assertion;
 pub mod authority;
 pub mod cache;
 pub mod certificate;
 pub mod client;
+pub mod config;
 pub mod credential;
+pub mod daemon;
 pub mod discovery;
 pub mod error;
 pub mod http;

@@ -33,6 +33,12 @@ pub trait Entropy {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error>;
 }
 
+/// Waits without blocking: a timer of the caller's own (Workers `setTimeout`, a host sleep).
+pub trait Sleep {
+    /// Completes after `millis` milliseconds.
+    fn sleep(&self, millis: u32) -> LocalBoxFuture<'_, ()>;
+}
+
 /// Sends one HTTP request.
 ///
 /// Implementations must not follow redirects (a 3xx is returned as a response), should bound
@@ -48,6 +54,8 @@ pub trait HttpTransport {
 pub struct Platform<'a> {
     /// Time.
     pub clock: &'a dyn Clock,
+    /// Timers (single-flight waiters recheck on their own timer).
+    pub sleep: &'a dyn Sleep,
     /// Randomness (`jti`, `client-request-id`).
     pub entropy: &'a dyn Entropy,
     /// Transport to the identity provider.
@@ -65,6 +73,9 @@ impl Platform<'_> {
     pub fn random_uuid(&self) -> Result<String, Error> {
         let mut bytes = [0u8; 16];
         self.entropy.fill(&mut bytes)?;
-        Ok(uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string())
+        Ok(uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .to_string())
     }
 }

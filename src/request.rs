@@ -36,7 +36,13 @@ pub enum Grant<'a> {
 /// RFC 7521 §4.2). Headers: `Content-Type`, `Accept`, `client-request-id` (a fresh GUID the
 /// provider echoes as `correlation_id`), `return-client-request-id: true`, `x-client-SKU`,
 /// `x-client-Ver`, and `x-ms-lib-capability: retry-after, h429` (MSAL's throttling contract).
-pub fn token_request(token_endpoint: &Url, client_id: &str, grant: Grant<'_>, auth: &ClientAuthentication<'_>, client_request_id: &str) -> HttpRequest {
+pub fn token_request(
+    token_endpoint: &Url,
+    client_id: &str,
+    grant: Grant<'_>,
+    auth: &ClientAuthentication<'_>,
+    client_request_id: &str,
+) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
     match grant {
         Grant::ClientCredentials { scopes } => {
@@ -46,7 +52,10 @@ pub fn token_request(token_endpoint: &Url, client_id: &str, grant: Grant<'_>, au
         }
     }
     let mut headers = vec![
-        header("content-type", "application/x-www-form-urlencoded;charset=utf-8"),
+        header(
+            "content-type",
+            "application/x-www-form-urlencoded;charset=utf-8",
+        ),
         header("accept", "application/json"),
         header("client-request-id", client_request_id),
         header("return-client-request-id", "true"),
@@ -60,18 +69,31 @@ pub fn token_request(token_endpoint: &Url, client_id: &str, grant: Grant<'_>, au
         }
         ClientAuthentication::SecretBasic(secret) => {
             let user: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-            let password: String = form_urlencoded::byte_serialize(secret.expose_secret().as_bytes()).collect();
-            headers.push(header("authorization", &format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))));
+            let password: String =
+                form_urlencoded::byte_serialize(secret.expose_secret().as_bytes()).collect();
+            headers.push(header(
+                "authorization",
+                &format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))),
+            ));
         }
         ClientAuthentication::Assertion(assertion) => {
             form.append_pair("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
             form.append_pair("client_assertion", assertion.expose_secret());
         }
     }
-    HttpRequest { method: Method::Post, url: token_endpoint.clone(), headers, body: form.finish().into_bytes() }
+    HttpRequest {
+        method: Method::Post,
+        url: token_endpoint.clone(),
+        headers,
+        body: form.finish().into_bytes(),
+    }
 }
 
-fn append_client_id(form: &mut form_urlencoded::Serializer<'_, String>, client_id: &str, auth: &ClientAuthentication<'_>) {
+fn append_client_id(
+    form: &mut form_urlencoded::Serializer<'_, String>,
+    client_id: &str,
+    auth: &ClientAuthentication<'_>,
+) {
     if !matches!(auth, ClientAuthentication::SecretBasic(_)) {
         form.append_pair("client_id", client_id);
     }
@@ -82,12 +104,19 @@ mod tests {
     use super::*;
     use crate::secret::{ClientAssertion, ClientSecret};
 
-    const ENDPOINT: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
+    const ENDPOINT: &str =
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
     const REQUEST_ID: &str = "6f0e9d8c-7b6a-4958-8374-65a4b3c2d1e0";
 
     fn build(auth: &ClientAuthentication<'_>) -> HttpRequest {
         let scopes = Scopes::parse("api://downstream/.default").unwrap();
-        token_request(&Url::parse(ENDPOINT).unwrap(), "client 123", Grant::ClientCredentials { scopes: &scopes }, auth, REQUEST_ID)
+        token_request(
+            &Url::parse(ENDPOINT).unwrap(),
+            "client 123",
+            Grant::ClientCredentials { scopes: &scopes },
+            auth,
+            REQUEST_ID,
+        )
     }
 
     fn body(request: &HttpRequest) -> String {
@@ -105,27 +134,41 @@ mod tests {
             "grant_type=client_credentials&client_id=client+123&scope=api%3A%2F%2Fdownstream%2F.default&client_secret=s%26cret%3D1+%2Bx"
         );
         assert_eq!(request.header("authorization"), None);
-        assert_eq!(request.header("Content-Type"), Some("application/x-www-form-urlencoded;charset=utf-8"));
+        assert_eq!(
+            request.header("Content-Type"),
+            Some("application/x-www-form-urlencoded;charset=utf-8")
+        );
         assert_eq!(request.header("client-request-id"), Some(REQUEST_ID));
         assert_eq!(request.header("return-client-request-id"), Some("true"));
         assert_eq!(request.header("x-client-SKU"), Some("edge-token"));
         assert_eq!(request.header("x-client-Ver"), Some(CLIENT_VERSION));
-        assert_eq!(request.header("x-ms-lib-capability"), Some("retry-after, h429"));
+        assert_eq!(
+            request.header("x-ms-lib-capability"),
+            Some("retry-after, h429")
+        );
     }
 
     #[test]
     fn client_secret_basic_golden_header_and_body() {
         let secret = ClientSecret::new("s&cret=1 +x");
         let request = build(&ClientAuthentication::SecretBasic(&secret));
-        assert_eq!(body(&request), "grant_type=client_credentials&scope=api%3A%2F%2Fdownstream%2F.default");
+        assert_eq!(
+            body(&request),
+            "grant_type=client_credentials&scope=api%3A%2F%2Fdownstream%2F.default"
+        );
         // RFC 6749 §2.3.1: both parts form-urlencoded, then Basic (RFC 7617).
         let expected = STANDARD.encode("client+123:s%26cret%3D1+%2Bx");
-        assert_eq!(request.header("authorization"), Some(format!("Basic {expected}").as_str()));
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Basic {expected}").as_str())
+        );
     }
 
     #[test]
     fn client_assertion_golden_body() {
-        let request = build(&ClientAuthentication::Assertion(ClientAssertion::new("aaa.bbb.ccc")));
+        let request = build(&ClientAuthentication::Assertion(ClientAssertion::new(
+            "aaa.bbb.ccc",
+        )));
         assert_eq!(
             body(&request),
             "grant_type=client_credentials&client_id=client+123&scope=api%3A%2F%2Fdownstream%2F.default\
@@ -136,9 +179,16 @@ mod tests {
     #[test]
     fn debug_output_shows_no_secret() {
         let secret = ClientSecret::new("SENTINEL-secret");
-        for request in [build(&ClientAuthentication::SecretPost(&secret)), build(&ClientAuthentication::SecretBasic(&secret))] {
+        for request in [
+            build(&ClientAuthentication::SecretPost(&secret)),
+            build(&ClientAuthentication::SecretBasic(&secret)),
+        ] {
             let debug = alloc::format!("{request:?}");
-            assert!(!debug.contains("SENTINEL") && !debug.contains(&STANDARD.encode("client+123:SENTINEL-secret")), "{debug}");
+            assert!(
+                !debug.contains("SENTINEL")
+                    && !debug.contains(&STANDARD.encode("client+123:SENTINEL-secret")),
+                "{debug}"
+            );
             assert!(debug.contains("body_len"));
         }
     }

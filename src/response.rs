@@ -64,17 +64,44 @@ pub fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, Er
     let access_token = match body.get("access_token") {
         Some(Value::String(token)) if !token.is_empty() => token,
         Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(invalid(status, ResponseProblem::MissingField("access_token")))
+            return Err(invalid(
+                status,
+                ResponseProblem::MissingField("access_token"),
+            ))
         }
-        Some(_) => return Err(invalid(status, ResponseProblem::InvalidField { field: "access_token", reason: "is not a string" })),
+        Some(_) => {
+            return Err(invalid(
+                status,
+                ResponseProblem::InvalidField {
+                    field: "access_token",
+                    reason: "is not a string",
+                },
+            ))
+        }
     };
     if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(status, ResponseProblem::InvalidField { field: "access_token", reason: "has characters not allowed in a header" }));
+        return Err(invalid(
+            status,
+            ResponseProblem::InvalidField {
+                field: "access_token",
+                reason: "has characters not allowed in a header",
+            },
+        ));
     }
     match body.get("token_type") {
         Some(Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
-        None | Some(Value::Null) => return Err(invalid(status, ResponseProblem::MissingField("token_type"))),
-        Some(_) => return Err(invalid(status, ResponseProblem::InvalidField { field: "token_type", reason: "is not Bearer" })),
+        None | Some(Value::Null) => {
+            return Err(invalid(status, ResponseProblem::MissingField("token_type")))
+        }
+        Some(_) => {
+            return Err(invalid(
+                status,
+                ResponseProblem::InvalidField {
+                    field: "token_type",
+                    reason: "is not Bearer",
+                },
+            ))
+        }
     }
 
     Ok(TokenResponse {
@@ -95,9 +122,10 @@ pub fn error_response(response: &HttpResponse) -> Error {
     let status = response.status;
     let body = match json_object(response) {
         Ok(body) => body,
-        Err(Error::InvalidResponse(InvalidResponse { problem: ResponseProblem::NotAnObject, .. })) => {
-            return invalid(status, ResponseProblem::UnexpectedStatus)
-        }
+        Err(Error::InvalidResponse(InvalidResponse {
+            problem: ResponseProblem::NotAnObject,
+            ..
+        })) => return invalid(status, ResponseProblem::UnexpectedStatus),
         Err(err) => return err,
     };
     let Some(error) = string(&body, "error") else {
@@ -125,9 +153,16 @@ pub fn error_response(response: &HttpResponse) -> Error {
 pub(crate) fn json_object(response: &HttpResponse) -> Result<Map<String, Value>, Error> {
     let status = response.status;
     if response.body.len() > MAX_RESPONSE_BODY_BYTES {
-        return Err(invalid(status, ResponseProblem::BodyTooLarge { limit: MAX_RESPONSE_BODY_BYTES }));
+        return Err(invalid(
+            status,
+            ResponseProblem::BodyTooLarge {
+                limit: MAX_RESPONSE_BODY_BYTES,
+            },
+        ));
     }
-    let html_type = response.header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+    let html_type = response
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
     let html_body = response.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
     if html_type || html_body {
         return Err(invalid(status, ResponseProblem::Html));
@@ -152,12 +187,20 @@ fn string(body: &Map<String, Value>, field: &str) -> Option<String> {
 
 /// A duration in seconds: a JSON integer or a numeric string (Entra sends `"3599"` in some
 /// flows), non-negative and at most [`MAX_LIFETIME_SECS`].
-fn seconds(body: &Map<String, Value>, field: &'static str, status: u16) -> Result<Option<u64>, Error> {
+fn seconds(
+    body: &Map<String, Value>,
+    field: &'static str,
+    status: u16,
+) -> Result<Option<u64>, Error> {
     let bad = |reason| invalid(status, ResponseProblem::InvalidField { field, reason });
     let value = match body.get(field) {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_u64().ok_or_else(|| bad("is not a non-negative integer"))?,
-        Some(Value::String(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .ok_or_else(|| bad("is not a non-negative integer"))?,
+        Some(Value::String(text))
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             text.parse::<u64>().map_err(|_| bad("is too large"))?
         }
         Some(_) => return Err(bad("is not a non-negative integer")),

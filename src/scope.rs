@@ -23,14 +23,20 @@ impl Scopes {
     pub fn parse(space_separated: &str) -> Result<Self, Error> {
         let mut set = BTreeSet::new();
         for token in space_separated.split(' ').filter(|t| !t.is_empty()) {
-            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+            let valid = token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
             if !valid {
-                return Err(Error::configuration("scopes: a scope has a character RFC 6749 §3.3 does not allow"));
+                return Err(Error::configuration(
+                    "scopes: a scope has a character RFC 6749 §3.3 does not allow",
+                ));
             }
             set.insert(token.to_string());
         }
         if set.is_empty() {
-            return Err(Error::configuration("scopes: at least one scope is required"));
+            return Err(Error::configuration(
+                "scopes: at least one scope is required",
+            ));
         }
         Ok(Self(set))
     }
@@ -38,7 +44,11 @@ impl Scopes {
     /// The scopes sorted and joined by single spaces: the `scope` request parameter, and the
     /// canonical form used in cache keys.
     pub fn to_param(&self) -> String {
-        self.0.iter().map(String::as_str).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Iterates over the scopes in sorted order.
@@ -57,13 +67,20 @@ mod tests {
         let b = Scopes::parse("api://x/.default User.Read").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.to_param(), "User.Read api://x/.default");
-        assert_ne!(a, Scopes::parse("user.read api://x/.default").unwrap(), "scopes are case-sensitive");
+        assert_ne!(
+            a,
+            Scopes::parse("user.read api://x/.default").unwrap(),
+            "scopes are case-sensitive"
+        );
     }
 
     #[test]
     fn rejects_empty_and_invalid_scopes() {
         for bad in ["", "   ", "a\"b", "a\\b", "caf\u{e9}", "a\tb"] {
-            assert!(matches!(Scopes::parse(bad), Err(Error::Configuration(_))), "{bad:?}");
+            assert!(
+                matches!(Scopes::parse(bad), Err(Error::Configuration(_))),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -103,11 +103,27 @@ mod tests {
     fn every_secret_type_redacts_debug_and_display() {
         const SENTINEL: &str = "s3ntinel-SECRET-value";
         let rendered = [
-            format!("{:?} {}", ClientSecret::new(SENTINEL), ClientSecret::new(SENTINEL)),
-            format!("{:?} {}", AccessToken::new(SENTINEL), AccessToken::new(SENTINEL)),
-            format!("{:?} {}", RefreshToken::new(SENTINEL), RefreshToken::new(SENTINEL)),
+            format!(
+                "{:?} {}",
+                ClientSecret::new(SENTINEL),
+                ClientSecret::new(SENTINEL)
+            ),
+            format!(
+                "{:?} {}",
+                AccessToken::new(SENTINEL),
+                AccessToken::new(SENTINEL)
+            ),
+            format!(
+                "{:?} {}",
+                RefreshToken::new(SENTINEL),
+                RefreshToken::new(SENTINEL)
+            ),
             format!("{:?} {}", IdToken::new(SENTINEL), IdToken::new(SENTINEL)),
-            format!("{:?} {}", ClientAssertion::new(SENTINEL), ClientAssertion::new(SENTINEL)),
+            format!(
+                "{:?} {}",
+                ClientAssertion::new(SENTINEL),
+                ClientAssertion::new(SENTINEL)
+            ),
             format!("{:#?}", Some(ClientSecret::new(SENTINEL))),
         ];
         for text in rendered {

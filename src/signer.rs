@@ -46,7 +46,9 @@ impl JwsAlgorithm {
         match value {
             "PS256" => Ok(Self::Ps256),
             "RS256" => Ok(Self::Rs256),
-            _ => Err(Error::configuration(alloc::format!("{setting} must be PS256 or RS256"))),
+            _ => Err(Error::configuration(alloc::format!(
+                "{setting} must be PS256 or RS256"
+            ))),
         }
     }
 }

@@ -4,15 +4,17 @@
 //! leader) requests it and the others wait for its result, success or error: the provider sees
 //! one token request instead of N. Single-threaded by design (`Rc`/`RefCell`): an edge isolate
 //! runs its requests' futures on one thread. If the leader's future is dropped before it
-//! finishes (its request was cancelled), the waiters are woken and one of them takes over.
+//! finishes (its request was cancelled), one of the waiters takes over.
+//!
+//! Waiters are not woken by the leader: each rechecks the flight after a `pause` future of its
+//! own (a short timer). Runtimes such as Workers bind async work to the request that started
+//! it: a request whose only pending work is another request's promise is cancelled as hung
+//! (measured in workerd), so a waiter must keep its own IO (the timer) in flight.
 
 use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
-use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::future::Future;
-use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
 
 /// Deduplicates concurrent work by key.
 #[derive(Debug)]
@@ -22,14 +24,15 @@ pub struct SingleFlight<K, V> {
 
 impl<K, V> Default for SingleFlight<K, V> {
     fn default() -> Self {
-        Self { flights: RefCell::new(BTreeMap::new()) }
+        Self {
+            flights: RefCell::new(BTreeMap::new()),
+        }
     }
 }
 
 #[derive(Debug)]
 struct Flight<V> {
     outcome: RefCell<Outcome<V>>,
-    waiters: RefCell<Vec<Waker>>,
 }
 
 #[derive(Debug)]
@@ -41,23 +44,39 @@ enum Outcome<V> {
 
 impl<K: Ord + Clone, V: Clone> SingleFlight<K, V> {
     /// Runs `work` for `key`, unless a run for `key` is already in flight, in which case this
-    /// waits for that run and returns a clone of its output. `work` is called at most once.
-    pub async fn run<F, Fut>(&self, key: K, work: F) -> V
+    /// waits for that run and returns a clone of its output, checking it after each `pause`
+    /// (e.g. a 10 ms timer). `work` is called at most once.
+    pub async fn run<F, Fut, P, PFut>(&self, key: K, work: F, pause: P) -> V
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = V>,
+        P: Fn() -> PFut,
+        PFut: Future<Output = ()>,
     {
         loop {
             let in_flight = self.flights.borrow().get(&key).cloned();
             let Some(flight) = in_flight else { break };
-            if let Some(value) = (Wait { flight }).await {
-                return value;
+            loop {
+                match &*flight.outcome.borrow() {
+                    Outcome::Done(value) => return value.clone(),
+                    Outcome::Abandoned => break, // the leader was dropped: try to lead
+                    Outcome::Running => {}
+                }
+                pause().await;
             }
-            // The leader was dropped before finishing: try to lead.
         }
-        let flight = Rc::new(Flight { outcome: RefCell::new(Outcome::Running), waiters: RefCell::new(Vec::new()) });
-        self.flights.borrow_mut().insert(key.clone(), Rc::clone(&flight));
-        let mut guard = LeaderGuard { flights: &self.flights, key, flight, finished: false };
+        let flight = Rc::new(Flight {
+            outcome: RefCell::new(Outcome::Running),
+        });
+        self.flights
+            .borrow_mut()
+            .insert(key.clone(), Rc::clone(&flight));
+        let mut guard = LeaderGuard {
+            flights: &self.flights,
+            key,
+            flight,
+            finished: false,
+        };
         let value = work().await;
         guard.finish(Outcome::Done(value.clone()));
         value
@@ -81,13 +100,14 @@ impl<K: Ord, V> LeaderGuard<'_, K, V> {
         self.finished = true;
         {
             let mut flights = self.flights.borrow_mut();
-            if flights.get(&self.key).is_some_and(|current| Rc::ptr_eq(current, &self.flight)) {
+            if flights
+                .get(&self.key)
+                .is_some_and(|current| Rc::ptr_eq(current, &self.flight))
+            {
                 flights.remove(&self.key);
             }
         }
         *self.flight.outcome.borrow_mut() = outcome;
-        let waiters = core::mem::take(&mut *self.flight.waiters.borrow_mut());
-        waiters.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -99,35 +119,38 @@ impl<K: Ord, V> Drop for LeaderGuard<'_, K, V> {
     }
 }
 
-struct Wait<V> {
-    flight: Rc<Flight<V>>,
-}
-
-impl<V: Clone> Future for Wait<V> {
-    type Output = Option<V>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<V>> {
-        match &*self.flight.outcome.borrow() {
-            Outcome::Done(value) => return Poll::Ready(Some(value.clone())),
-            Outcome::Abandoned => return Poll::Ready(None),
-            Outcome::Running => {}
-        }
-        let mut waiters = self.flight.waiters.borrow_mut();
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::boxed::Box;
+    use alloc::vec::Vec;
     use core::cell::Cell;
+    use core::task::{Context, Poll};
     use futures::channel::oneshot;
     use futures::executor::LocalPool;
     use futures::task::LocalSpawnExt;
+
+    /// A pause that yields to the executor once, standing in for a timer.
+    fn pause() -> impl Future<Output = ()> {
+        let mut yielded = false;
+        core::future::poll_fn(move |cx: &mut Context<'_>| {
+            if yielded {
+                Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Runs the pool's ready tasks a bounded number of times (waiters re-poll forever while the
+    /// leader waits, so "until stalled" never comes).
+    fn step(pool: &mut LocalPool, times: usize) {
+        for _ in 0..times {
+            pool.try_run_one();
+        }
+    }
 
     #[test]
     fn fifty_concurrent_callers_share_one_run_and_its_result() {
@@ -139,28 +162,45 @@ mod tests {
         let response = Rc::new(RefCell::new(Some(response)));
         let mut pool = LocalPool::new();
         for _ in 0..50 {
-            let (flights, runs, results, response) = (Rc::clone(&flights), Rc::clone(&runs), Rc::clone(&results), Rc::clone(&response));
+            let (flights, runs, results, response) = (
+                Rc::clone(&flights),
+                Rc::clone(&runs),
+                Rc::clone(&results),
+                Rc::clone(&response),
+            );
             pool.spawner()
                 .spawn_local(async move {
                     let value = flights
-                        .run("k", || async move {
-                            runs.set(runs.get() + 1);
-                            let pending = response.borrow_mut().take().expect("only the leader runs");
-                            let _ = pending.await;
-                            Err("invalid_client")
-                        })
+                        .run(
+                            "k",
+                            || async move {
+                                runs.set(runs.get() + 1);
+                                let pending =
+                                    response.borrow_mut().take().expect("only the leader runs");
+                                let _ = pending.await;
+                                Err("invalid_client")
+                            },
+                            pause,
+                        )
                         .await;
                     results.borrow_mut().push(value);
                 })
                 .unwrap();
         }
-        pool.run_until_stalled();
+        step(&mut pool, 500);
         assert_eq!(flights.in_flight(), 1);
+        assert!(
+            results.borrow().is_empty(),
+            "everyone waits for the one run"
+        );
         answer.send(()).unwrap();
         pool.run();
         assert_eq!(runs.get(), 1);
         assert_eq!(results.borrow().len(), 50);
-        assert!(results.borrow().iter().all(|r| *r == Err("invalid_client")), "every waiter gets the leader's error");
+        assert!(
+            results.borrow().iter().all(|r| *r == Err("invalid_client")),
+            "every waiter gets the leader's error"
+        );
         assert_eq!(flights.in_flight(), 0);
     }
 
@@ -168,9 +208,9 @@ mod tests {
     fn different_keys_run_separately_and_later_calls_run_again() {
         let flights: SingleFlight<u8, u8> = SingleFlight::default();
         let pool_result = futures::executor::block_on(async {
-            let a = flights.run(1, || async { 10 }).await;
-            let b = flights.run(2, || async { 20 }).await;
-            let c = flights.run(1, || async { 11 }).await;
+            let a = flights.run(1, || async { 10 }, pause).await;
+            let b = flights.run(2, || async { 20 }, pause).await;
+            let c = flights.run(1, || async { 11 }, pause).await;
             (a, b, c)
         });
         assert_eq!(pool_result, (10, 20, 11));
@@ -186,23 +226,36 @@ mod tests {
             let flights = Rc::clone(&flights);
             async move {
                 flights
-                    .run("k", || async move {
-                        let _ = never.await;
-                        1
-                    })
+                    .run(
+                        "k",
+                        || async move {
+                            let _ = never.await;
+                            1
+                        },
+                        pause,
+                    )
                     .await
             }
         };
         let mut leader = Box::pin(leader);
         let waker = futures::task::noop_waker();
-        assert!(leader.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        assert!(leader
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
         let follower_result = Rc::new(Cell::new(0));
         {
             let (flights, out) = (Rc::clone(&flights), Rc::clone(&follower_result));
-            pool.spawner().spawn_local(async move { out.set(flights.run("k", || async { 2 }).await) }).unwrap();
+            pool.spawner()
+                .spawn_local(async move { out.set(flights.run("k", || async { 2 }, pause).await) })
+                .unwrap();
         }
-        pool.run_until_stalled();
-        assert_eq!(follower_result.get(), 0, "the follower waits for the leader");
+        step(&mut pool, 100);
+        assert_eq!(
+            follower_result.get(),
+            0,
+            "the follower waits for the leader"
+        );
         drop(leader);
         pool.run();
         assert_eq!(follower_result.get(), 2, "the follower took over");

@@ -10,7 +10,8 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::RsaPublicKey;
 use serde_json::{json, Value};
 
-const ENDPOINT: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
+const ENDPOINT: &str =
+    "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
 const JTI: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const NOW: u64 = 1_795_000_000;
 
@@ -22,8 +23,14 @@ fn credential(algorithm: JwsAlgorithm, key_pem: &str, send_x5c: bool) -> Certifi
 }
 
 fn public_key(cert_pem: &str) -> RsaPublicKey {
-    let cert = x509_cert::Certificate::load_pem_chain(cert_pem.as_bytes()).unwrap().remove(0);
-    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
+    let cert = x509_cert::Certificate::load_pem_chain(cert_pem.as_bytes())
+        .unwrap()
+        .remove(0);
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .unwrap();
     RsaPublicKey::from_public_key_der(&spki).unwrap()
 }
 
@@ -33,21 +40,35 @@ fn part(jws: &str, index: usize) -> Value {
 }
 
 fn sign(credential: &CertificateCredential) -> String {
-    let assertion = futures::executor::block_on(credential.sign_assertion("client-123", ENDPOINT, NOW, JTI)).unwrap();
+    let assertion =
+        futures::executor::block_on(credential.sign_assertion("client-123", ENDPOINT, NOW, JTI))
+            .unwrap();
     assertion.expose_secret().to_string()
 }
 
 #[test]
 fn ps256_assertion_has_entra_header_and_claims_and_verifies_with_the_certificate() {
     let jws = sign(&credential(JwsAlgorithm::Ps256, KEY_PKCS8_PEM, false));
-    assert_eq!(part(&jws, 0), json!({"alg": "PS256", "typ": "JWT", "x5t#S256": "C3laERVFbXjnNyNSQSfYFyoVNxrLywCzOOEtmmiOjIU"}));
+    assert_eq!(
+        part(&jws, 0),
+        json!({"alg": "PS256", "typ": "JWT", "x5t#S256": "C3laERVFbXjnNyNSQSfYFyoVNxrLywCzOOEtmmiOjIU"})
+    );
     assert_eq!(
         part(&jws, 1),
         json!({"aud": ENDPOINT, "iss": "client-123", "sub": "client-123", "jti": JTI, "nbf": NOW, "iat": NOW, "exp": NOW + 600})
     );
     let token = UntrustedToken::new(&jws).unwrap();
-    Rsa::ps256().validator::<Empty>(&public_key(CERT_PEM)).validate(&token).expect("PS256 signature verifies");
-    assert!(Rsa::rs256().validator::<Empty>(&public_key(CERT_PEM)).validate(&token).is_err(), "alg is bound");
+    Rsa::ps256()
+        .validator::<Empty>(&public_key(CERT_PEM))
+        .validate(&token)
+        .expect("PS256 signature verifies");
+    assert!(
+        Rsa::rs256()
+            .validator::<Empty>(&public_key(CERT_PEM))
+            .validate(&token)
+            .is_err(),
+        "alg is bound"
+    );
 }
 
 #[test]
@@ -59,7 +80,10 @@ fn rs256_assertion_uses_the_sha1_thumbprint_and_verifies() {
     assert_eq!(header["x5t"], cred.certificate().thumbprint_sha1().as_str());
     assert!(header.get("x5t#S256").is_none());
     let token = UntrustedToken::new(&jws).unwrap();
-    Rsa::rs256().validator::<Empty>(&public_key(CERT_PEM)).validate(&token).expect("RS256 signature verifies");
+    Rsa::rs256()
+        .validator::<Empty>(&public_key(CERT_PEM))
+        .validate(&token)
+        .expect("RS256 signature verifies");
     // RS256 (PKCS#1 v1.5) is deterministic: the same input gives the same assertion.
     assert_eq!(jws, sign(&cred));
 }
@@ -69,7 +93,9 @@ fn x5c_carries_the_chain_as_standard_base64_der() {
     let jws = sign(&credential(JwsAlgorithm::Ps256, KEY_PKCS8_PEM, true));
     let x5c = part(&jws, 0)["x5c"].as_array().unwrap().clone();
     assert_eq!(x5c.len(), 1);
-    let der = base64::engine::general_purpose::STANDARD.decode(x5c[0].as_str().unwrap()).unwrap();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(x5c[0].as_str().unwrap())
+        .unwrap();
     assert!(x509_cert::Certificate::from_der(&der).is_ok());
 }
 
@@ -81,7 +107,10 @@ fn a_tampered_assertion_does_not_verify() {
     bytes[10] ^= 1;
     let tampered = alloc::format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes));
     let token = UntrustedToken::new(&tampered).unwrap();
-    assert!(Rsa::ps256().validator::<Empty>(&public_key(CERT_PEM)).validate(&token).is_err());
+    assert!(Rsa::ps256()
+        .validator::<Empty>(&public_key(CERT_PEM))
+        .validate(&token)
+        .is_err());
 }
 
 #[test]
@@ -94,9 +123,16 @@ fn a_key_that_is_not_the_certificates_is_refused_up_front() {
     let signer = RustCryptoSigner::new(&key, JwsAlgorithm::Ps256).unwrap();
     let err = CertificateCredential::new(alloc::vec![], &key, Box::new(signer), false).unwrap_err();
     assert!(matches!(err, Error::Configuration(_)));
-    let unrelated = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", include_str!("../../testbed/credentials/unrelated-key.pem")).unwrap();
+    let unrelated = PrivateKey::from_pem(
+        "CLIENT_PRIVATE_KEY",
+        include_str!("../../testbed/credentials/unrelated-key.pem"),
+    )
+    .unwrap();
     let signer = RustCryptoSigner::new(&unrelated, JwsAlgorithm::Ps256).unwrap();
     let chain = Certificate::chain_from_pem("C", CERT_PEM).unwrap();
     let err = CertificateCredential::new(chain, &unrelated, Box::new(signer), false).unwrap_err();
-    assert_eq!(err, Error::configuration("CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE"));
+    assert_eq!(
+        err,
+        Error::configuration("CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE")
+    );
 }

@@ -11,7 +11,11 @@ fn response(expires_in: Option<u64>, refresh_in: Option<u64>) -> TokenResponse {
     if let Some(r) = refresh_in {
         body["refresh_in"] = r.into();
     }
-    let http = crate::http::HttpResponse { status: 200, headers: Vec::new(), body: serde_json::to_vec(&body).unwrap() };
+    let http = crate::http::HttpResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: serde_json::to_vec(&body).unwrap(),
+    };
     crate::response::parse_token_response(&http).unwrap()
 }
 
@@ -19,7 +23,10 @@ fn response(expires_in: Option<u64>, refresh_in: Option<u64>) -> TokenResponse {
 fn a_token_expires_300_seconds_early() {
     let token = CachedToken::from_response(&response(Some(3600), None), NOW);
     assert_eq!(token.expires_on, NOW + 3600);
-    assert_eq!(token.refresh_on, None, "under 2 h without refresh_in: no proactive refresh");
+    assert_eq!(
+        token.refresh_on, None,
+        "under 2 h without refresh_in: no proactive refresh"
+    );
     assert_eq!(token.state(NOW), TokenState::Fresh);
     assert_eq!(token.state(NOW + 3600 - 301), TokenState::Fresh);
     assert_eq!(token.state(NOW + 3600 - 300), TokenState::Expired);
@@ -41,7 +48,10 @@ fn refresh_is_due_at_refresh_in_or_at_half_life_for_long_tokens() {
 
 #[test]
 fn short_lived_and_lifetime_less_tokens_are_not_cached() {
-    for token in [CachedToken::from_response(&response(Some(300), None), NOW), CachedToken::from_response(&response(None, None), NOW)] {
+    for token in [
+        CachedToken::from_response(&response(Some(300), None), NOW),
+        CachedToken::from_response(&response(None, None), NOW),
+    ] {
         assert_eq!(token.store_ttl(NOW), None);
         let memory = MemoryCache::default();
         memory.put(CacheKey(String::from("k")), token, NOW);
@@ -49,31 +59,54 @@ fn short_lived_and_lifetime_less_tokens_are_not_cached() {
     }
     let ok = CachedToken::from_response(&response(Some(301), None), NOW);
     assert_eq!(ok.store_ttl(NOW), Some(301));
-    assert_eq!(ok.store_ttl(NOW + 1), None, "one second later it is inside the margin");
+    assert_eq!(
+        ok.store_ttl(NOW + 1),
+        None,
+        "one second later it is inside the margin"
+    );
 }
 
 #[test]
 fn cache_keys_compare_scopes_as_sets_and_separate_everything_else() {
-    let authority = Authority::parse("https://login.microsoftonline.com/contoso.com", None).unwrap();
-    let other_tenant = Authority::parse("https://login.microsoftonline.com/fabrikam.com", None).unwrap();
-    let key = |authority: &Authority, client: &str, scopes: &str| CacheKey::app_token(authority, client, &Scopes::parse(scopes).unwrap());
+    let authority =
+        Authority::parse("https://login.microsoftonline.com/contoso.com", None).unwrap();
+    let other_tenant =
+        Authority::parse("https://login.microsoftonline.com/fabrikam.com", None).unwrap();
+    let key = |authority: &Authority, client: &str, scopes: &str| {
+        CacheKey::app_token(authority, client, &Scopes::parse(scopes).unwrap())
+    };
     let base = key(&authority, "c1", "b/.default a/.default");
-    assert_eq!(base, key(&authority, "c1", "a/.default b/.default a/.default"));
+    assert_eq!(
+        base,
+        key(&authority, "c1", "a/.default b/.default a/.default")
+    );
     assert_ne!(base, key(&other_tenant, "c1", "a/.default b/.default"));
     assert_ne!(base, key(&authority, "c2", "a/.default b/.default"));
     assert_ne!(base, key(&authority, "c1", "a/.default"));
     // No separator ambiguity: a client id containing what a naive join would use.
     assert_ne!(key(&authority, "c1|x", "y"), key(&authority, "c1", "x|y"));
     let storage = base.storage_key();
-    assert!(storage.starts_with("edge-token/v1/") && storage.len() == 57, "{storage}");
+    assert!(
+        storage.starts_with("edge-token/v1/") && storage.len() == 57,
+        "{storage}"
+    );
     assert!(!storage.contains("contoso"));
 }
 
 #[test]
 fn entries_round_trip_and_malformed_entries_are_cache_errors() {
     let token = CachedToken::from_response(&response(Some(3599), Some(1799)), NOW);
-    assert_eq!(CachedToken::from_json(&token.to_json().unwrap()).unwrap(), token);
-    for bad in [&b""[..], b"{}", b"[1]", b"{\"access_token\":1,\"expires_on\":2}", b"\xff"] {
+    assert_eq!(
+        CachedToken::from_json(&token.to_json().unwrap()).unwrap(),
+        token
+    );
+    for bad in [
+        &b""[..],
+        b"{}",
+        b"[1]",
+        b"{\"access_token\":1,\"expires_on\":2}",
+        b"\xff",
+    ] {
         assert!(matches!(CachedToken::from_json(bad), Err(Error::Cache(_))));
     }
 }
@@ -81,12 +114,20 @@ fn entries_round_trip_and_malformed_entries_are_cache_errors() {
 #[test]
 fn memory_cache_is_bounded() {
     let memory = MemoryCache::default();
-    let entry = |expires_on| CachedToken { access_token: AccessToken::new("t"), expires_on, refresh_on: None, ext_expires_on: None };
+    let entry = |expires_on| CachedToken {
+        access_token: AccessToken::new("t"),
+        expires_on,
+        refresh_on: None,
+        ext_expires_on: None,
+    };
     for i in 0..MEMORY_CACHE_CAPACITY as u64 {
         memory.put(CacheKey(alloc::format!("k{i}")), entry(NOW + 1000 + i), NOW);
     }
     memory.put(CacheKey(String::from("new")), entry(NOW + 5000), NOW);
     assert_eq!(memory.len(), MEMORY_CACHE_CAPACITY);
-    assert!(memory.get(&CacheKey(String::from("k0"))).is_none(), "the soonest-expiring entry made room");
+    assert!(
+        memory.get(&CacheKey(String::from("k0"))).is_none(),
+        "the soonest-expiring entry made room"
+    );
     assert!(memory.get(&CacheKey(String::from("new"))).is_some());
 }

@@ -31,7 +31,8 @@ impl RustCryptoSigner {
     /// # Errors
     /// [`Error::Signing`] when the key cannot be loaded by `rsa`.
     pub fn new(key: &PrivateKey, algorithm: JwsAlgorithm) -> Result<Self, Error> {
-        let key = RsaPrivateKey::from_pkcs8_der(key.pkcs8_der()).map_err(|_| Error::Signing("the RSA key cannot be loaded".into()))?;
+        let key = RsaPrivateKey::from_pkcs8_der(key.pkcs8_der())
+            .map_err(|_| Error::Signing("the RSA key cannot be loaded".into()))?;
         Ok(Self { key, algorithm })
     }
 }
@@ -53,6 +54,9 @@ impl JwsSigner for RustCryptoSigner {
 
 impl fmt::Debug for RustCryptoSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustCryptoSigner").field("algorithm", &self.algorithm).field("key", &"[redacted]").finish()
+        f.debug_struct("RustCryptoSigner")
+            .field("algorithm", &self.algorithm)
+            .field("key", &"[redacted]")
+            .finish()
     }
 }

@@ -36,7 +36,10 @@ impl WebCryptoSigner {
     /// [`Error::Signing`] when `crypto.subtle` is missing or refuses the key.
     pub async fn import(key: &PrivateKey, algorithm: JwsAlgorithm) -> Result<Self, Error> {
         let subtle = subtle()?;
-        let params = object(&[("name", algorithm_name(algorithm).into()), ("hash", "SHA-256".into())])?;
+        let params = object(&[
+            ("name", algorithm_name(algorithm).into()),
+            ("hash", "SHA-256".into()),
+        ])?;
         let der = Uint8Array::from(key.pkcs8_der());
         let usages = Array::of1(&"sign".into());
         let promise = subtle
@@ -44,7 +47,10 @@ impl WebCryptoSigner {
             .map_err(|e| js_error("importKey", &e))?;
         let imported = JsFuture::from(promise).await;
         der.fill(0, 0, der.length()); // the engine keeps its own copy; scrub ours
-        let key = imported.map_err(|e| js_error("importKey", &e))?.dyn_into::<CryptoKey>().map_err(|e| js_error("importKey", &e))?;
+        let key = imported
+            .map_err(|e| js_error("importKey", &e))?
+            .dyn_into::<CryptoKey>()
+            .map_err(|e| js_error("importKey", &e))?;
         Ok(Self { key, algorithm })
     }
 }
@@ -66,7 +72,9 @@ impl JwsSigner for WebCryptoSigner {
             let promise = subtle
                 .sign_with_object_and_buffer_source(&params, &self.key, &data)
                 .map_err(|e| js_error("sign", &e))?;
-            let signature = JsFuture::from(promise).await.map_err(|e| js_error("sign", &e))?;
+            let signature = JsFuture::from(promise)
+                .await
+                .map_err(|e| js_error("sign", &e))?;
             Ok(Uint8Array::new(&signature).to_vec())
         })
     }
@@ -74,7 +82,9 @@ impl JwsSigner for WebCryptoSigner {
 
 impl fmt::Debug for WebCryptoSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebCryptoSigner").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("WebCryptoSigner")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,7 +96,8 @@ fn algorithm_name(algorithm: JwsAlgorithm) -> &'static str {
 }
 
 fn subtle() -> Result<SubtleCrypto, Error> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(|e| js_error("globalThis.crypto", &e))?;
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())
+        .map_err(|e| js_error("globalThis.crypto", &e))?;
     if crypto.is_undefined() {
         return Err(Error::Signing("globalThis.crypto is not available".into()));
     }
@@ -104,6 +115,9 @@ fn object(entries: &[(&str, JsValue)]) -> Result<Object, Error> {
 /// Describes a JavaScript exception by its `name` only (e.g. `DataError`): messages can quote
 /// inputs, and the input here is key material.
 fn js_error(operation: &str, error: &JsValue) -> Error {
-    let name = Reflect::get(error, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_else(|| "Error".into());
+    let name = Reflect::get(error, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| "Error".into());
     Error::Signing(format!("WebCrypto {operation} failed: {name}"))
 }

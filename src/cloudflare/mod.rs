@@ -1,0 +1,21 @@
+//! Cloudflare Workers adapter (feature `cloudflare`): the platform capabilities of the core on
+//! the `worker` crate. Thin by design: no token logic lives here.
+//!
+//! - [`FetchTransport`]: Workers `fetch` with `redirect: "manual"` and a time limit per attempt.
+//! - [`KvTokenStore`]: Workers KV as the shared token store.
+//! - [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`]: `Date.now()`, `setTimeout` and
+//!   `crypto.getRandomValues` (getrandom).
+//! - [`EnvSettings`]: vars and secrets as [`crate::config::Settings`].
+//! - [`credential_from_config`]: a credential from configuration, certificates signed with WebCrypto.
+//!
+//! The reference Worker (feature `cloudflare-app`) lives in [`app`].
+
+#[cfg(feature = "cloudflare-app")]
+pub mod app;
+mod kv;
+mod platform;
+mod transport;
+
+pub use kv::KvTokenStore;
+pub use platform::{credential_from_config, EnvSettings, WorkerClock, WorkerEntropy, WorkerSleep};
+pub use transport::FetchTransport;

@@ -1,0 +1,85 @@
+//! Clock, randomness, settings and signer construction on Workers.
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+
+use worker::Env;
+
+use crate::assertion::CertificateCredential;
+use crate::config::{CredentialConfig, Settings};
+use crate::credential::ClientCredential;
+use crate::error::Error;
+use crate::platform::{Clock, Entropy, LocalBoxFuture, Sleep};
+use crate::signer::webcrypto::WebCryptoSigner;
+
+/// `Date.now()`. On Workers it advances only across IO, which is enough for expiry decisions
+/// made around token requests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_unix_secs(&self) -> u64 {
+        worker::Date::now().as_millis() / 1000
+    }
+}
+
+/// `setTimeout`, through `worker::Delay`: IO of the calling request's own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WorkerSleep;
+
+impl Sleep for WorkerSleep {
+    fn sleep(&self, millis: u32) -> LocalBoxFuture<'_, ()> {
+        Box::pin(worker::Delay::from(core::time::Duration::from_millis(
+            u64::from(millis),
+        )))
+    }
+}
+
+/// `crypto.getRandomValues`, through getrandom.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WorkerEntropy;
+
+impl Entropy for WorkerEntropy {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        getrandom::getrandom(dest)
+            .map_err(|_| Error::Platform("crypto.getRandomValues failed".into()))
+    }
+}
+
+/// Worker vars and secrets (both are strings on `env`).
+pub struct EnvSettings<'a>(pub &'a Env);
+
+impl Settings for EnvSettings<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.var(name).ok().map(|value| value.to_string())
+    }
+}
+
+/// The client credential for `config`; a certificate's key is imported into WebCrypto as a
+/// non-extractable key (do this once per isolate).
+///
+/// # Errors
+/// [`Error::Signing`] when WebCrypto refuses the key; [`Error::Configuration`] when the key is
+/// not the certificate's.
+pub async fn credential_from_config(config: CredentialConfig) -> Result<ClientCredential, Error> {
+    Ok(match config {
+        CredentialConfig::Secret { secret, method } => ClientCredential::Secret { secret, method },
+        CredentialConfig::Assertion(assertion) => {
+            ClientCredential::Assertion(crate::credential::AssertionSource::Fixed(assertion))
+        }
+        CredentialConfig::Certificate {
+            chain,
+            key,
+            algorithm,
+            send_x5c,
+        } => {
+            let signer = WebCryptoSigner::import(&key, algorithm).await?;
+            ClientCredential::Certificate(CertificateCredential::new(
+                chain,
+                &key,
+                Box::new(signer),
+                send_x5c,
+            )?)
+        }
+    })
+}

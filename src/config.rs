@@ -1,0 +1,177 @@
+//! Configuration from named settings (Worker vars and secrets, Fastly config/secret stores,
+//! Spin variables), parsed once into typed values, shared by every adapter.
+//!
+//! | setting | meaning |
+//! |---|---|
+//! | `AUTHORITY` | Entra authority `https://{host}/{tenant}` or OIDC issuer URL |
+//! | `AUTHORITY_KIND` | optional `entra` \| `oidc`; default: Entra for well-known Microsoft hosts |
+//! | `CLIENT_ID` | the application (client) id |
+//! | `CLIENT_SECRET` | credential 1: a client secret |
+//! | `CLIENT_AUTH_METHOD` | with a secret: `client_secret_post` (default) \| `client_secret_basic` |
+//! | `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` | credential 2: PEM certificate (chain) and PEM RSA key |
+//! | `CLIENT_ASSERTION_ALG` | with a certificate: `PS256` (default, `x5t#S256`) \| `RS256` (`x5t`) |
+//! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
+//! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
+//!
+//! Exactly one credential must be set. Errors name the setting, never its value.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::authority::{Authority, AuthorityKind};
+use crate::certificate::{Certificate, PrivateKey};
+use crate::credential::SecretMethod;
+use crate::error::Error;
+use crate::secret::{ClientAssertion, ClientSecret};
+use crate::signer::JwsAlgorithm;
+
+/// A source of named settings. Empty values count as absent.
+pub trait Settings {
+    /// The value of setting `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// Reads a required setting.
+///
+/// # Errors
+/// [`Error::Configuration`] "missing setting NAME".
+pub fn required(settings: &dyn Settings, name: &str) -> Result<String, Error> {
+    optional(settings, name).ok_or_else(|| Error::configuration(format!("missing setting {name}")))
+}
+
+/// Reads an optional setting; empty or blank values are `None`.
+pub fn optional(settings: &dyn Settings, name: &str) -> Option<String> {
+    settings.get(name).filter(|value| !value.trim().is_empty())
+}
+
+/// The confidential client's identity: authority, client id and credential.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// `AUTHORITY` (+ `AUTHORITY_KIND`).
+    pub authority: Authority,
+    /// `CLIENT_ID`.
+    pub client_id: String,
+    /// The one configured credential.
+    pub credential: CredentialConfig,
+}
+
+/// A credential as configured, before an adapter attaches its signer backend to a certificate.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CredentialConfig {
+    /// `CLIENT_SECRET` (+ `CLIENT_AUTH_METHOD`).
+    Secret {
+        /// The secret.
+        secret: ClientSecret,
+        /// Where it is sent.
+        method: SecretMethod,
+    },
+    /// `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (+ `CLIENT_ASSERTION_ALG`, `CLIENT_SEND_X5C`).
+    Certificate {
+        /// The chain, leaf first.
+        chain: Vec<Certificate>,
+        /// The leaf's private key (checked to match the leaf).
+        key: PrivateKey,
+        /// The assertion's algorithm.
+        algorithm: JwsAlgorithm,
+        /// Whether to send `x5c`.
+        send_x5c: bool,
+    },
+    /// `CLIENT_ASSERTION`.
+    Assertion(ClientAssertion),
+}
+
+impl ClientConfig {
+    /// Reads and validates the client settings.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming the first missing, malformed or contradictory setting:
+    /// no credential or more than one, a certificate without its key (or the reverse), a key
+    /// that is not the certificate's, an unknown `AUTHORITY_KIND` / `CLIENT_AUTH_METHOD` /
+    /// `CLIENT_ASSERTION_ALG`, a non-boolean `CLIENT_SEND_X5C`.
+    pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+        let kind = match optional(settings, "AUTHORITY_KIND").as_deref() {
+            None => None,
+            Some("entra") => Some(AuthorityKind::Entra),
+            Some("oidc") => Some(AuthorityKind::Oidc),
+            Some(_) => return Err(Error::configuration("AUTHORITY_KIND must be entra or oidc")),
+        };
+        let authority = Authority::parse(&required(settings, "AUTHORITY")?, kind)?;
+        let client_id = required(settings, "CLIENT_ID")?.trim().to_string();
+        let credential = CredentialConfig::from_settings(settings)?;
+        Ok(Self {
+            authority,
+            client_id,
+            credential,
+        })
+    }
+}
+
+impl CredentialConfig {
+    fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+        let secret = optional(settings, "CLIENT_SECRET");
+        let certificate = optional(settings, "CLIENT_CERTIFICATE");
+        let key = optional(settings, "CLIENT_PRIVATE_KEY");
+        let assertion = optional(settings, "CLIENT_ASSERTION");
+        let configured = [
+            secret.is_some(),
+            certificate.is_some() || key.is_some(),
+            assertion.is_some(),
+        ];
+        if configured.iter().filter(|set| **set).count() != 1 {
+            return Err(Error::configuration(
+                "set exactly one credential: CLIENT_SECRET, or CLIENT_CERTIFICATE + CLIENT_PRIVATE_KEY, or CLIENT_ASSERTION",
+            ));
+        }
+        if let Some(secret) = secret {
+            let method = match optional(settings, "CLIENT_AUTH_METHOD") {
+                Some(value) => SecretMethod::parse("CLIENT_AUTH_METHOD", &value)?,
+                None => SecretMethod::default(),
+            };
+            return Ok(Self::Secret {
+                secret: ClientSecret::new(secret),
+                method,
+            });
+        }
+        if let Some(assertion) = assertion {
+            return Ok(Self::Assertion(ClientAssertion::new(assertion.trim())));
+        }
+        let certificate = certificate.ok_or_else(|| {
+            Error::configuration("missing setting CLIENT_CERTIFICATE (CLIENT_PRIVATE_KEY is set)")
+        })?;
+        let key = key.ok_or_else(|| {
+            Error::configuration("missing setting CLIENT_PRIVATE_KEY (CLIENT_CERTIFICATE is set)")
+        })?;
+        let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", &certificate)?;
+        let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", &key)?;
+        if !chain.first().is_some_and(|leaf| key.matches(leaf)) {
+            return Err(Error::configuration(
+                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
+            ));
+        }
+        let algorithm = match optional(settings, "CLIENT_ASSERTION_ALG") {
+            Some(value) => JwsAlgorithm::parse("CLIENT_ASSERTION_ALG", &value)?,
+            None => JwsAlgorithm::Ps256,
+        };
+        let send_x5c = match optional(settings, "CLIENT_SEND_X5C").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(Error::configuration(
+                    "CLIENT_SEND_X5C must be true or false",
+                ))
+            }
+        };
+        Ok(Self::Certificate {
+            chain,
+            key,
+            algorithm,
+            send_x5c,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,335 @@
+//! The daemon scenario (Microsoft identity platform "daemon app that calls web APIs"): acquire
+//! an app-only token with client credentials, call the downstream API with it, and report
+//! failures as JSON. Platform-free, so every runtime's reference app is the same few lines.
+//!
+//! Settings, in addition to [`crate::config`]'s: `DOWNSTREAM_URL` (the API to call; `https`, or
+//! `http` on loopback: bearer tokens travel only over TLS, RFC 6750 §5.3) and `DOWNSTREAM_SCOPES`
+//! (space-separated; on Entra `{resource}/.default`), and optionally `HTTP_TIMEOUT_MS` (the time
+//! limit of each outgoing request, 100–60000 ms, default 10000).
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::time::Duration;
+
+use serde_json::json;
+use url::Url;
+
+use crate::authority::require_secure_url;
+use crate::client::{ConfidentialClient, TokenSource};
+use crate::config::{optional, required, ClientConfig, CredentialConfig, Settings};
+use crate::credential::ClientCredential;
+use crate::error::{Error, TransportErrorKind};
+use crate::http::{header, HttpRequest, HttpResponse, Method};
+use crate::platform::Platform;
+use crate::scope::Scopes;
+use crate::secret::AccessToken;
+
+/// The daemon's configuration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DaemonConfig {
+    /// Who we are and how we authenticate.
+    pub client: ClientConfig,
+    /// `DOWNSTREAM_URL`.
+    pub downstream_url: Url,
+    /// `DOWNSTREAM_SCOPES`.
+    pub downstream_scopes: Scopes,
+    /// `HTTP_TIMEOUT_MS`: the time limit of each outgoing request.
+    pub http_timeout: Duration,
+}
+
+/// The default `HTTP_TIMEOUT_MS`.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl DaemonConfig {
+    /// Reads and validates every daemon setting.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming the first bad setting.
+    pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+        let client = ClientConfig::from_settings(settings)?;
+        let downstream_url = Url::parse(&required(settings, "DOWNSTREAM_URL")?)
+            .map_err(|_| Error::configuration("DOWNSTREAM_URL is not an absolute URL"))?;
+        require_secure_url("DOWNSTREAM_URL", &downstream_url)?;
+        let downstream_scopes =
+            Scopes::parse(&required(settings, "DOWNSTREAM_SCOPES")?).map_err(|_| {
+                Error::configuration("DOWNSTREAM_SCOPES must be space-separated scopes")
+            })?;
+        let http_timeout =
+            match optional(settings, "HTTP_TIMEOUT_MS") {
+                None => DEFAULT_HTTP_TIMEOUT,
+                Some(value) => match value.trim().parse::<u64>() {
+                    Ok(ms @ 100..=60_000) => Duration::from_millis(ms),
+                    _ => return Err(Error::configuration(
+                        "HTTP_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000",
+                    )),
+                },
+            };
+        Ok(Self {
+            client,
+            downstream_url,
+            downstream_scopes,
+            http_timeout,
+        })
+    }
+}
+
+/// What went wrong in a daemon call, and on which side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonFailure {
+    /// No token: configuration, credential or identity provider failure.
+    Token(Error),
+    /// The downstream API could not be reached (its HTTP errors are passed through instead).
+    Downstream(Error),
+}
+
+impl fmt::Display for DaemonFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(error) => write!(f, "token acquisition failed: {error}"),
+            Self::Downstream(error) => write!(f, "downstream call failed: {error}"),
+        }
+    }
+}
+
+/// A downstream answer with the provenance of the token used.
+#[derive(Debug)]
+pub struct DaemonAnswer {
+    /// The downstream response, as received.
+    pub response: HttpResponse,
+    /// Where the token came from.
+    pub token_source: TokenSource,
+}
+
+/// The daemon: a confidential client and the downstream API it calls. Build one per isolate.
+#[derive(Debug)]
+pub struct Daemon {
+    client: ConfidentialClient,
+    downstream_url: Url,
+    downstream_scopes: Scopes,
+    http_timeout: Duration,
+}
+
+impl Daemon {
+    /// Builds the daemon from `config`; `credential` turns the configured credential into a
+    /// [`ClientCredential`] with the adapter's signer backend (WebCrypto, pure Rust).
+    ///
+    /// # Errors
+    /// Whatever `credential` returns; [`Error::Configuration`] for an empty client id.
+    pub async fn build<F, Fut>(config: DaemonConfig, credential: F) -> Result<Self, Error>
+    where
+        F: FnOnce(CredentialConfig) -> Fut,
+        Fut: Future<Output = Result<ClientCredential, Error>>,
+    {
+        let DaemonConfig {
+            client,
+            downstream_url,
+            downstream_scopes,
+            http_timeout,
+        } = config;
+        let ClientConfig {
+            authority,
+            client_id,
+            credential: configured,
+        } = client;
+        let client = ConfidentialClient::new(authority, client_id, credential(configured).await?)?;
+        Ok(Self {
+            client,
+            downstream_url,
+            downstream_scopes,
+            http_timeout,
+        })
+    }
+
+    /// The time limit for each outgoing request (`HTTP_TIMEOUT_MS`), for the adapter's transport.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+
+    /// Acquires an app token for `DOWNSTREAM_SCOPES` and calls `DOWNSTREAM_URL` with it (`GET`,
+    /// `Authorization: Bearer`).
+    ///
+    /// # Errors
+    /// [`DaemonFailure::Token`] when no token could be acquired, [`DaemonFailure::Downstream`]
+    /// when the downstream API could not be reached. Downstream HTTP errors are answers, not
+    /// failures: they are returned as they are.
+    pub async fn call(&self, platform: &Platform<'_>) -> Result<DaemonAnswer, DaemonFailure> {
+        let token = self
+            .client
+            .acquire_token_for_client(&self.downstream_scopes, platform)
+            .await
+            .map_err(DaemonFailure::Token)?;
+        let request = bearer_request(&self.downstream_url, &token.access_token);
+        let response = platform
+            .transport
+            .send(request)
+            .await
+            .map_err(DaemonFailure::Downstream)?;
+        Ok(DaemonAnswer {
+            response,
+            token_source: token.source,
+        })
+    }
+}
+
+/// A `GET` of `url` with `Authorization: Bearer <token>` (RFC 6750 §2.1).
+pub fn bearer_request(url: &Url, token: &AccessToken) -> HttpRequest {
+    let mut authorization = String::from("Bearer ");
+    authorization.push_str(token.expose_secret());
+    HttpRequest {
+        method: Method::Get,
+        url: url.clone(),
+        headers: vec![header("authorization", &authorization)],
+        body: Vec::new(),
+    }
+}
+
+/// An HTTP status and JSON body describing `failure`, safe to return to any caller: no
+/// secret, no provider `error_description` (free text the provider controls), only the
+/// provider's `error`, `error_codes`, `suberror`, `correlation_id` and `trace_id`.
+///
+/// | failure | status | `error` |
+/// |---|---|---|
+/// | configuration | 500 | `configuration_error` (description names the setting) |
+/// | provider error response | 502 | the provider's `error`, e.g. `invalid_client` |
+/// | invalid provider response | 502 | `invalid_response` |
+/// | timeout | 504 | `timeout` |
+/// | network, signing, platform | 502 / 500 | `network_error` / `signing_error` / `platform_error` |
+/// | downstream unreachable | 502 / 504 | `downstream_unreachable` / `downstream_timeout` |
+pub fn error_reply(failure: &DaemonFailure) -> (u16, Vec<u8>) {
+    let body = match failure {
+        DaemonFailure::Token(Error::Configuration(message)) => (
+            500,
+            json!({"error": "configuration_error", "error_description": message}),
+        ),
+        DaemonFailure::Token(Error::Server(server)) => (
+            502,
+            json!({
+                "error": server.error,
+                "error_description": "the identity provider refused the token request",
+                "error_codes": server.error_codes,
+                "suberror": server.suberror,
+                "correlation_id": server.correlation_id,
+                "trace_id": server.trace_id,
+                "provider_status": server.status,
+            }),
+        ),
+        DaemonFailure::Token(Error::InvalidResponse(invalid)) => (
+            502,
+            json!({"error": "invalid_response", "error_description": alloc::format!("{invalid}")}),
+        ),
+        DaemonFailure::Token(Error::Transport(transport))
+            if transport.kind == TransportErrorKind::Timeout =>
+        {
+            (
+                504,
+                json!({"error": "timeout", "error_description": "the identity provider did not answer in time"}),
+            )
+        }
+        DaemonFailure::Token(Error::Transport(_)) => (
+            502,
+            json!({"error": "network_error", "error_description": "the identity provider could not be reached"}),
+        ),
+        DaemonFailure::Token(Error::Signing(message)) => (
+            500,
+            json!({"error": "signing_error", "error_description": message}),
+        ),
+        DaemonFailure::Token(other) => (
+            500,
+            json!({"error": "platform_error", "error_description": alloc::format!("{other}")}),
+        ),
+        DaemonFailure::Downstream(Error::Transport(transport))
+            if transport.kind == TransportErrorKind::Timeout =>
+        {
+            (
+                504,
+                json!({"error": "downstream_timeout", "error_description": "the downstream API did not answer in time"}),
+            )
+        }
+        DaemonFailure::Downstream(_) => (
+            502,
+            json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"}),
+        ),
+    };
+    (body.0, serde_json::to_vec(&body.1).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ServerError, TransportError};
+    use alloc::boxed::Box;
+
+    fn reply(failure: DaemonFailure) -> (u16, serde_json::Value) {
+        let (status, body) = error_reply(&failure);
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[test]
+    fn provider_errors_keep_their_code_and_ids_but_not_their_description() {
+        let server = ServerError {
+            status: 401,
+            error: "invalid_client".into(),
+            error_description: Some("AADSTS7000215: Invalid client secret SENTINEL".into()),
+            error_codes: vec![7000215],
+            correlation_id: Some("corr".into()),
+            trace_id: Some("trace".into()),
+            ..ServerError::default()
+        };
+        let (status, body) = reply(DaemonFailure::Token(Error::Server(Box::new(server))));
+        assert_eq!(status, 502);
+        assert_eq!(body["error"], "invalid_client");
+        assert_eq!(body["error_codes"], json!([7000215]));
+        assert_eq!(body["correlation_id"], "corr");
+        assert_eq!(body["trace_id"], "trace");
+        assert!(!alloc::string::ToString::to_string(&body).contains("SENTINEL"));
+    }
+
+    #[test]
+    fn each_failure_class_has_its_status() {
+        let timeout = Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            message: "10 s".into(),
+        });
+        let network = Error::Transport(TransportError {
+            kind: TransportErrorKind::Network,
+            message: "refused".into(),
+        });
+        assert_eq!(
+            reply(DaemonFailure::Token(Error::configuration(
+                "missing setting CLIENT_ID"
+            )))
+            .1["error_description"],
+            "missing setting CLIENT_ID"
+        );
+        assert_eq!(reply(DaemonFailure::Token(timeout.clone())).0, 504);
+        assert_eq!(
+            reply(DaemonFailure::Token(network.clone())).1["error"],
+            "network_error"
+        );
+        assert_eq!(
+            reply(DaemonFailure::Downstream(timeout)).1["error"],
+            "downstream_timeout"
+        );
+        assert_eq!(
+            reply(DaemonFailure::Downstream(network)),
+            (
+                502,
+                json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"})
+            )
+        );
+    }
+
+    #[test]
+    fn the_bearer_request_carries_the_token_only_in_its_header() {
+        let request = bearer_request(
+            &Url::parse("https://api.example.com/x").unwrap(),
+            &AccessToken::new("tok"),
+        );
+        assert_eq!(request.header("Authorization"), Some("Bearer tok"));
+        assert!(!alloc::format!("{request:?}").contains("tok\""));
+    }
+}
