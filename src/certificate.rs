@@ -191,6 +191,8 @@ impl fmt::Debug for PrivateKey {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     pub(crate) const CERT_PEM: &str = include_str!("../testbed/credentials/daemon-cert.pem");
     pub(crate) const OTHER_CERT_PEM: &str = include_str!("../testbed/credentials/other-cert.pem");

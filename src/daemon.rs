@@ -262,6 +262,8 @@ mod tests {
     use super::*;
     use crate::error::{ServerError, TransportError};
     use alloc::boxed::Box;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn reply(failure: DaemonFailure) -> (u16, serde_json::Value) {
         let (status, body) = error_reply(&failure);

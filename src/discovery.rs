@@ -107,6 +107,8 @@ fn endpoint(
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {

@@ -103,6 +103,8 @@ fn append_client_id(
 mod tests {
     use super::*;
     use crate::secret::{ClientAssertion, ClientSecret};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const ENDPOINT: &str =
         "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";

@@ -98,6 +98,8 @@ impl<'de> serde::Deserialize<'de> for AccessToken {
 mod tests {
     use super::*;
     use alloc::format;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn every_secret_type_redacts_debug_and_display() {

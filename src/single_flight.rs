@@ -121,16 +121,21 @@ impl<K: Ord, V> Drop for LeaderGuard<'_, K, V> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
     use super::*;
     use alloc::boxed::Box;
     use alloc::vec::Vec;
     use core::cell::Cell;
     use core::task::{Context, Poll};
     use futures::channel::oneshot;
-    use futures::executor::LocalPool;
-    use futures::task::LocalSpawnExt;
+    use futures::executor::block_on;
+    use futures::future::{join, join_all};
+    use futures::FutureExt;
 
-    /// A pause that yields to the executor once, standing in for a timer.
+    /// A pause that yields once, standing in for a timer. Every test drives all its futures in
+    /// one task (`join`), so some future is always ready and nothing parks (wasm32 cannot park).
     fn pause() -> impl Future<Output = ()> {
         let mut yielded = false;
         core::future::poll_fn(move |cx: &mut Context<'_>| {
@@ -144,61 +149,41 @@ mod tests {
         })
     }
 
-    /// Runs the pool's ready tasks a bounded number of times (waiters re-poll forever while the
-    /// leader waits, so "until stalled" never comes).
-    fn step(pool: &mut LocalPool, times: usize) {
-        for _ in 0..times {
-            pool.try_run_one();
+    async fn pauses(n: usize) {
+        for _ in 0..n {
+            pause().await;
         }
     }
 
     #[test]
     fn fifty_concurrent_callers_share_one_run_and_its_result() {
-        let flights: Rc<SingleFlight<&str, Result<u32, &str>>> = Rc::default();
-        let runs = Rc::new(Cell::new(0));
-        let results = Rc::new(RefCell::new(Vec::new()));
-        // The one token request "in flight" until the test answers it.
+        let flights: SingleFlight<&str, Result<u32, &str>> = SingleFlight::default();
+        let runs = Cell::new(0);
+        // The one token request "in flight" until `answer` is sent.
         let (answer, response) = oneshot::channel::<()>();
-        let response = Rc::new(RefCell::new(Some(response)));
-        let mut pool = LocalPool::new();
-        for _ in 0..50 {
-            let (flights, runs, results, response) = (
-                Rc::clone(&flights),
-                Rc::clone(&runs),
-                Rc::clone(&results),
-                Rc::clone(&response),
-            );
-            pool.spawner()
-                .spawn_local(async move {
-                    let value = flights
-                        .run(
-                            "k",
-                            || async move {
-                                runs.set(runs.get() + 1);
-                                let pending =
-                                    response.borrow_mut().take().expect("only the leader runs");
-                                let _ = pending.await;
-                                Err("invalid_client")
-                            },
-                            pause,
-                        )
-                        .await;
-                    results.borrow_mut().push(value);
-                })
-                .unwrap();
-        }
-        step(&mut pool, 500);
-        assert_eq!(flights.in_flight(), 1);
-        assert!(
-            results.borrow().is_empty(),
-            "everyone waits for the one run"
-        );
-        answer.send(()).unwrap();
-        pool.run();
+        let response = RefCell::new(Some(response));
+        let callers = (0..50).map(|_| {
+            flights.run(
+                "k",
+                || async {
+                    runs.set(runs.get() + 1);
+                    let pending = response.borrow_mut().take().expect("only the leader runs");
+                    let _ = pending.await;
+                    Err("invalid_client")
+                },
+                pause,
+            )
+        });
+        let answer_later = async {
+            pauses(20).await;
+            assert_eq!(flights.in_flight(), 1, "everyone waits for the one run");
+            answer.send(()).unwrap();
+        };
+        let (results, ()) = block_on(join(join_all(callers), answer_later));
         assert_eq!(runs.get(), 1);
-        assert_eq!(results.borrow().len(), 50);
-        assert!(
-            results.borrow().iter().all(|r| *r == Err("invalid_client")),
+        assert_eq!(
+            results,
+            Vec::from([Err("invalid_client"); 50]),
             "every waiter gets the leader's error"
         );
         assert_eq!(flights.in_flight(), 0);
@@ -207,57 +192,38 @@ mod tests {
     #[test]
     fn different_keys_run_separately_and_later_calls_run_again() {
         let flights: SingleFlight<u8, u8> = SingleFlight::default();
-        let pool_result = futures::executor::block_on(async {
+        let results = block_on(async {
             let a = flights.run(1, || async { 10 }, pause).await;
             let b = flights.run(2, || async { 20 }, pause).await;
             let c = flights.run(1, || async { 11 }, pause).await;
             (a, b, c)
         });
-        assert_eq!(pool_result, (10, 20, 11));
+        assert_eq!(results, (10, 20, 11));
     }
 
     #[test]
     fn a_dropped_leader_hands_over_to_a_waiter() {
-        let flights: Rc<SingleFlight<&str, u32>> = Rc::default();
+        let flights: SingleFlight<&str, u32> = SingleFlight::default();
         let (_keep_open, never) = oneshot::channel::<()>();
-        let mut pool = LocalPool::new();
-        // The leader never finishes: it is dropped while waiting.
-        let leader = {
-            let flights = Rc::clone(&flights);
-            async move {
-                flights
-                    .run(
-                        "k",
-                        || async move {
-                            let _ = never.await;
-                            1
-                        },
-                        pause,
-                    )
-                    .await
-            }
-        };
-        let mut leader = Box::pin(leader);
-        let waker = futures::task::noop_waker();
-        assert!(leader
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        let follower_result = Rc::new(Cell::new(0));
-        {
-            let (flights, out) = (Rc::clone(&flights), Rc::clone(&follower_result));
-            pool.spawner()
-                .spawn_local(async move { out.set(flights.run("k", || async { 2 }, pause).await) })
-                .unwrap();
-        }
-        step(&mut pool, 100);
-        assert_eq!(
-            follower_result.get(),
-            0,
-            "the follower waits for the leader"
+        let mut leader = Box::pin(flights.run(
+            "k",
+            || async move {
+                let _ = never.await;
+                1
+            },
+            pause,
+        ));
+        assert!(
+            leader.as_mut().now_or_never().is_none(),
+            "the leader is in flight"
         );
-        drop(leader);
-        pool.run();
-        assert_eq!(follower_result.get(), 2, "the follower took over");
+        let follower = flights.run("k", || async { 2 }, pause);
+        let cancel_leader = async move {
+            pauses(5).await;
+            drop(leader);
+        };
+        let (value, ()) = block_on(join(follower, cancel_leader));
+        assert_eq!(value, 2, "the follower took over");
+        assert_eq!(flights.in_flight(), 0);
     }
 }

@@ -9,6 +9,8 @@ use jwt_compact::{AlgorithmExt, Empty, UntrustedToken};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::RsaPublicKey;
 use serde_json::{json, Value};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const ENDPOINT: &str =
     "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";

@@ -1,5 +1,7 @@
 use super::*;
 use crate::authority::Authority;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const NOW: u64 = 1_795_000_000;
 

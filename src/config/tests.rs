@@ -1,6 +1,8 @@
 use super::*;
 use crate::certificate::tests::{CERT_PEM, KEY_PKCS1_PEM, KEY_PKCS8_PEM};
 use alloc::collections::BTreeMap;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 struct Map(BTreeMap<&'static str, String>);
 

@@ -2,6 +2,8 @@ use super::*;
 use crate::error::TransportErrorKind;
 use alloc::format;
 use alloc::vec;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn response(status: u16, body: &str) -> HttpResponse {
     HttpResponse {

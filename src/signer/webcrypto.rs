@@ -121,3 +121,6 @@ fn js_error(operation: &str, error: &JsValue) -> Error {
         .unwrap_or_else(|| "Error".into());
     Error::Signing(format!("WebCrypto {operation} failed: {name}"))
 }
+
+#[cfg(test)]
+mod tests;
