@@ -27,10 +27,10 @@ step "core without std: cargo build --lib --no-default-features --target thumbv7
 cargo build --lib --quiet --no-default-features --target thumbv7em-none-eabihf
 
 step "unit tests on wasm32 in Node (core + WebCrypto signer)"
-wasm-pack --quiet test --node -- --features webcrypto
+wasm-pack test --node -- --features webcrypto
 
 step "unit tests on wasm32 in headless Chromium (core + WebCrypto signer)"
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack --quiet test --headless --chrome -- --features webcrypto
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features webcrypto
 
 step "end to end: test bed, then the Worker in wrangler dev against the local provider"
 bash scripts/build-worker.sh

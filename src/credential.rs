@@ -155,3 +155,137 @@ impl fmt::Debug for ClientCredential {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::authority::Authority;
+    use crate::cache::{CachedToken, NoStore};
+    use crate::client::{AcquiredToken, ConfidentialClient, TokenSource};
+    use crate::http::{HttpRequest, HttpResponse};
+    use crate::platform::{Clock, Entropy, HttpTransport, Sleep};
+    use crate::secret::AccessToken;
+    use alloc::format;
+    use alloc::rc::Rc;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+
+    const SENTINEL: &str = "SENTINEL-secret-value";
+
+    /// The platform pieces `authenticate` may touch; it must not send anything.
+    struct Fixed;
+    impl Clock for Fixed {
+        fn now_unix_secs(&self) -> u64 {
+            1_795_000_000
+        }
+    }
+    impl Sleep for Fixed {
+        fn sleep(&self, _millis: u32) -> LocalBoxFuture<'_, ()> {
+            Box::pin(core::future::ready(()))
+        }
+    }
+    impl Entropy for Fixed {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+            dest.fill(7);
+            Ok(())
+        }
+    }
+    impl HttpTransport for Fixed {
+        fn send(&self, _request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>> {
+            unreachable!("authenticating sends nothing")
+        }
+    }
+
+    fn platform() -> Platform<'static> {
+        Platform {
+            clock: &Fixed,
+            sleep: &Fixed,
+            entropy: &Fixed,
+            transport: &Fixed,
+            store: &NoStore,
+        }
+    }
+
+    /// A federated credential source that records what it was asked for.
+    struct Federated {
+        asked: Rc<RefCell<Vec<(String, String)>>>,
+    }
+
+    impl AssertionCallback for Federated {
+        fn assertion<'a>(
+            &'a self,
+            request: AssertionRequest<'a>,
+        ) -> LocalBoxFuture<'a, Result<ClientAssertion, Error>> {
+            self.asked
+                .borrow_mut()
+                .push((request.client_id.into(), request.token_endpoint.into()));
+            Box::pin(core::future::ready(Ok(ClientAssertion::new(
+                "federated.jwt.value",
+            ))))
+        }
+    }
+
+    #[test]
+    fn a_callback_is_asked_for_each_request_with_the_client_and_endpoint() {
+        let asked = Rc::new(RefCell::new(Vec::new()));
+        let credential =
+            ClientCredential::Assertion(AssertionSource::Callback(Box::new(Federated {
+                asked: Rc::clone(&asked),
+            })));
+        let endpoint =
+            Url::parse("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token").unwrap();
+        for _ in 0..2 {
+            let auth = futures::executor::block_on(credential.authenticate(
+                "client-1",
+                &endpoint,
+                &platform(),
+            ))
+            .unwrap();
+            let ClientAuthentication::Assertion(assertion) = auth else {
+                panic!("an assertion")
+            };
+            assert_eq!(assertion.expose_secret(), "federated.jwt.value");
+        }
+        let expected = (String::from("client-1"), String::from(endpoint.as_str()));
+        assert_eq!(*asked.borrow(), [expected.clone(), expected]);
+    }
+
+    #[test]
+    fn types_holding_secrets_redact_them() {
+        let secret = ClientCredential::Secret {
+            secret: ClientSecret::new(SENTINEL),
+            method: SecretMethod::Post,
+        };
+        let fixed =
+            ClientCredential::Assertion(AssertionSource::Fixed(ClientAssertion::new(SENTINEL)));
+        let token = CachedToken {
+            access_token: AccessToken::new(SENTINEL),
+            expires_on: 1,
+            refresh_on: None,
+            ext_expires_on: None,
+        };
+        let acquired = AcquiredToken {
+            access_token: AccessToken::new(SENTINEL),
+            expires_on: 1,
+            source: TokenSource::Provider,
+        };
+        let client = ConfidentialClient::new(
+            Authority::parse("https://id.example.com", None).unwrap(),
+            "c",
+            secret,
+        )
+        .unwrap();
+        for text in [
+            format!("{fixed:?}"),
+            format!("{token:?}"),
+            format!("{acquired:?}"),
+            format!("{client:?} {client:#?}"),
+        ] {
+            assert!(!text.contains(SENTINEL), "{text}");
+        }
+    }
+}

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { credentials, daemonVars, startTestbed } from '../lib/testbed.mjs';
+import {
+  clients, credentials, daemonVars, describeCertificate, signAssertion, startTestbed,
+} from '../lib/testbed.mjs';
 import { startWorker } from '../lib/worker.mjs';
 
 /** Room for the first start's Rust build. */
@@ -171,6 +173,20 @@ describe('daemon: client credentials through the Worker', () => {
       assertProviderError(await callDaemon(worker), 'invalid_client');
       assert.ok((await tb.stats()).by_client['daemon-cert'] >= 1, 'the provider was asked');
       assert.equal((await tb.downstreamStats()).requests, 0);
+    });
+  });
+
+  it('j. a federated assertion signed elsewhere (CLIENT_ASSERTION) is sent as is', TIMEOUT, async () => {
+    // Stands in for a workload identity token: signed outside the Worker, handed to it as a setting.
+    const header = { alg: 'PS256', 'x5t#S256': describeCertificate(credentials.certificatePem).x5tS256 };
+    const assertion = await signAssertion({ tokenEndpoint: tb.tokenEndpoint, header });
+    await tb.reset();
+    const vars = { ...daemonVars(tb, 'secretPost'), CLIENT_ID: clients.certificate.clientId, CLIENT_SECRET: undefined, CLIENT_ASSERTION: assertion };
+    await withWorker(vars, async (worker) => {
+      assertDownstreamAccepted(await callDaemon(worker), 'daemon-cert');
+      const stats = await tb.stats();
+      assert.equal(stats.token_requests, 1);
+      assert.deepEqual(stats.by_auth, { private_key_jwt: 1 });
     });
   });
 

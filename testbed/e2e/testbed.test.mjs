@@ -4,7 +4,7 @@
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/testbed.test.mjs
 import assert from 'node:assert/strict';
-import { createPrivateKey, randomUUID } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -12,7 +12,7 @@ import { decodeJwt, SignJWT } from 'jose';
 
 import { startProcess } from '../lib/processes.mjs';
 import {
-  clients, credentials, describeCertificate, DOWNSTREAM_SCOPE as SCOPE, startTestbed,
+  clients, credentials, describeCertificate, DOWNSTREAM_SCOPE as SCOPE, signAssertion, startTestbed,
 } from '../lib/testbed.mjs';
 
 const cert = describeCertificate(credentials.certificatePem);
@@ -24,22 +24,6 @@ async function tokenRequest(tokenEndpoint, form, { basic } = {}) {
   if (basic) headers.authorization = `Basic ${Buffer.from(basic.map(encodeURIComponent).join(':')).toString('base64')}`;
   const response = await fetch(tokenEndpoint, { method: 'POST', headers, body: new URLSearchParams(form) });
   return { status: response.status, body: await response.json() };
-}
-
-/** A client assertion as edge-token builds one (like MSAL): thumbprint header, no kid. */
-function signAssertion({
-  tokenEndpoint, header, keyPem = credentials.privateKeyPem, clientId = clients.certificate.clientId,
-}) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ jti: randomUUID() })
-    .setProtectedHeader({ typ: 'JWT', ...header })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(tokenEndpoint)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + 600)
-    .sign(createPrivateKey(keyPem)); // node parses both PKCS#8 and PKCS#1
 }
 
 function assertionForm(assertion, extra = {}) {

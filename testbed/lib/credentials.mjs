@@ -1,8 +1,10 @@
 // Test-only client credentials shared by the provider (which registers them) and the tests
 // (which hand them to the Worker). The PEM files live in testbed/credentials/ (see its README).
-import { X509Certificate, hash } from 'node:crypto';
+import { X509Certificate, createPrivateKey, hash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
+import { SignJWT } from 'jose';
 
 import { CREDENTIALS_DIR } from './paths.mjs';
 
@@ -42,4 +44,20 @@ export function describeCertificate(pem) {
     x5tS256: hash('sha256', der, 'base64url'),
     x5t: hash('sha1', der, 'base64url'),
   };
+}
+
+/** A client assertion as edge-token builds one (like MSAL): thumbprint header, no kid. */
+export function signAssertion({
+  tokenEndpoint, header, keyPem = credentials.privateKeyPem, clientId = clients.certificate.clientId,
+}) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ jti: randomUUID() })
+    .setProtectedHeader({ typ: 'JWT', ...header })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(tokenEndpoint)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + 600)
+    .sign(createPrivateKey(keyPem)); // node parses both PKCS#8 and PKCS#1
 }

@@ -6,7 +6,7 @@ import { clients, credentials } from './credentials.mjs';
 import { startProcess } from './processes.mjs';
 import { TESTBED_DIR } from './paths.mjs';
 
-export { clients, credentials, describeCertificate } from './credentials.mjs';
+export { clients, credentials, describeCertificate, signAssertion } from './credentials.mjs';
 
 /** What the Worker asks the provider for: the downstream API, Entra style. */
 export const DOWNSTREAM_SCOPE = 'api://downstream/.default';
