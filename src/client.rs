@@ -256,3 +256,6 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
         source,
     }
 }
+
+#[cfg(test)]
+mod tests;
