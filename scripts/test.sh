@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh
 #
-# Installs missing tools first (scripts/install-tools.sh), then: formatting and lints; host
+# Installs missing tools first (scripts/install-tools.sh), then: formatting, lints and docs; host
 # unit tests; the core built for a bare-metal target (proves no_std + alloc); the unit tests on
 # wasm32 in Node and in headless Chromium (with the WebCrypto signer); the test bed's own tests
 # and the Worker end to end in wrangler dev against the local identity provider.
@@ -14,10 +14,11 @@ bash scripts/install-tools.sh
 export PATH="$PWD/testbed/node_modules/.bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
 
-step "format and lints"
+step "format, lints, docs"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features cloudflare-app -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
 step "host unit tests"
 cargo test --quiet
