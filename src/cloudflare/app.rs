@@ -71,16 +71,13 @@ async fn daemon_call(env: &Env) -> worker::Result<Response> {
     };
     match daemon.call(&platform).await {
         Ok(answer) => {
+            let downstream = answer.response;
+            let content_type = downstream.header("content-type").map(str::to_owned);
             let mut response =
-                Response::from_bytes(answer.response.body)?.with_status(answer.response.status);
+                Response::from_bytes(downstream.body)?.with_status(downstream.status);
             let headers = response.headers_mut();
-            if let Some(content_type) = answer
-                .response
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            {
-                headers.set("content-type", &content_type.1)?;
+            if let Some(content_type) = content_type {
+                headers.set("content-type", &content_type)?;
             }
             headers.set("x-edge-token-source", answer.token_source.as_str())?;
             Ok(response)
