@@ -165,9 +165,8 @@ mod tests {
     use crate::authority::Authority;
     use crate::cache::{CachedToken, NoStore};
     use crate::client::{AcquiredToken, ConfidentialClient, TokenSource};
-    use crate::http::{HttpRequest, HttpResponse};
-    use crate::platform::{Clock, Entropy, HttpTransport, Sleep};
     use crate::secret::AccessToken;
+    use crate::testing::ReplayPlatform;
     use alloc::format;
     use alloc::rc::Rc;
     use alloc::string::String;
@@ -175,40 +174,6 @@ mod tests {
     use core::cell::RefCell;
 
     const SENTINEL: &str = "SENTINEL-secret-value";
-
-    /// The platform pieces `authenticate` may touch; it must not send anything.
-    struct Fixed;
-    impl Clock for Fixed {
-        fn now_unix_secs(&self) -> u64 {
-            1_795_000_000
-        }
-    }
-    impl Sleep for Fixed {
-        fn sleep(&self, _millis: u32) -> LocalBoxFuture<'_, ()> {
-            Box::pin(core::future::ready(()))
-        }
-    }
-    impl Entropy for Fixed {
-        fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-            dest.fill(7);
-            Ok(())
-        }
-    }
-    impl HttpTransport for Fixed {
-        fn send(&self, _request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>> {
-            unreachable!("authenticating sends nothing")
-        }
-    }
-
-    fn platform() -> Platform<'static> {
-        Platform {
-            clock: &Fixed,
-            sleep: &Fixed,
-            entropy: &Fixed,
-            transport: &Fixed,
-            store: &NoStore,
-        }
-    }
 
     /// A federated credential source that records what it was asked for.
     struct Federated {
@@ -238,11 +203,12 @@ mod tests {
             })));
         let endpoint =
             Url::parse("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token").unwrap();
+        let sends_nothing = ReplayPlatform::new(&[]);
         for _ in 0..2 {
             let auth = futures::executor::block_on(credential.authenticate(
                 "client-1",
                 &endpoint,
-                &platform(),
+                &sends_nothing.platform(&NoStore),
             ))
             .unwrap();
             let ClientAuthentication::Assertion(assertion) = auth else {

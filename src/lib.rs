@@ -41,6 +41,8 @@ pub mod scope;
 pub mod secret;
 pub mod signer;
 pub mod single_flight;
+#[cfg(test)]
+mod testing;
 
 #[cfg(all(feature = "cloudflare", target_arch = "wasm32"))]
 pub mod cloudflare;

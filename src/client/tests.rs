@@ -9,82 +9,19 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use super::*;
 use crate::cache::{NoStore, TokenStore};
 use crate::credential::SecretMethod;
-use crate::http::{HttpRequest, HttpResponse};
-use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Sleep};
+use crate::platform::LocalBoxFuture;
 use crate::secret::ClientSecret;
+use crate::testing::{ReplayPlatform, NOW};
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 use futures::executor::block_on;
 
-const NOW: u64 = 1_795_000_000;
 const SUCCESS: &str = include_str!("../../tests/fixtures/entra/client_credentials_success.json");
 const INVALID_CLIENT: &str = include_str!("../../tests/fixtures/entra/invalid_client_secret.json");
 const OUTAGE: &str = include_str!("../../tests/fixtures/entra/service_unavailable.html");
-
-struct Env {
-    now: Cell<u64>,
-    responses: RefCell<VecDeque<HttpResponse>>,
-    requests: RefCell<Vec<HttpRequest>>,
-}
-
-impl Env {
-    fn new(responses: &[(u16, &str)]) -> Self {
-        let responses = responses
-            .iter()
-            .map(|(status, body)| HttpResponse {
-                status: *status,
-                headers: Vec::new(),
-                body: body.as_bytes().to_vec(),
-            })
-            .collect();
-        Self {
-            now: Cell::new(NOW),
-            responses: RefCell::new(responses),
-            requests: RefCell::default(),
-        }
-    }
-
-    fn platform<'a>(&'a self, store: &'a dyn TokenStore) -> Platform<'a> {
-        Platform {
-            clock: self,
-            sleep: self,
-            entropy: self,
-            transport: self,
-            store,
-        }
-    }
-}
-
-impl Clock for Env {
-    fn now_unix_secs(&self) -> u64 {
-        self.now.get()
-    }
-}
-impl Sleep for Env {
-    fn sleep(&self, _millis: u32) -> LocalBoxFuture<'_, ()> {
-        Box::pin(core::future::ready(()))
-    }
-}
-impl Entropy for Env {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-        dest.fill(0x42);
-        Ok(())
-    }
-}
-impl HttpTransport for Env {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>> {
-        self.requests.borrow_mut().push(request);
-        let next = self
-            .responses
-            .borrow_mut()
-            .pop_front()
-            .expect("a recorded response for every request");
-        Box::pin(core::future::ready(Ok(next)))
-    }
-}
 
 #[derive(Default)]
 struct MapStore(RefCell<BTreeMap<String, (Vec<u8>, u64)>>);
@@ -149,7 +86,7 @@ fn scopes() -> Scopes {
 
 #[test]
 fn memory_then_store_then_provider() {
-    let env = Env::new(&[(200, SUCCESS)]);
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
     let store = MapStore::default();
     let client = client(ENTRA);
     let first =
@@ -188,7 +125,7 @@ fn memory_then_store_then_provider() {
 
 #[test]
 fn a_failing_store_never_fails_acquisition() {
-    let env = Env::new(&[(200, SUCCESS)]);
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
     let token =
         block_on(client(ENTRA).acquire_token_for_client(&scopes(), &env.platform(&BrokenStore)))
             .unwrap();
@@ -197,7 +134,7 @@ fn a_failing_store_never_fails_acquisition() {
 
 #[test]
 fn when_refresh_is_due_a_retryable_outage_serves_the_cached_token() {
-    let env = Env::new(&[(200, SUCCESS), (503, OUTAGE), (401, INVALID_CLIENT)]);
+    let env = ReplayPlatform::new(&[(200, SUCCESS), (503, OUTAGE), (401, INVALID_CLIENT)]);
     let client = client(ENTRA);
     let first =
         block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
@@ -220,7 +157,7 @@ fn when_refresh_is_due_a_retryable_outage_serves_the_cached_token() {
 
 #[test]
 fn an_expired_token_is_not_served_during_an_outage() {
-    let env = Env::new(&[(200, SUCCESS), (503, OUTAGE)]);
+    let env = ReplayPlatform::new(&[(200, SUCCESS), (503, OUTAGE)]);
     let client = client(ENTRA);
     block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
     env.now.set(NOW + 3599);
@@ -231,7 +168,7 @@ fn an_expired_token_is_not_served_during_an_outage() {
 
 #[test]
 fn multi_tenant_aliases_are_refused_before_any_request() {
-    let env = Env::new(&[]);
+    let env = ReplayPlatform::new(&[]);
     let err = block_on(
         client("https://login.microsoftonline.com/organizations")
             .acquire_token_for_client(&scopes(), &env.platform(&NoStore)),
@@ -245,7 +182,7 @@ fn multi_tenant_aliases_are_refused_before_any_request() {
 fn an_oidc_issuer_is_discovered_once() {
     let discovery = r#"{"issuer":"https://id.example.com","token_endpoint":"https://id.example.com/oauth/token"}"#;
     let short = r#"{"access_token":"a","token_type":"Bearer","expires_in":60}"#;
-    let env = Env::new(&[(200, discovery), (200, short), (200, short)]);
+    let env = ReplayPlatform::new(&[(200, discovery), (200, short), (200, short)]);
     let client = client("https://id.example.com");
     for _ in 0..2 {
         let token =

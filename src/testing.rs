@@ -1,0 +1,82 @@
+//! Test support shared by the core's unit tests: a platform with a settable clock, fixed
+//! entropy, instant sleeps and a transport that replays recorded responses in order.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+
+use crate::cache::TokenStore;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Platform, Sleep};
+
+/// The tests' "now", Unix seconds (2026-11-18).
+pub(crate) const NOW: u64 = 1_795_000_000;
+
+/// Replays recorded responses; see the module docs.
+pub(crate) struct ReplayPlatform {
+    /// The clock, settable.
+    pub(crate) now: Cell<u64>,
+    responses: RefCell<VecDeque<HttpResponse>>,
+    /// Every request sent, in order.
+    pub(crate) requests: RefCell<Vec<HttpRequest>>,
+}
+
+impl ReplayPlatform {
+    /// Answers the requests with `responses` in order; a request past the end fails the test.
+    pub(crate) fn new(responses: &[(u16, &str)]) -> Self {
+        let responses = responses
+            .iter()
+            .map(|(status, body)| HttpResponse {
+                status: *status,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+            })
+            .collect();
+        Self {
+            now: Cell::new(NOW),
+            responses: RefCell::new(responses),
+            requests: RefCell::default(),
+        }
+    }
+
+    /// The platform, with `store` as the shared store.
+    pub(crate) fn platform<'a>(&'a self, store: &'a dyn TokenStore) -> Platform<'a> {
+        Platform {
+            clock: self,
+            sleep: self,
+            entropy: self,
+            transport: self,
+            store,
+        }
+    }
+}
+
+impl Clock for ReplayPlatform {
+    fn now_unix_secs(&self) -> u64 {
+        self.now.get()
+    }
+}
+impl Sleep for ReplayPlatform {
+    fn sleep(&self, _millis: u32) -> LocalBoxFuture<'_, ()> {
+        Box::pin(core::future::ready(()))
+    }
+}
+impl Entropy for ReplayPlatform {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        dest.fill(0x42);
+        Ok(())
+    }
+}
+impl HttpTransport for ReplayPlatform {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>> {
+        self.requests.borrow_mut().push(request);
+        let next = self
+            .responses
+            .borrow_mut()
+            .pop_front()
+            .expect("a recorded response for every request");
+        Box::pin(core::future::ready(Ok(next)))
+    }
+}
