@@ -19,12 +19,16 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use alloc::boxed::Box;
+use core::future::Future;
+
+use crate::assertion::CertificateCredential;
 use crate::authority::{Authority, AuthorityKind};
 use crate::certificate::{Certificate, PrivateKey};
-use crate::credential::SecretMethod;
+use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::error::Error;
 use crate::secret::{ClientAssertion, ClientSecret};
-use crate::signer::JwsAlgorithm;
+use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// A source of named settings. Empty values count as absent.
 pub trait Settings {
@@ -110,6 +114,36 @@ impl ClientConfig {
 }
 
 impl CredentialConfig {
+    /// The client credential for this configuration. A certificate's key goes to `signer`,
+    /// the adapter's backend (WebCrypto import, pure-Rust signer); do this once per isolate.
+    ///
+    /// # Errors
+    /// Whatever `signer` returns ([`Error::Signing`] when the backend refuses the key);
+    /// [`Error::Configuration`] when the key is not the certificate's.
+    pub async fn into_credential<F, Fut>(self, signer: F) -> Result<ClientCredential, Error>
+    where
+        F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
+        Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
+    {
+        Ok(match self {
+            Self::Secret { secret, method } => ClientCredential::Secret { secret, method },
+            Self::Assertion(assertion) => {
+                ClientCredential::Assertion(AssertionSource::Fixed(assertion))
+            }
+            Self::Certificate {
+                chain,
+                key,
+                algorithm,
+                send_x5c,
+            } => {
+                let signer = signer(key.clone(), algorithm).await?;
+                ClientCredential::Certificate(CertificateCredential::new(
+                    chain, &key, signer, send_x5c,
+                )?)
+            }
+        })
+    }
+
     fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let secret = optional(settings, "CLIENT_SECRET");
         let certificate = optional(settings, "CLIENT_CERTIFICATE");

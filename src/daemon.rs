@@ -7,6 +7,7 @@
 //! (space-separated; on Entra `{resource}/.default`), and optionally `HTTP_TIMEOUT_MS` (the time
 //! limit of each outgoing request, 100–60000 ms, default 10000).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -18,14 +19,15 @@ use serde_json::json;
 use url::Url;
 
 use crate::authority::require_secure_url;
+use crate::certificate::PrivateKey;
 use crate::client::{ConfidentialClient, TokenSource};
-use crate::config::{optional, required, ClientConfig, CredentialConfig, Settings};
-use crate::credential::ClientCredential;
+use crate::config::{optional, required, ClientConfig, Settings};
 use crate::error::{Error, TransportErrorKind};
 use crate::http::{header, HttpRequest, HttpResponse, Method};
 use crate::platform::Platform;
 use crate::scope::Scopes;
 use crate::secret::AccessToken;
+use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// The daemon's configuration.
 #[derive(Debug)]
@@ -114,15 +116,15 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Builds the daemon from `config`; `credential` turns the configured credential into a
-    /// [`ClientCredential`] with the adapter's signer backend (WebCrypto, pure Rust).
+    /// Builds the daemon from `config`; `signer` is the adapter's signer backend for a
+    /// certificate's key (see [`crate::config::CredentialConfig::into_credential`]).
     ///
     /// # Errors
-    /// Whatever `credential` returns; [`Error::Configuration`] for an empty client id.
-    pub async fn build<F, Fut>(config: DaemonConfig, credential: F) -> Result<Self, Error>
+    /// As [`crate::config::CredentialConfig::into_credential`]; [`Error::Configuration`] for an empty client id.
+    pub async fn build<F, Fut>(config: DaemonConfig, signer: F) -> Result<Self, Error>
     where
-        F: FnOnce(CredentialConfig) -> Fut,
-        Fut: Future<Output = Result<ClientCredential, Error>>,
+        F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
+        Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
         let DaemonConfig {
             client,
@@ -135,7 +137,11 @@ impl Daemon {
             client_id,
             credential: configured,
         } = client;
-        let client = ConfidentialClient::new(authority, client_id, credential(configured).await?)?;
+        let client = ConfidentialClient::new(
+            authority,
+            client_id,
+            configured.into_credential(signer).await?,
+        )?;
         Ok(Self {
             client,
             downstream_url,

@@ -15,7 +15,7 @@ use core::cell::RefCell;
 use worker::{console_warn, event, Context, Env, Method, Request, Response};
 
 use super::{
-    credential_from_config, EnvSettings, FetchTransport, KvTokenStore, WorkerClock, WorkerEntropy,
+    webcrypto_signer, EnvSettings, FetchTransport, KvTokenStore, WorkerClock, WorkerEntropy,
     WorkerSleep,
 };
 use crate::cache::{NoStore, TokenStore};
@@ -98,7 +98,7 @@ async fn daemon(env: &Env) -> Result<Rc<Daemon>, Error> {
             (),
             || async {
                 let config = DaemonConfig::from_settings(&EnvSettings(env))?;
-                let daemon = Rc::new(Daemon::build(config, credential_from_config).await?);
+                let daemon = Rc::new(Daemon::build(config, webcrypto_signer).await?);
                 *isolate.daemon.borrow_mut() = Some(Rc::clone(&daemon));
                 Ok(daemon)
             },

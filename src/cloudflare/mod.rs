@@ -6,7 +6,7 @@
 //! - [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`]: `Date.now()`, `setTimeout` and
 //!   `crypto.getRandomValues` (getrandom).
 //! - [`EnvSettings`]: vars and secrets as [`crate::config::Settings`].
-//! - [`credential_from_config`]: a credential from configuration, certificates signed with WebCrypto.
+//! - [`webcrypto_signer`]: the signer backend for certificate credentials (WebCrypto).
 //!
 //! The reference Worker (feature `cloudflare-app`) lives in [`app`].
 
@@ -17,5 +17,5 @@ mod platform;
 mod transport;
 
 pub use kv::KvTokenStore;
-pub use platform::{credential_from_config, EnvSettings, WorkerClock, WorkerEntropy, WorkerSleep};
+pub use platform::{webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerSleep};
 pub use transport::FetchTransport;

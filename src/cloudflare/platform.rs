@@ -5,12 +5,12 @@ use alloc::string::{String, ToString};
 
 use worker::Env;
 
-use crate::assertion::CertificateCredential;
-use crate::config::{CredentialConfig, Settings};
-use crate::credential::ClientCredential;
+use crate::certificate::PrivateKey;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::platform::{Clock, Entropy, LocalBoxFuture, Sleep};
 use crate::signer::webcrypto::WebCryptoSigner;
+use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// `Date.now()`. On Workers it advances only across IO, which is enough for expiry decisions
 /// made around token requests.
@@ -55,31 +55,14 @@ impl Settings for EnvSettings<'_> {
     }
 }
 
-/// The client credential for `config`; a certificate's key is imported into WebCrypto as a
-/// non-extractable key (do this once per isolate).
+/// The Workers signer backend: `key` imported into WebCrypto as a non-extractable key. Pass it
+/// to [`crate::config::CredentialConfig::into_credential`] (once per isolate).
 ///
 /// # Errors
-/// [`Error::Signing`] when WebCrypto refuses the key; [`Error::Configuration`] when the key is
-/// not the certificate's.
-pub async fn credential_from_config(config: CredentialConfig) -> Result<ClientCredential, Error> {
-    Ok(match config {
-        CredentialConfig::Secret { secret, method } => ClientCredential::Secret { secret, method },
-        CredentialConfig::Assertion(assertion) => {
-            ClientCredential::Assertion(crate::credential::AssertionSource::Fixed(assertion))
-        }
-        CredentialConfig::Certificate {
-            chain,
-            key,
-            algorithm,
-            send_x5c,
-        } => {
-            let signer = WebCryptoSigner::import(&key, algorithm).await?;
-            ClientCredential::Certificate(CertificateCredential::new(
-                chain,
-                &key,
-                Box::new(signer),
-                send_x5c,
-            )?)
-        }
-    })
+/// [`Error::Signing`] when WebCrypto refuses the key.
+pub async fn webcrypto_signer(
+    key: PrivateKey,
+    algorithm: JwsAlgorithm,
+) -> Result<Box<dyn JwsSigner>, Error> {
+    Ok(Box::new(WebCryptoSigner::import(&key, algorithm).await?))
 }
