@@ -180,6 +180,8 @@ pub trait TokenStore {
         value: Vec<u8>,
         ttl_secs: u64,
     ) -> LocalBoxFuture<'a, Result<(), Error>>;
+    /// Removes the entry under `key`; absent keys are not an error.
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>>;
 }
 
 /// A store that keeps nothing: for platforms without a shared store.
@@ -196,6 +198,9 @@ impl TokenStore for NoStore {
         _value: Vec<u8>,
         _ttl_secs: u64,
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        alloc::boxed::Box::pin(core::future::ready(Ok(())))
+    }
+    fn delete<'a>(&'a self, _key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
         alloc::boxed::Box::pin(core::future::ready(Ok(())))
     }
 }

@@ -15,11 +15,13 @@ use crate::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
 use crate::credential::ClientCredential;
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
+use crate::http::HttpRequest;
+use crate::pkce::PkceVerifier;
 use crate::platform::Platform;
 use crate::request::{token_request, Grant};
-use crate::response::parse_token_response;
+use crate::response::{parse_token_response, TokenResponse};
 use crate::scope::Scopes;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::single_flight::SingleFlight;
 
 /// How often a request waiting for another request's token request rechecks it, in
@@ -201,6 +203,64 @@ impl ConfidentialClient {
         grant: Grant<'_>,
         platform: &Platform<'_>,
     ) -> Result<CachedToken, Error> {
+        let received = self.send_grant(grant, platform).await?;
+        Ok(CachedToken::from_response(
+            &received.response,
+            received.requested_at,
+        ))
+    }
+
+    /// Redeems an authorization code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636 §4.5;
+    /// MSAL `AcquireTokenByAuthorizationCode`). Codes are single-use: this is never retried and
+    /// never served from a cache.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` when the code was
+    /// already used, has expired, or the verifier or redirect URI differ.
+    pub async fn redeem_authorization_code(
+        &self,
+        code: &str,
+        redirect_uri: &Url,
+        code_verifier: &PkceVerifier,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+            scopes,
+        };
+        self.send_grant(grant, platform).await
+    }
+
+    /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
+    /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
+    /// challenge. The caller keeps the rotated refresh token the response may carry.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
+    /// `suberror`) or `interaction_required` when the user must sign in again.
+    pub async fn acquire_token_by_refresh_token(
+        &self,
+        refresh_token: &RefreshToken,
+        scopes: &Scopes,
+        claims: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
+        let grant = Grant::RefreshToken {
+            refresh_token,
+            scopes,
+            claims,
+        };
+        self.send_grant(grant, platform).await
+    }
+
+    async fn send_grant(
+        &self,
+        grant: Grant<'_>,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
         let endpoint = self.token_endpoint(platform).await?;
         let auth = self
             .credential
@@ -209,10 +269,12 @@ impl ConfidentialClient {
         let client_request_id = platform.random_uuid()?;
         let request = token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
         // Lifetimes count from before the request: the token was issued no earlier.
-        let sent_at = platform.clock.now_unix_secs();
+        let requested_at = platform.clock.now_unix_secs();
         let response = platform.transport.send(request).await?;
-        let token = parse_token_response(&response)?;
-        Ok(CachedToken::from_response(&token, sent_at))
+        Ok(ReceivedTokens {
+            response: parse_token_response(&response)?,
+            requested_at,
+        })
     }
 
     /// The token endpoint: derived for Entra, discovered (once per client) for OIDC issuers.
@@ -220,22 +282,44 @@ impl ConfidentialClient {
     /// # Errors
     /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`]).
     pub async fn token_endpoint(&self, platform: &Platform<'_>) -> Result<Url, Error> {
-        let issuer = match &self.authority {
-            Authority::Entra(entra) => return Ok(entra.token_endpoint().clone()),
-            Authority::Oidc(issuer) => issuer,
-        };
-        if let Some(metadata) = self.metadata.borrow().as_ref() {
-            return Ok(metadata.token_endpoint.clone());
+        match &self.authority {
+            Authority::Entra(entra) => Ok(entra.token_endpoint().clone()),
+            Authority::Oidc(_) => Ok(self.metadata(platform).await?.token_endpoint),
         }
+    }
+
+    /// The provider's metadata from its discovery document (OIDC Discovery 1.0; for Entra the
+    /// v2.0 document of the authority), fetched once per client and kept.
+    ///
+    /// # Errors
+    /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`],
+    /// [`Error::Configuration`] for a plain-`http` endpoint off loopback).
+    pub async fn metadata(&self, platform: &Platform<'_>) -> Result<ProviderMetadata, Error> {
+        if let Some(metadata) = self.metadata.borrow().as_ref() {
+            return Ok(metadata.clone());
+        }
+        let url = match &self.authority {
+            Authority::Entra(entra) => entra.discovery_url(),
+            Authority::Oidc(issuer) => issuer.discovery_url(),
+        };
         let response = platform
             .transport
-            .send(ProviderMetadata::request(issuer))
+            .send(HttpRequest::get_json(url.clone()))
             .await?;
-        let metadata = ProviderMetadata::parse(issuer, &response)?;
-        let endpoint = metadata.token_endpoint.clone();
-        *self.metadata.borrow_mut() = Some(metadata);
-        Ok(endpoint)
+        let metadata = ProviderMetadata::parse_for(&self.authority, &response)?;
+        *self.metadata.borrow_mut() = Some(metadata.clone());
+        Ok(metadata)
     }
+}
+
+/// Tokens straight from the provider, with the time they were asked for (lifetimes count from
+/// there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedTokens {
+    /// The parsed token response.
+    pub response: TokenResponse,
+    /// When the request was sent, Unix seconds.
+    pub requested_at: u64,
 }
 
 impl core::fmt::Debug for ConfidentialClient {

@@ -21,12 +21,16 @@ use alloc::vec::Vec;
 
 use alloc::boxed::Box;
 use core::future::Future;
+use core::time::Duration;
+
+use url::Url;
 
 use crate::assertion::CertificateCredential;
-use crate::authority::{Authority, AuthorityKind};
+use crate::authority::{require_secure_url, Authority, AuthorityKind};
 use crate::certificate::{Certificate, PrivateKey};
 use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::error::Error;
+use crate::scope::Scopes;
 use crate::secret::{ClientAssertion, ClientSecret};
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
@@ -47,6 +51,41 @@ pub fn required(settings: &dyn Settings, name: &str) -> Result<String, Error> {
 /// Reads an optional setting; empty or blank values are `None`.
 pub fn optional(settings: &dyn Settings, name: &str) -> Option<String> {
     settings.get(name).filter(|value| !value.trim().is_empty())
+}
+
+/// The default `HTTP_TIMEOUT_MS`.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `DOWNSTREAM_URL` (`https`, or `http` on loopback: bearer tokens travel only over TLS,
+/// RFC 6750 §5.3) and `DOWNSTREAM_SCOPES` (space-separated; on Entra `{resource}/.default`
+/// for app tokens, `{resource}/{scope}` or `/.default` for delegated ones).
+///
+/// # Errors
+/// [`Error::Configuration`] naming the missing or malformed setting.
+pub fn downstream_api(settings: &dyn Settings) -> Result<(Url, Scopes), Error> {
+    let url = Url::parse(&required(settings, "DOWNSTREAM_URL")?)
+        .map_err(|_| Error::configuration("DOWNSTREAM_URL is not an absolute URL"))?;
+    require_secure_url("DOWNSTREAM_URL", &url)?;
+    let scopes = Scopes::parse(&required(settings, "DOWNSTREAM_SCOPES")?)
+        .map_err(|_| Error::configuration("DOWNSTREAM_SCOPES must be space-separated scopes"))?;
+    Ok((url, scopes))
+}
+
+/// `HTTP_TIMEOUT_MS`: the time limit of each outgoing request, 100–60000 ms, default
+/// [`DEFAULT_HTTP_TIMEOUT`].
+///
+/// # Errors
+/// [`Error::Configuration`] for a value outside the range or not a whole number.
+pub fn http_timeout(settings: &dyn Settings) -> Result<Duration, Error> {
+    match optional(settings, "HTTP_TIMEOUT_MS") {
+        None => Ok(DEFAULT_HTTP_TIMEOUT),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(ms @ 100..=60_000) => Ok(Duration::from_millis(ms)),
+            _ => Err(Error::configuration(
+                "HTTP_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000",
+            )),
+        },
+    }
 }
 
 /// The confidential client's identity: authority, client id and credential.

@@ -18,10 +18,9 @@ use core::time::Duration;
 use serde_json::json;
 use url::Url;
 
-use crate::authority::require_secure_url;
 use crate::certificate::PrivateKey;
 use crate::client::{ConfidentialClient, TokenSource};
-use crate::config::{optional, required, ClientConfig, Settings};
+use crate::config::{downstream_api, http_timeout, ClientConfig, Settings};
 use crate::error::{Error, TransportErrorKind};
 use crate::http::{header, HttpRequest, HttpResponse, Method};
 use crate::platform::Platform;
@@ -43,9 +42,6 @@ pub struct DaemonConfig {
     pub http_timeout: Duration,
 }
 
-/// The default `HTTP_TIMEOUT_MS`.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-
 impl DaemonConfig {
     /// Reads and validates every daemon setting.
     ///
@@ -53,23 +49,8 @@ impl DaemonConfig {
     /// [`Error::Configuration`] naming the first bad setting.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
-        let downstream_url = Url::parse(&required(settings, "DOWNSTREAM_URL")?)
-            .map_err(|_| Error::configuration("DOWNSTREAM_URL is not an absolute URL"))?;
-        require_secure_url("DOWNSTREAM_URL", &downstream_url)?;
-        let downstream_scopes =
-            Scopes::parse(&required(settings, "DOWNSTREAM_SCOPES")?).map_err(|_| {
-                Error::configuration("DOWNSTREAM_SCOPES must be space-separated scopes")
-            })?;
-        let http_timeout =
-            match optional(settings, "HTTP_TIMEOUT_MS") {
-                None => DEFAULT_HTTP_TIMEOUT,
-                Some(value) => match value.trim().parse::<u64>() {
-                    Ok(ms @ 100..=60_000) => Duration::from_millis(ms),
-                    _ => return Err(Error::configuration(
-                        "HTTP_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000",
-                    )),
-                },
-            };
+        let (downstream_url, downstream_scopes) = downstream_api(settings)?;
+        let http_timeout = http_timeout(settings)?;
         Ok(Self {
             client,
             downstream_url,
@@ -79,16 +60,17 @@ impl DaemonConfig {
     }
 }
 
-/// What went wrong in a daemon call, and on which side.
+/// What went wrong in a call to a downstream API (the daemon's or the web app's), and on which
+/// side.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DaemonFailure {
+pub enum CallFailure {
     /// No token: configuration, credential or identity provider failure.
     Token(Error),
     /// The downstream API could not be reached (its HTTP errors are passed through instead).
     Downstream(Error),
 }
 
-impl fmt::Display for DaemonFailure {
+impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Token(error) => write!(f, "token acquisition failed: {error}"),
@@ -159,21 +141,21 @@ impl Daemon {
     /// `Authorization: Bearer`).
     ///
     /// # Errors
-    /// [`DaemonFailure::Token`] when no token could be acquired, [`DaemonFailure::Downstream`]
+    /// [`CallFailure::Token`] when no token could be acquired, [`CallFailure::Downstream`]
     /// when the downstream API could not be reached. Downstream HTTP errors are answers, not
     /// failures: they are returned as they are.
-    pub async fn call(&self, platform: &Platform<'_>) -> Result<DaemonAnswer, DaemonFailure> {
+    pub async fn call(&self, platform: &Platform<'_>) -> Result<DaemonAnswer, CallFailure> {
         let token = self
             .client
             .acquire_token_for_client(&self.downstream_scopes, platform)
             .await
-            .map_err(DaemonFailure::Token)?;
+            .map_err(CallFailure::Token)?;
         let request = bearer_request(&self.downstream_url, &token.access_token);
         let response = platform
             .transport
             .send(request)
             .await
-            .map_err(DaemonFailure::Downstream)?;
+            .map_err(CallFailure::Downstream)?;
         Ok(DaemonAnswer {
             response,
             token_source: token.source,
@@ -205,13 +187,13 @@ pub fn bearer_request(url: &Url, token: &AccessToken) -> HttpRequest {
 /// | timeout | 504 | `timeout` |
 /// | network, signing, platform | 502 / 500 | `network_error` / `signing_error` / `platform_error` |
 /// | downstream unreachable | 502 / 504 | `downstream_unreachable` / `downstream_timeout` |
-pub fn error_reply(failure: &DaemonFailure) -> (u16, Vec<u8>) {
+pub fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
     let body = match failure {
-        DaemonFailure::Token(Error::Configuration(message)) => (
+        CallFailure::Token(Error::Configuration(message)) => (
             500,
             json!({"error": "configuration_error", "error_description": message}),
         ),
-        DaemonFailure::Token(Error::Server(server)) => (
+        CallFailure::Token(Error::Server(server)) => (
             502,
             json!({
                 "error": server.error,
@@ -223,11 +205,11 @@ pub fn error_reply(failure: &DaemonFailure) -> (u16, Vec<u8>) {
                 "provider_status": server.status,
             }),
         ),
-        DaemonFailure::Token(Error::InvalidResponse(invalid)) => (
+        CallFailure::Token(Error::InvalidResponse(invalid)) => (
             502,
             json!({"error": "invalid_response", "error_description": alloc::format!("{invalid}")}),
         ),
-        DaemonFailure::Token(Error::Transport(transport))
+        CallFailure::Token(Error::Transport(transport))
             if transport.kind == TransportErrorKind::Timeout =>
         {
             (
@@ -235,19 +217,19 @@ pub fn error_reply(failure: &DaemonFailure) -> (u16, Vec<u8>) {
                 json!({"error": "timeout", "error_description": "the identity provider did not answer in time"}),
             )
         }
-        DaemonFailure::Token(Error::Transport(_)) => (
+        CallFailure::Token(Error::Transport(_)) => (
             502,
             json!({"error": "network_error", "error_description": "the identity provider could not be reached"}),
         ),
-        DaemonFailure::Token(Error::Signing(message)) => (
+        CallFailure::Token(Error::Signing(message)) => (
             500,
             json!({"error": "signing_error", "error_description": message}),
         ),
-        DaemonFailure::Token(other) => (
+        CallFailure::Token(other) => (
             500,
             json!({"error": "platform_error", "error_description": alloc::format!("{other}")}),
         ),
-        DaemonFailure::Downstream(Error::Transport(transport))
+        CallFailure::Downstream(Error::Transport(transport))
             if transport.kind == TransportErrorKind::Timeout =>
         {
             (
@@ -255,7 +237,7 @@ pub fn error_reply(failure: &DaemonFailure) -> (u16, Vec<u8>) {
                 json!({"error": "downstream_timeout", "error_description": "the downstream API did not answer in time"}),
             )
         }
-        DaemonFailure::Downstream(_) => (
+        CallFailure::Downstream(_) => (
             502,
             json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"}),
         ),
@@ -271,7 +253,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn reply(failure: DaemonFailure) -> (u16, serde_json::Value) {
+    fn reply(failure: CallFailure) -> (u16, serde_json::Value) {
         let (status, body) = error_reply(&failure);
         (status, serde_json::from_slice(&body).unwrap())
     }
@@ -287,7 +269,7 @@ mod tests {
             trace_id: Some("trace".into()),
             ..ServerError::default()
         };
-        let (status, body) = reply(DaemonFailure::Token(Error::Server(Box::new(server))));
+        let (status, body) = reply(CallFailure::Token(Error::Server(Box::new(server))));
         assert_eq!(status, 502);
         assert_eq!(body["error"], "invalid_client");
         assert_eq!(body["error_codes"], json!([7000215]));
@@ -307,23 +289,23 @@ mod tests {
             message: "refused".into(),
         });
         assert_eq!(
-            reply(DaemonFailure::Token(Error::configuration(
+            reply(CallFailure::Token(Error::configuration(
                 "missing setting CLIENT_ID"
             )))
             .1["error_description"],
             "missing setting CLIENT_ID"
         );
-        assert_eq!(reply(DaemonFailure::Token(timeout.clone())).0, 504);
+        assert_eq!(reply(CallFailure::Token(timeout.clone())).0, 504);
         assert_eq!(
-            reply(DaemonFailure::Token(network.clone())).1["error"],
+            reply(CallFailure::Token(network.clone())).1["error"],
             "network_error"
         );
         assert_eq!(
-            reply(DaemonFailure::Downstream(timeout)).1["error"],
+            reply(CallFailure::Downstream(timeout)).1["error"],
             "downstream_timeout"
         );
         assert_eq!(
-            reply(DaemonFailure::Downstream(network)),
+            reply(CallFailure::Downstream(network)),
             (
                 502,
                 json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"})

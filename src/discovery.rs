@@ -1,11 +1,11 @@
 //! Provider metadata from a discovery document (OIDC Discovery 1.0 §3–4, RFC 8414 §2–3).
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::authority::{require_secure_url, Issuer};
+use crate::authority::{require_secure_url, Authority, Issuer};
 use crate::error::{Error, ResponseProblem};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::response::{invalid, json_object};
@@ -14,7 +14,8 @@ use crate::response::{invalid, json_object};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProviderMetadata {
-    /// `issuer`, equal character for character to the configured issuer.
+    /// `issuer`: for an OIDC issuer equal character for character to the configured one; for
+    /// Entra the document's own (see [`ProviderMetadata::parse_for`]).
     pub issuer: String,
     /// `token_endpoint` (RFC 8414 §2: required unless only the implicit grant is supported).
     pub token_endpoint: Url,
@@ -40,12 +41,44 @@ impl ProviderMetadata {
     /// §4.3), or a missing / non-URL `token_endpoint`; [`Error::Configuration`] when an endpoint
     /// is plain `http` on a non-loopback host.
     pub fn parse(issuer: &Issuer, response: &HttpResponse) -> Result<Self, Error> {
+        Self::parse_document(response, |found| found == issuer.as_str())
+    }
+
+    /// Parses the discovery response of `authority`'s kind: for an OIDC issuer as
+    /// [`ProviderMetadata::parse`]; for an Entra authority the document's own `issuer` is kept
+    /// (Entra names the tenant by GUID, or `{tenantid}` for the multi-tenant aliases, where the
+    /// configured authority may name it by domain), provided it is an `https` URL on the
+    /// authority's host.
+    ///
+    /// # Errors
+    /// As [`ProviderMetadata::parse`].
+    pub fn parse_for(authority: &Authority, response: &HttpResponse) -> Result<Self, Error> {
+        match authority {
+            Authority::Oidc(issuer) => Self::parse(issuer, response),
+            Authority::Entra(entra) => {
+                let host = Url::parse(entra.as_str())
+                    .ok()
+                    .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+                Self::parse_document(response, |found| {
+                    Url::parse(found).is_ok_and(|url| {
+                        url.scheme() == "https"
+                            && url.host_str().map(str::to_ascii_lowercase) == host
+                    })
+                })
+            }
+        }
+    }
+
+    fn parse_document(
+        response: &HttpResponse,
+        issuer_matches: impl Fn(&str) -> bool,
+    ) -> Result<Self, Error> {
         if response.status != 200 {
             return Err(invalid(response.status, ResponseProblem::UnexpectedStatus));
         }
         let document = json_object(response)?;
-        match document.get("issuer") {
-            Some(Value::String(found)) if found == issuer.as_str() => {}
+        let issuer = match document.get("issuer") {
+            Some(Value::String(found)) if issuer_matches(found) => found.clone(),
             Some(Value::String(_)) => {
                 return Err(invalid(response.status, ResponseProblem::IssuerMismatch))
             }
@@ -55,7 +88,7 @@ impl ProviderMetadata {
                     ResponseProblem::MissingField("issuer"),
                 ))
             }
-        }
+        };
         let token_endpoint =
             endpoint(&document, "token_endpoint", response.status)?.ok_or_else(|| {
                 invalid(
@@ -64,7 +97,7 @@ impl ProviderMetadata {
                 )
             })?;
         Ok(Self {
-            issuer: issuer.as_str().to_string(),
+            issuer,
             token_endpoint,
             authorization_endpoint: endpoint(&document, "authorization_endpoint", response.status)?,
             jwks_uri: endpoint(&document, "jwks_uri", response.status)?,
@@ -156,6 +189,36 @@ mod tests {
             assert!(
                 matches!(err, Error::InvalidResponse(ref r) if r.problem == ResponseProblem::IssuerMismatch),
                 "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn entra_documents_keep_their_issuer_on_the_authority_host() {
+        let authority = Authority::parse(
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            None,
+        )
+        .unwrap();
+        let doc = |issuer: &str| {
+            alloc::format!(
+                r#"{{"issuer":"{issuer}","token_endpoint":"https://login.microsoftonline.com/t/oauth2/v2.0/token","end_session_endpoint":"https://login.microsoftonline.com/t/oauth2/v2.0/logout"}}"#
+            )
+        };
+        let guid = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0";
+        let metadata = ProviderMetadata::parse_for(&authority, &response(200, &doc(guid))).unwrap();
+        assert_eq!(metadata.issuer, guid);
+        assert!(metadata.end_session_endpoint.is_some());
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        assert!(ProviderMetadata::parse_for(&authority, &response(200, &doc(template))).is_ok());
+        for foreign in [
+            "https://evil.test/tid/v2.0",
+            "http://login.microsoftonline.com/t/v2.0",
+            "not a url",
+        ] {
+            assert!(
+                ProviderMetadata::parse_for(&authority, &response(200, &doc(foreign))).is_err(),
+                "{foreign}"
             );
         }
     }

@@ -30,6 +30,9 @@ pub enum Error {
     Cache(String),
     /// The platform could not provide a capability the core asked for (e.g. randomness).
     Platform(String),
+    /// A token edge-token received and had to validate (an ID token, a bearer access token) was
+    /// refused (OIDC Core §3.1.3.7, RFC 7519 §7.2).
+    InvalidToken(crate::jwt::TokenError),
 }
 
 impl Error {
@@ -57,6 +60,7 @@ impl fmt::Display for Error {
             Self::Transport(transport) => transport.fmt(f),
             Self::Cache(message) => write!(f, "token cache error: {message}"),
             Self::Platform(message) => write!(f, "platform error: {message}"),
+            Self::InvalidToken(problem) => write!(f, "invalid token: {problem}"),
         }
     }
 }
@@ -230,7 +234,11 @@ impl Error {
                         "temporarily_unavailable" | "request_timeout"
                     )
             }
-            Self::Configuration(_) | Self::Signing(_) | Self::Cache(_) | Self::Platform(_) => false,
+            Self::Configuration(_)
+            | Self::Signing(_)
+            | Self::Cache(_)
+            | Self::Platform(_)
+            | Self::InvalidToken(_) => false,
         }
     }
 }

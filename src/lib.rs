@@ -25,6 +25,7 @@ extern crate alloc;
 
 pub mod assertion;
 pub mod authority;
+pub mod authorization;
 pub mod cache;
 pub mod certificate;
 pub mod client;
@@ -34,15 +35,26 @@ pub mod daemon;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod id_token;
+pub mod jwks;
+pub mod jwt;
+pub mod pkce;
 pub mod platform;
 pub mod request;
 pub mod response;
+pub mod return_to;
 pub mod scope;
+pub mod seal;
 pub mod secret;
+pub mod session;
 pub mod signer;
 pub mod single_flight;
 #[cfg(test)]
 mod testing;
+pub mod verifier;
+pub mod webapp;
+#[cfg(all(feature = "webcrypto", target_arch = "wasm32"))]
+mod webcrypto;
 
 #[cfg(all(feature = "cloudflare", target_arch = "wasm32"))]
 pub mod cloudflare;

@@ -1,5 +1,6 @@
-//! Token requests (RFC 6749 §3.2, §4.4.2): a form-encoded POST to the token endpoint, with the
-//! client authentication and the headers MSAL sends to the Microsoft identity platform.
+//! Token requests (RFC 6749 §3.2, §4.1.3, §4.4.2, §6): a form-encoded POST to the token
+//! endpoint, with the client authentication and the headers MSAL sends to the Microsoft identity
+//! platform.
 
 use alloc::format;
 use alloc::string::String;
@@ -12,7 +13,9 @@ use url::Url;
 use crate::assertion::JWT_BEARER_ASSERTION_TYPE;
 use crate::credential::ClientAuthentication;
 use crate::http::{header, HttpRequest, Method};
+use crate::pkce::PkceVerifier;
 use crate::scope::Scopes;
+use crate::secret::RefreshToken;
 
 /// `x-client-SKU`: identifies the library to the provider's telemetry (as MSAL does).
 pub const CLIENT_SKU: &str = "edge-token";
@@ -28,6 +31,30 @@ pub enum Grant<'a> {
     ClientCredentials {
         /// Requested scopes.
         scopes: &'a Scopes,
+    },
+    /// Authorization code redemption (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5):
+    /// `grant_type=authorization_code`, `code`, `redirect_uri` (identical to the authorization
+    /// request's), `code_verifier`, and `scope` (the Microsoft identity platform wants the
+    /// scopes again).
+    AuthorizationCode {
+        /// The code from the callback. Single-use: never retried.
+        code: &'a str,
+        /// The redirect URI the authorization request carried.
+        redirect_uri: &'a Url,
+        /// The PKCE verifier of the sign-in.
+        code_verifier: &'a PkceVerifier,
+        /// The scopes of the authorization request.
+        scopes: &'a Scopes,
+    },
+    /// Refresh (RFC 6749 §6): `grant_type=refresh_token`, `refresh_token`, `scope`, and, when a
+    /// resource demanded more (a claims challenge, OIDC Core §5.5), `claims`.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: &'a RefreshToken,
+        /// The scopes wanted (on Entra, those of one resource plus the OIDC scopes).
+        scopes: &'a Scopes,
+        /// A claims request or challenge (JSON text).
+        claims: Option<&'a str>,
     },
 }
 
@@ -49,6 +76,32 @@ pub fn token_request(
             form.append_pair("grant_type", "client_credentials");
             append_client_id(&mut form, client_id, auth);
             form.append_pair("scope", &scopes.to_param());
+        }
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+            scopes,
+        } => {
+            form.append_pair("grant_type", "authorization_code");
+            append_client_id(&mut form, client_id, auth);
+            form.append_pair("code", code);
+            form.append_pair("redirect_uri", redirect_uri.as_str());
+            form.append_pair("code_verifier", code_verifier.expose_secret());
+            form.append_pair("scope", &scopes.to_param());
+        }
+        Grant::RefreshToken {
+            refresh_token,
+            scopes,
+            claims,
+        } => {
+            form.append_pair("grant_type", "refresh_token");
+            append_client_id(&mut form, client_id, auth);
+            form.append_pair("refresh_token", refresh_token.expose_secret());
+            form.append_pair("scope", &scopes.to_param());
+            if let Some(claims) = claims {
+                form.append_pair("claims", claims);
+            }
         }
     }
     let mut headers = vec![
@@ -175,6 +228,63 @@ mod tests {
             body(&request),
             "grant_type=client_credentials&client_id=client+123&scope=api%3A%2F%2Fdownstream%2F.default\
              &client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=aaa.bbb.ccc"
+        );
+    }
+
+    #[test]
+    fn authorization_code_golden_body() {
+        let secret = ClientSecret::new("pw");
+        let scopes = Scopes::parse("openid profile offline_access api://a/.default").unwrap();
+        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+        let redirect = Url::parse("https://app.example.com/auth/callback").unwrap();
+        let request = token_request(
+            &Url::parse(ENDPOINT).unwrap(),
+            "webapp",
+            Grant::AuthorizationCode {
+                code: "c0de+/=",
+                redirect_uri: &redirect,
+                code_verifier: &verifier,
+                scopes: &scopes,
+            },
+            &ClientAuthentication::SecretPost(&secret),
+            REQUEST_ID,
+        );
+        assert_eq!(
+            body(&request),
+            "grant_type=authorization_code&client_id=webapp&code=c0de%2B%2F%3D\
+             &redirect_uri=https%3A%2F%2Fapp.example.com%2Fauth%2Fcallback\
+             &code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\
+             &scope=api%3A%2F%2Fa%2F.default+offline_access+openid+profile&client_secret=pw"
+        );
+    }
+
+    #[test]
+    fn refresh_token_golden_body() {
+        let scopes = Scopes::parse("openid api://a/.default").unwrap();
+        let refresh_token = RefreshToken::new("rt-1");
+        let grant = |claims| Grant::RefreshToken {
+            refresh_token: &refresh_token,
+            scopes: &scopes,
+            claims,
+        };
+        let send = |grant| {
+            body(&token_request(
+                &Url::parse(ENDPOINT).unwrap(),
+                "webapp",
+                grant,
+                &ClientAuthentication::Assertion(ClientAssertion::new("a.b.c")),
+                REQUEST_ID,
+            ))
+        };
+        let tail = "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c";
+        assert_eq!(
+            send(grant(None)),
+            format!("grant_type=refresh_token&client_id=webapp&refresh_token=rt-1&scope=api%3A%2F%2Fa%2F.default+openid{tail}")
+        );
+        assert_eq!(
+            send(grant(Some(r#"{"access_token":{}}"#))),
+            format!("grant_type=refresh_token&client_id=webapp&refresh_token=rt-1&scope=api%3A%2F%2Fa%2F.default+openid\
+                     &claims=%7B%22access_token%22%3A%7B%7D%7D{tail}")
         );
     }
 

@@ -81,18 +81,25 @@ secret_string!(
     ClientAssertion
 );
 
-impl serde::Serialize for AccessToken {
-    /// Serialized only into the token cache entry (see [`crate::cache::CachedToken`]).
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
+/// Tokens are serialized only into sealed or cached entries: the token cache entry
+/// ([`crate::cache::CachedToken`]) and the encrypted session record ([`crate::session`]).
+macro_rules! serde_token {
+    ($($name:ident),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self)
+            }
+        }
+    )*};
 }
 
-impl<'de> serde::Deserialize<'de> for AccessToken {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
-    }
-}
+serde_token!(AccessToken, RefreshToken, IdToken);
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,8 @@
 //! entropy, instant sleeps and a transport that replays recorded responses in order.
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
@@ -39,6 +40,15 @@ impl ReplayPlatform {
             responses: RefCell::new(responses),
             requests: RefCell::default(),
         }
+    }
+
+    /// Queues one more response (for answers that depend on earlier requests).
+    pub(crate) fn push(&self, status: u16, body: &str) {
+        self.responses.borrow_mut().push_back(HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        });
     }
 
     /// The platform, with `store` as the shared store.
@@ -78,5 +88,48 @@ impl HttpTransport for ReplayPlatform {
             .pop_front()
             .expect("a recorded response for every request");
         Box::pin(core::future::ready(Ok(next)))
+    }
+}
+
+/// Entropy that never repeats: each fill writes a running counter, so two draws always differ
+/// (state, nonce and verifier must not coincide; every seal needs a fresh nonce).
+#[derive(Default)]
+pub(crate) struct CountingEntropy(Cell<u64>);
+
+impl Entropy for CountingEntropy {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+        for chunk in dest.chunks_mut(8) {
+            let next = self.0.get() + 1;
+            self.0.set(next);
+            chunk.copy_from_slice(&next.to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// An in-memory [`TokenStore`] that records each entry's TTL.
+#[derive(Default)]
+pub(crate) struct MapStore(pub(crate) RefCell<BTreeMap<String, (Vec<u8>, u64)>>);
+
+impl TokenStore for MapStore {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        Box::pin(core::future::ready(Ok(self
+            .0
+            .borrow()
+            .get(key)
+            .map(|(value, _)| value.clone()))))
+    }
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        self.0.borrow_mut().insert(key.into(), (value, ttl_secs));
+        Box::pin(core::future::ready(Ok(())))
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        self.0.borrow_mut().remove(key);
+        Box::pin(core::future::ready(Ok(())))
     }
 }

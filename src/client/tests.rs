@@ -11,39 +11,16 @@ use crate::cache::{NoStore, TokenStore};
 use crate::credential::SecretMethod;
 use crate::platform::LocalBoxFuture;
 use crate::secret::ClientSecret;
+use crate::testing::MapStore;
 use crate::testing::{ReplayPlatform, NOW};
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use futures::executor::block_on;
 
 const SUCCESS: &str = include_str!("../../tests/fixtures/entra/client_credentials_success.json");
 const INVALID_CLIENT: &str = include_str!("../../tests/fixtures/entra/invalid_client_secret.json");
 const OUTAGE: &str = include_str!("../../tests/fixtures/entra/service_unavailable.html");
-
-#[derive(Default)]
-struct MapStore(RefCell<BTreeMap<String, (Vec<u8>, u64)>>);
-
-impl TokenStore for MapStore {
-    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
-        Box::pin(core::future::ready(Ok(self
-            .0
-            .borrow()
-            .get(key)
-            .map(|(value, _)| value.clone()))))
-    }
-    fn put<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl_secs: u64,
-    ) -> LocalBoxFuture<'a, Result<(), Error>> {
-        self.0.borrow_mut().insert(key.into(), (value, ttl_secs));
-        Box::pin(core::future::ready(Ok(())))
-    }
-}
 
 struct BrokenStore;
 
@@ -61,6 +38,11 @@ impl TokenStore for BrokenStore {
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
         Box::pin(core::future::ready(Err(Error::Cache(
             "KV put: unavailable".into(),
+        ))))
+    }
+    fn delete<'a>(&'a self, _key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(core::future::ready(Err(Error::Cache(
+            "KV delete: unavailable".into(),
         ))))
     }
 }

@@ -1,29 +1,38 @@
-//! The reference Worker (feature `cloudflare-app`): the daemon scenario on Workers.
+//! The reference Worker (feature `cloudflare-app`): the daemon and web app scenarios on Workers.
 //!
-//! Routes: `GET /healthz`, and `GET /daemon/call`, which acquires an app token (client
-//! credentials) for `DOWNSTREAM_SCOPES` and calls `DOWNSTREAM_URL` with it, answering with the
-//! downstream status, `content-type` and body, plus `x-edge-token-source` (`memory`, `store`,
-//! `provider` or `stale`). Failures answer with [`crate::daemon::error_reply`]'s JSON.
+//! Routes:
+//! - `GET /healthz`;
+//! - daemon: `GET /daemon/call`, which acquires an app token (client credentials) for
+//!   `DOWNSTREAM_SCOPES` and calls `DOWNSTREAM_URL` with it, answering with the downstream
+//!   status, `content-type` and body, plus `x-edge-token-source` (`memory`, `store`, `provider`
+//!   or `stale`). Failures answer with [`crate::daemon::error_reply`]'s JSON;
+//! - web app ([`crate::webapp`]): `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`,
+//!   `GET /auth/sign-out`, `GET /me`, `GET /me/call`.
 //!
-//! One [`ConfidentialClient`] per isolate, built on first use (its WebCrypto key import
+//! One daemon and one web app per isolate, each built on first use (WebCrypto key import
 //! included) under single-flight, so concurrent first requests share one client, one memory
-//! cache and one token request.
+//! cache and one token request. The web app's settings are read only when a web app route is
+//! used, so a daemon-only deployment needs none of them.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 
 use worker::{console_warn, event, Context, Env, Method, Request, Response};
 
+use super::web::{web_request, worker_response};
 use super::{
     webcrypto_signer, EnvSettings, FetchTransport, KvTokenStore, WorkerClock, WorkerEntropy,
     WorkerSleep,
 };
 use crate::cache::{NoStore, TokenStore};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
-use crate::daemon::{error_reply, Daemon, DaemonConfig, DaemonFailure};
+use crate::daemon::{error_reply, CallFailure, Daemon, DaemonConfig};
 use crate::error::Error;
 use crate::platform::{Platform, Sleep as _};
 use crate::single_flight::SingleFlight;
+use crate::verifier::webcrypto::WebCryptoVerifier;
+use crate::webapp::{WebApp, WebAppConfig, WebRequest};
 
 /// The KV namespace binding of the token cache.
 pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
@@ -32,6 +41,8 @@ pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
 struct Isolate {
     daemon: RefCell<Option<Rc<Daemon>>>,
     init: SingleFlight<(), Result<Rc<Daemon>, Error>>,
+    webapp: RefCell<Option<Rc<WebApp>>>,
+    webapp_init: SingleFlight<(), Result<Rc<WebApp>, Error>>,
 }
 
 thread_local! {
@@ -40,21 +51,94 @@ thread_local! {
 
 /// The Worker's `fetch` handler.
 #[event(fetch)]
-pub async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match (request.method(), request.path().as_str()) {
-        (Method::Get, "/healthz") => json(200, br#"{"status":"ok"}"#.to_vec()),
-        (Method::Get, "/daemon/call") => daemon_call(&env).await,
-        (_, "/healthz" | "/daemon/call") => {
-            json(405, br#"{"error":"method_not_allowed"}"#.to_vec())
+pub async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let route = match (request.method(), request.path().as_str()) {
+        (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
+        (Method::Get, "/daemon/call") => return daemon_call(&env).await,
+        (Method::Get, "/") => WebRoute::Home,
+        (Method::Get, "/auth/sign-in") => WebRoute::SignIn,
+        (Method::Get | Method::Post, "/auth/callback") => WebRoute::Callback,
+        (Method::Get, "/auth/sign-out") => WebRoute::SignOut,
+        (Method::Get, "/me") => WebRoute::Me,
+        (Method::Get, "/me/call") => WebRoute::MeCall,
+        (
+            _,
+            "/healthz" | "/daemon/call" | "/" | "/auth/sign-in" | "/auth/callback"
+            | "/auth/sign-out" | "/me" | "/me/call",
+        ) => return json(405, br#"{"error":"method_not_allowed"}"#.to_vec()),
+        _ => return json(404, br#"{"error":"not_found"}"#.to_vec()),
+    };
+    let web = web_request(&mut request).await?;
+    web_route(route, &web, &env).await
+}
+
+enum WebRoute {
+    Home,
+    SignIn,
+    Callback,
+    SignOut,
+    Me,
+    MeCall,
+}
+
+async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::Result<Response> {
+    let app = match webapp(env).await {
+        Ok(app) => app,
+        Err(error) => {
+            console_warn!("web app: {error}");
+            return failure(&CallFailure::Token(error));
         }
-        _ => json(404, br#"{"error":"not_found"}"#.to_vec()),
+    };
+    let kv = env.kv(TOKEN_CACHE_BINDING).ok().map(KvTokenStore::new);
+    let store: &dyn TokenStore = match &kv {
+        Some(kv) => kv,
+        None => &NoStore,
+    };
+    let transport = FetchTransport::new(app.http_timeout());
+    let platform = Platform {
+        clock: &WorkerClock,
+        sleep: &WorkerSleep,
+        entropy: &WorkerEntropy,
+        transport: &transport,
+        store,
+    };
+    let response = match route {
+        WebRoute::Home => app.home(request, &platform).await,
+        WebRoute::SignIn => app.sign_in(request, &platform).await,
+        WebRoute::Callback => app.callback(request, &platform).await,
+        WebRoute::SignOut => app.sign_out(request, &platform).await,
+        WebRoute::Me => app.me(request, &platform).await,
+        WebRoute::MeCall => app.call_downstream(request, &platform).await,
+    };
+    worker_response(response)
+}
+
+/// The isolate's web app, built once.
+async fn webapp(env: &Env) -> Result<Rc<WebApp>, Error> {
+    let isolate = ISOLATE.with(Rc::clone);
+    if let Some(app) = isolate.webapp.borrow().as_ref() {
+        return Ok(Rc::clone(app));
     }
+    isolate
+        .webapp_init
+        .run(
+            (),
+            || async {
+                let config = WebAppConfig::from_settings(&EnvSettings(env))?;
+                let verifier = Box::new(WebCryptoVerifier::new());
+                let app = Rc::new(WebApp::build(config, webcrypto_signer, verifier).await?);
+                *isolate.webapp.borrow_mut() = Some(Rc::clone(&app));
+                Ok(app)
+            },
+            || WorkerSleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
+        )
+        .await
 }
 
 async fn daemon_call(env: &Env) -> worker::Result<Response> {
     let daemon = match daemon(env).await {
         Ok(daemon) => daemon,
-        Err(error) => return failure(&DaemonFailure::Token(error)),
+        Err(error) => return failure(&CallFailure::Token(error)),
     };
     let kv = env.kv(TOKEN_CACHE_BINDING).ok().map(KvTokenStore::new);
     let store: &dyn TokenStore = match &kv {
@@ -107,7 +191,7 @@ async fn daemon(env: &Env) -> Result<Rc<Daemon>, Error> {
         .await
 }
 
-fn failure(failure: &DaemonFailure) -> worker::Result<Response> {
+fn failure(failure: &CallFailure) -> worker::Result<Response> {
     console_warn!("{failure}");
     let (status, body) = error_reply(failure);
     json(status, body)

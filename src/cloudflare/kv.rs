@@ -53,4 +53,13 @@ impl TokenStore for KvTokenStore {
                 .map_err(|e| Error::Cache(format!("KV put: {e}")))
         })
     }
+
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.kv
+                .delete(key)
+                .await
+                .map_err(|e| Error::Cache(format!("KV delete: {e}")))
+        })
+    }
 }

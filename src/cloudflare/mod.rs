@@ -15,6 +15,8 @@ pub mod app;
 mod kv;
 mod platform;
 mod transport;
+#[cfg(feature = "cloudflare-app")]
+mod web;
 
 pub use kv::KvTokenStore;
 pub use platform::{webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerSleep};

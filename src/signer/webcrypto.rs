@@ -5,11 +5,10 @@
 //! Works wherever `globalThis.crypto.subtle` exists: Cloudflare Workers, browsers, Node.
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::vec::Vec;
 use core::fmt;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
@@ -18,6 +17,7 @@ use super::{JwsAlgorithm, JwsSigner};
 use crate::certificate::PrivateKey;
 use crate::error::Error;
 use crate::platform::LocalBoxFuture;
+use crate::webcrypto;
 
 /// PSS salt length for PS256, in bytes: the SHA-256 output size (RFC 7518 §3.5).
 const PSS_SALT_BYTES: u32 = 32;
@@ -37,7 +37,7 @@ impl WebCryptoSigner {
     pub async fn import(key: &PrivateKey, algorithm: JwsAlgorithm) -> Result<Self, Error> {
         let subtle = subtle()?;
         let params = object(&[
-            ("name", algorithm_name(algorithm).into()),
+            ("name", webcrypto::algorithm_name(algorithm).into()),
             ("hash", "SHA-256".into()),
         ])?;
         let der = Uint8Array::from(key.pkcs8_der());
@@ -63,7 +63,10 @@ impl JwsSigner for WebCryptoSigner {
     fn sign<'a>(&'a self, signing_input: &'a [u8]) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
             let subtle = subtle()?;
-            let mut entries = alloc::vec![("name", JsValue::from(algorithm_name(self.algorithm)))];
+            let mut entries = alloc::vec![(
+                "name",
+                JsValue::from(webcrypto::algorithm_name(self.algorithm))
+            )];
             if self.algorithm == JwsAlgorithm::Ps256 {
                 entries.push(("saltLength", PSS_SALT_BYTES.into()));
             }
@@ -88,38 +91,16 @@ impl fmt::Debug for WebCryptoSigner {
     }
 }
 
-fn algorithm_name(algorithm: JwsAlgorithm) -> &'static str {
-    match algorithm {
-        JwsAlgorithm::Ps256 => "RSA-PSS",
-        JwsAlgorithm::Rs256 => "RSASSA-PKCS1-v1_5",
-    }
-}
-
 fn subtle() -> Result<SubtleCrypto, Error> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())
-        .map_err(|e| js_error("globalThis.crypto", &e))?;
-    if crypto.is_undefined() {
-        return Err(Error::Signing("globalThis.crypto is not available".into()));
-    }
-    Ok(crypto.unchecked_into::<web_sys::Crypto>().subtle())
+    webcrypto::subtle().map_err(Error::Signing)
 }
 
 fn object(entries: &[(&str, JsValue)]) -> Result<Object, Error> {
-    let object = Object::new();
-    for (name, value) in entries {
-        Reflect::set(&object, &(*name).into(), value).map_err(|e| js_error("parameters", &e))?;
-    }
-    Ok(object)
+    webcrypto::object(entries).map_err(Error::Signing)
 }
 
-/// Describes a JavaScript exception by its `name` only (e.g. `DataError`): messages can quote
-/// inputs, and the input here is key material.
 fn js_error(operation: &str, error: &JsValue) -> Error {
-    let name = Reflect::get(error, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_else(|| "Error".into());
-    Error::Signing(format!("WebCrypto {operation} failed: {name}"))
+    Error::Signing(webcrypto::describe(operation, error))
 }
 
 #[cfg(test)]

@@ -1,0 +1,226 @@
+//! Sealed values: authenticated encryption for what edge-token keeps outside its own memory
+//! (the sign-in transaction cookie, server-side session records in KV).
+//!
+//! - Cipher: AES-256-GCM (NIST SP 800-38D, RustCrypto `aes-gcm`), a fresh random 96-bit nonce
+//!   per seal (from the platform's [`Entropy`]).
+//! - Keys: one root key (`COOKIE_KEY`, 32 random bytes, base64url) and one HKDF-SHA256
+//!   (RFC 5869) subkey per [`Purpose`], so a transaction cookie can never be opened as a
+//!   session record or the other way round.
+//! - Binding: the caller's associated data (e.g. the cookie name, the KV key) is authenticated,
+//!   so a value moved under another name fails to open.
+//! - Expiry: the sealed envelope carries an absolute expiry (Unix seconds) checked on opening.
+//!
+//! Wire form: `BASE64URL(version || nonce || ciphertext || tag)`, version `1`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hkdf::Hkdf;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::platform::Entropy;
+
+/// Length of the root key, in bytes (AES-256).
+pub const KEY_BYTES: usize = 32;
+const NONCE_BYTES: usize = 12;
+const TAG_BYTES: usize = 16;
+const VERSION: u8 = 1;
+
+/// What a subkey seals; each purpose has its own HKDF `info`, hence its own key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The in-flight sign-in (state, nonce, PKCE verifier) in a cookie.
+    Transaction,
+    /// A server-side session record (tokens, claims) in the shared store.
+    Session,
+}
+
+impl Purpose {
+    fn info(self) -> &'static [u8] {
+        match self {
+            Self::Transaction => b"edge-token/v1 sign-in transaction",
+            Self::Session => b"edge-token/v1 session record",
+        }
+    }
+}
+
+/// Why a sealed value was refused. None of them says which byte was wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealError {
+    /// Not base64url, too short, too long, or an unknown version.
+    Malformed,
+    /// Authentication failed: the value was altered, sealed with another key or purpose, or is
+    /// presented under another name (associated data).
+    Forged,
+    /// Authentic, but past its expiry.
+    Expired,
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "sealed value is malformed",
+            Self::Forged => "sealed value failed authentication",
+            Self::Expired => "sealed value has expired",
+        })
+    }
+}
+
+/// The root key (`COOKIE_KEY`). `Debug` redacts it; it is zeroized when dropped.
+#[derive(Clone)]
+pub struct RootKey(Zeroizing<[u8; KEY_BYTES]>);
+
+impl RootKey {
+    /// Decodes a root key from base64url (padding optional) of exactly [`KEY_BYTES`] bytes.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` when the value is not base64url or not 32
+    /// bytes long (a short key is never padded or stretched).
+    pub fn parse(setting: &str, value: &str) -> Result<Self, Error> {
+        let bad = || {
+            Error::configuration(alloc::format!(
+                "{setting} must be base64url of {KEY_BYTES} random bytes"
+            ))
+        };
+        let decoded = Zeroizing::new(
+            URL_SAFE_NO_PAD
+                .decode(value.trim().trim_end_matches('='))
+                .map_err(|_| bad())?,
+        );
+        let bytes: [u8; KEY_BYTES] = decoded.as_slice().try_into().map_err(|_| bad())?;
+        Ok(Self(Zeroizing::new(bytes)))
+    }
+
+    /// The [`Sealer`] for `purpose` (HKDF-SHA256, no salt, `info` per purpose).
+    pub fn sealer(&self, purpose: Purpose) -> Sealer {
+        let mut subkey = Zeroizing::new([0u8; KEY_BYTES]);
+        // 32 bytes is far below HKDF-SHA256's 8160-byte output limit: expand cannot fail.
+        let _ = Hkdf::<Sha256>::new(None, self.0.as_slice())
+            .expand(purpose.info(), subkey.as_mut_slice());
+        Sealer {
+            cipher: Aes256Gcm::new(subkey.as_slice().into()),
+        }
+    }
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKey([redacted])")
+    }
+}
+
+/// Seals and opens values for one [`Purpose`].
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealer([redacted])")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    /// Absolute expiry, Unix seconds.
+    exp: u64,
+    /// The sealed value.
+    v: T,
+}
+
+impl Sealer {
+    /// Seals `value` as JSON, valid until `expires_at` (Unix seconds), bound to `binding` (the
+    /// name it will be stored under).
+    ///
+    /// # Errors
+    /// [`Error::Platform`] when the entropy source fails; [`Error::Cache`] when `value` cannot
+    /// be serialized.
+    pub fn seal<T: Serialize>(
+        &self,
+        value: &T,
+        expires_at: u64,
+        binding: &[u8],
+        entropy: &dyn Entropy,
+    ) -> Result<String, Error> {
+        let plaintext = Zeroizing::new(
+            serde_json::to_vec(&Envelope {
+                exp: expires_at,
+                v: value,
+            })
+            .map_err(|_| Error::Cache("cannot serialize a sealed value".into()))?,
+        );
+        let mut nonce = [0u8; NONCE_BYTES];
+        entropy.fill(&mut nonce)?;
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: binding,
+                },
+            )
+            .map_err(|_| Error::Cache("cannot seal a value".into()))?;
+        let mut wire = Vec::with_capacity(1 + NONCE_BYTES + ciphertext.len());
+        wire.push(VERSION);
+        wire.extend_from_slice(&nonce);
+        wire.extend_from_slice(&ciphertext);
+        Ok(URL_SAFE_NO_PAD.encode(wire))
+    }
+
+    /// Opens a value sealed by [`Sealer::seal`] under the same `binding`, refusing it at or after
+    /// its expiry (`now`, Unix seconds). Values longer than `max_len` characters are refused
+    /// before any decoding.
+    ///
+    /// # Errors
+    /// [`SealError`]: malformed, forged (tampered, other key, purpose or binding), or expired.
+    pub fn open<T: DeserializeOwned>(
+        &self,
+        sealed: &str,
+        binding: &[u8],
+        now: u64,
+        max_len: usize,
+    ) -> Result<T, SealError> {
+        if sealed.len() > max_len {
+            return Err(SealError::Malformed);
+        }
+        let wire = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .map_err(|_| SealError::Malformed)?;
+        if wire.len() < 1 + NONCE_BYTES + TAG_BYTES || wire[0] != VERSION {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, ciphertext) = wire[1..].split_at(NONCE_BYTES);
+        let plaintext = Zeroizing::new(
+            self.cipher
+                .decrypt(
+                    Nonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: binding,
+                    },
+                )
+                .map_err(|_| SealError::Forged)?,
+        );
+        // Authentic but unreadable means another version of edge-token wrote it: malformed.
+        let envelope: Envelope<T> =
+            serde_json::from_slice(&plaintext).map_err(|_| SealError::Malformed)?;
+        if now >= envelope.exp {
+            return Err(SealError::Expired);
+        }
+        Ok(envelope.v)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,135 @@
+use super::*;
+use crate::testing::CountingEntropy;
+use alloc::string::ToString;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const OTHER_KEY: &str = "HwAeAB0AHAAbABoAGQAYABcAFgAVABQAEwASABEAEA0";
+
+fn sealer(key: &str, purpose: Purpose) -> Sealer {
+    RootKey::parse("COOKIE_KEY", key).unwrap().sealer(purpose)
+}
+
+fn sealed() -> String {
+    sealer(KEY, Purpose::Transaction)
+        .seal(
+            &"payload".to_string(),
+            1_000,
+            b"cookie-a",
+            &CountingEntropy::default(),
+        )
+        .unwrap()
+}
+
+fn open(
+    sealed: &str,
+    key: &str,
+    purpose: Purpose,
+    binding: &[u8],
+    now: u64,
+) -> Result<String, SealError> {
+    sealer(key, purpose).open(sealed, binding, now, 4096)
+}
+
+#[test]
+fn round_trip() {
+    assert_eq!(
+        open(&sealed(), KEY, Purpose::Transaction, b"cookie-a", 999).unwrap(),
+        "payload"
+    );
+}
+
+#[test]
+fn every_flipped_byte_is_refused() {
+    let wire = URL_SAFE_NO_PAD.decode(sealed()).unwrap();
+    for index in 0..wire.len() {
+        let mut tampered = wire.clone();
+        tampered[index] ^= 0x01;
+        let result = open(
+            &URL_SAFE_NO_PAD.encode(&tampered),
+            KEY,
+            Purpose::Transaction,
+            b"cookie-a",
+            0,
+        );
+        let expected = if index == 0 {
+            SealError::Malformed
+        } else {
+            SealError::Forged
+        };
+        assert_eq!(result, Err(expected), "byte {index}");
+    }
+}
+
+#[test]
+fn another_key_purpose_or_binding_is_refused() {
+    let value = sealed();
+    assert_eq!(
+        open(&value, OTHER_KEY, Purpose::Transaction, b"cookie-a", 0),
+        Err(SealError::Forged)
+    );
+    assert_eq!(
+        open(&value, KEY, Purpose::Session, b"cookie-a", 0),
+        Err(SealError::Forged)
+    );
+    assert_eq!(
+        open(&value, KEY, Purpose::Transaction, b"cookie-b", 0),
+        Err(SealError::Forged)
+    );
+}
+
+#[test]
+fn expiry_is_checked_after_authentication() {
+    assert_eq!(
+        open(&sealed(), KEY, Purpose::Transaction, b"cookie-a", 1_000),
+        Err(SealError::Expired)
+    );
+    assert_eq!(
+        open(&sealed(), KEY, Purpose::Transaction, b"cookie-a", u64::MAX),
+        Err(SealError::Expired)
+    );
+}
+
+#[test]
+fn malformed_values_are_refused_without_panicking() {
+    for junk in ["", "!!!", "AQ", &"A".repeat(40), &"A".repeat(5000)] {
+        assert_eq!(
+            open(junk, KEY, Purpose::Transaction, b"cookie-a", 0),
+            Err(SealError::Malformed),
+            "{junk:.20}"
+        );
+    }
+}
+
+#[test]
+fn each_seal_uses_a_fresh_nonce() {
+    let entropy = CountingEntropy::default();
+    let sealer = sealer(KEY, Purpose::Session);
+    let a = sealer.seal(&1u8, 10, b"k", &entropy).unwrap();
+    let b = sealer.seal(&1u8, 10, b"k", &entropy).unwrap();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn root_keys_must_be_32_bytes_of_base64url() {
+    for bad in [
+        "",
+        "short",
+        &KEY[..40],
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+/",
+    ] {
+        let error = RootKey::parse("COOKIE_KEY", bad).unwrap_err();
+        assert!(
+            error.to_string().contains("COOKIE_KEY must be base64url"),
+            "{bad}"
+        );
+        assert!(bad.is_empty() || !error.to_string().contains(bad));
+    }
+    assert!(RootKey::parse("COOKIE_KEY", &alloc::format!("{KEY}=")).is_ok());
+    assert_eq!(
+        alloc::format!("{:?}", RootKey::parse("K", KEY).unwrap()),
+        "RootKey([redacted])"
+    );
+}

@@ -1,0 +1,68 @@
+//! The verifier abstraction: one async operation, "does this signature verify with this public
+//! key", the counterpart of [`crate::signer`] for tokens edge-token receives.
+//!
+//! The core parses the token ([`crate::jwt::UnverifiedToken`]), chooses the algorithm from its
+//! configuration and the key from the issuer's set ([`crate::jwks::JwkSet::find`]); a
+//! [`JwsVerifier`] only checks the signature. Algorithms: RS256 (RFC 7518 §3.3) and PS256
+//! (§3.5, salt length 32) with RSA keys of 2048 to 8192 bits. Backends:
+//! - [`rustcrypto::RustCryptoVerifier`] (feature `rustcrypto`): the `rsa` crate with SHA-256,
+//!   every target. Verification needs no randomness.
+//! - `webcrypto::WebCryptoVerifier` (feature `webcrypto`, wasm32 only): `crypto.subtle`, on
+//!   Workers and in browsers, keys imported once and reused.
+
+#[cfg(feature = "rustcrypto")]
+pub mod rustcrypto;
+#[cfg(all(feature = "webcrypto", target_arch = "wasm32"))]
+pub mod webcrypto;
+
+use crate::error::Error;
+use crate::jwks::{Jwk, RsaComponents};
+use crate::jwt::TokenError;
+use crate::platform::LocalBoxFuture;
+
+/// The JWS algorithms a signature can be verified with: the signer's set, RS256 and PS256.
+pub use crate::signer::JwsAlgorithm;
+
+/// Verifies JWS signatures with public keys from the issuer's key set.
+pub trait JwsVerifier {
+    /// Verifies `signature` over `signing_input` (RFC 7515 §5.2 steps 8–9) with `key` and
+    /// `algorithm`. `algorithm` comes from configuration, never from the token.
+    ///
+    /// # Errors
+    /// - [`Error::InvalidToken`] with [`TokenError::BadSignature`] when the signature does not
+    ///   verify (including a signature whose length is not the key's modulus length);
+    /// - [`Error::InvalidToken`] with [`TokenError::UnusableKey`] when `key` cannot verify
+    ///   `algorithm` (see [`check_rsa_key`]);
+    /// - [`Error::Platform`] when the backend itself fails (e.g. no `crypto.subtle`).
+    fn verify<'a>(
+        &'a self,
+        algorithm: JwsAlgorithm,
+        key: &'a Jwk,
+        signing_input: &'a [u8],
+        signature: &'a [u8],
+    ) -> LocalBoxFuture<'a, Result<(), Error>>;
+}
+
+/// The checks every backend makes before verifying: `key` [`Jwk::supports`] `algorithm`, its
+/// RSA numbers are in range ([`Jwk::rsa_components`]), and `signature` is exactly as long as
+/// the modulus (RFC 8017 §8.1.2 step 1, §8.2.2 step 1).
+///
+/// # Errors
+/// [`TokenError::UnusableKey`] for the key, then [`TokenError::BadSignature`] for the length.
+pub fn check_rsa_key(
+    algorithm: JwsAlgorithm,
+    key: &Jwk,
+    signature: &[u8],
+) -> Result<RsaComponents, TokenError> {
+    if !key.supports(algorithm) {
+        return Err(TokenError::UnusableKey);
+    }
+    let components = key.rsa_components()?;
+    if signature.len() != components.modulus_len() {
+        return Err(TokenError::BadSignature);
+    }
+    Ok(components)
+}
+
+#[cfg(all(test, feature = "rustcrypto"))]
+pub(crate) mod tests;
