@@ -28,6 +28,7 @@ use url::Url;
 use crate::assertion::CertificateCredential;
 use crate::authority::{require_secure_url, Authority, AuthorityKind};
 use crate::certificate::{Certificate, PrivateKey};
+use crate::client::ConfidentialClient;
 use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::error::Error;
 use crate::scope::Scopes;
@@ -127,6 +128,20 @@ pub enum CredentialConfig {
 }
 
 impl ClientConfig {
+    /// The [`ConfidentialClient`] this configuration describes; `signer` is the adapter's
+    /// signer backend for a certificate's key (see [`CredentialConfig::into_credential`]).
+    ///
+    /// # Errors
+    /// As [`CredentialConfig::into_credential`] and [`ConfidentialClient::new`].
+    pub async fn into_client<F, Fut>(self, signer: F) -> Result<ConfidentialClient, Error>
+    where
+        F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
+        Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
+    {
+        let credential = self.credential.into_credential(signer).await?;
+        ConfidentialClient::new(self.authority, self.client_id, credential)
+    }
+
     /// Reads and validates the client settings.
     ///
     /// # Errors

@@ -114,16 +114,7 @@ impl Daemon {
             downstream_scopes,
             http_timeout,
         } = config;
-        let ClientConfig {
-            authority,
-            client_id,
-            credential: configured,
-        } = client;
-        let client = ConfidentialClient::new(
-            authority,
-            client_id,
-            configured.into_credential(signer).await?,
-        )?;
+        let client = client.into_client(signer).await?;
         Ok(Self {
             client,
             downstream_url,

@@ -195,16 +195,7 @@ impl WebApp {
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
-        let ClientConfig {
-            authority,
-            client_id,
-            credential,
-        } = config.client;
-        let client = ConfidentialClient::new(
-            authority,
-            client_id,
-            credential.into_credential(signer).await?,
-        )?;
+        let client = config.client.into_client(signer).await?;
         Ok(Self {
             client,
             redirect_uri: config.redirect_uri,

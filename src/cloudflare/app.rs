@@ -17,19 +17,16 @@
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::cell::RefCell;
+use core::future::Future;
 
 use worker::{console_warn, event, Context, Env, Method, Request, Response};
 
 use super::web::{web_request, worker_response};
-use super::{
-    webcrypto_signer, EnvSettings, FetchTransport, KvTokenStore, WorkerClock, WorkerEntropy,
-    WorkerSleep,
-};
-use crate::cache::{NoStore, TokenStore};
+use super::{webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
 use crate::daemon::{error_reply, CallFailure, Daemon, DaemonConfig};
 use crate::error::Error;
-use crate::platform::{Platform, Sleep as _};
+use crate::platform::Sleep as _;
 use crate::single_flight::SingleFlight;
 use crate::verifier::webcrypto::WebCryptoVerifier;
 use crate::webapp::{WebApp, WebAppConfig, WebRequest};
@@ -39,10 +36,45 @@ pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
 
 #[derive(Default)]
 struct Isolate {
-    daemon: RefCell<Option<Rc<Daemon>>>,
-    init: SingleFlight<(), Result<Rc<Daemon>, Error>>,
-    webapp: RefCell<Option<Rc<WebApp>>>,
-    webapp_init: SingleFlight<(), Result<Rc<WebApp>, Error>>,
+    daemon: BuiltOnce<Daemon>,
+    webapp: BuiltOnce<WebApp>,
+}
+
+/// A value built on first use, once per isolate: concurrent first requests share one build.
+struct BuiltOnce<T> {
+    value: RefCell<Option<Rc<T>>>,
+    build: SingleFlight<(), Result<Rc<T>, Error>>,
+}
+
+impl<T> Default for BuiltOnce<T> {
+    fn default() -> Self {
+        Self {
+            value: RefCell::default(),
+            build: SingleFlight::default(),
+        }
+    }
+}
+
+impl<T> BuiltOnce<T> {
+    async fn get<Fut>(&self, build: impl FnOnce() -> Fut) -> Result<Rc<T>, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        if let Some(value) = self.value.borrow().as_ref() {
+            return Ok(Rc::clone(value));
+        }
+        self.build
+            .run(
+                (),
+                || async {
+                    let value = Rc::new(build().await?);
+                    *self.value.borrow_mut() = Some(Rc::clone(&value));
+                    Ok(value)
+                },
+                || WorkerSleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
+            )
+            .await
+    }
 }
 
 thread_local! {
@@ -82,26 +114,21 @@ enum WebRoute {
 }
 
 async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::Result<Response> {
-    let app = match webapp(env).await {
+    let isolate = ISOLATE.with(Rc::clone);
+    let built = isolate.webapp.get(|| async {
+        let config = WebAppConfig::from_settings(&EnvSettings(env))?;
+        let verifier = Box::new(WebCryptoVerifier::new());
+        WebApp::build(config, webcrypto_signer, verifier).await
+    });
+    let app = match built.await {
         Ok(app) => app,
         Err(error) => {
             console_warn!("web app: {error}");
             return failure(&CallFailure::Token(error));
         }
     };
-    let kv = env.kv(TOKEN_CACHE_BINDING).ok().map(KvTokenStore::new);
-    let store: &dyn TokenStore = match &kv {
-        Some(kv) => kv,
-        None => &NoStore,
-    };
-    let transport = FetchTransport::new(app.http_timeout());
-    let platform = Platform {
-        clock: &WorkerClock,
-        sleep: &WorkerSleep,
-        entropy: &WorkerEntropy,
-        transport: &transport,
-        store,
-    };
+    let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, app.http_timeout());
+    let platform = capabilities.platform();
     let response = match route {
         WebRoute::Home => app.home(request, &platform).await,
         WebRoute::SignIn => app.sign_in(request, &platform).await,
@@ -113,46 +140,18 @@ async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::
     worker_response(response)
 }
 
-/// The isolate's web app, built once.
-async fn webapp(env: &Env) -> Result<Rc<WebApp>, Error> {
-    let isolate = ISOLATE.with(Rc::clone);
-    if let Some(app) = isolate.webapp.borrow().as_ref() {
-        return Ok(Rc::clone(app));
-    }
-    isolate
-        .webapp_init
-        .run(
-            (),
-            || async {
-                let config = WebAppConfig::from_settings(&EnvSettings(env))?;
-                let verifier = Box::new(WebCryptoVerifier::new());
-                let app = Rc::new(WebApp::build(config, webcrypto_signer, verifier).await?);
-                *isolate.webapp.borrow_mut() = Some(Rc::clone(&app));
-                Ok(app)
-            },
-            || WorkerSleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
-        )
-        .await
-}
-
 async fn daemon_call(env: &Env) -> worker::Result<Response> {
-    let daemon = match daemon(env).await {
+    let isolate = ISOLATE.with(Rc::clone);
+    let built = isolate.daemon.get(|| async {
+        let config = DaemonConfig::from_settings(&EnvSettings(env))?;
+        Daemon::build(config, webcrypto_signer).await
+    });
+    let daemon = match built.await {
         Ok(daemon) => daemon,
         Err(error) => return failure(&CallFailure::Token(error)),
     };
-    let kv = env.kv(TOKEN_CACHE_BINDING).ok().map(KvTokenStore::new);
-    let store: &dyn TokenStore = match &kv {
-        Some(kv) => kv,
-        None => &NoStore,
-    };
-    let transport = FetchTransport::new(daemon.http_timeout());
-    let platform = Platform {
-        clock: &WorkerClock,
-        sleep: &WorkerSleep,
-        entropy: &WorkerEntropy,
-        transport: &transport,
-        store,
-    };
+    let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, daemon.http_timeout());
+    let platform = capabilities.platform();
     match daemon.call(&platform).await {
         Ok(answer) => {
             let downstream = answer.response;
@@ -168,27 +167,6 @@ async fn daemon_call(env: &Env) -> worker::Result<Response> {
         }
         Err(error) => failure(&error),
     }
-}
-
-/// The isolate's daemon, built once.
-async fn daemon(env: &Env) -> Result<Rc<Daemon>, Error> {
-    let isolate = ISOLATE.with(Rc::clone);
-    if let Some(daemon) = isolate.daemon.borrow().as_ref() {
-        return Ok(Rc::clone(daemon));
-    }
-    isolate
-        .init
-        .run(
-            (),
-            || async {
-                let config = DaemonConfig::from_settings(&EnvSettings(env))?;
-                let daemon = Rc::new(Daemon::build(config, webcrypto_signer).await?);
-                *isolate.daemon.borrow_mut() = Some(Rc::clone(&daemon));
-                Ok(daemon)
-            },
-            || WorkerSleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
-        )
-        .await
 }
 
 fn failure(failure: &CallFailure) -> worker::Result<Response> {

@@ -19,5 +19,7 @@ mod transport;
 mod web;
 
 pub use kv::KvTokenStore;
-pub use platform::{webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerSleep};
+pub use platform::{
+    webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,
+};
 pub use transport::FetchTransport;

@@ -5,10 +5,13 @@ use alloc::string::{String, ToString};
 
 use worker::Env;
 
+use crate::cache::NoStore;
 use crate::certificate::PrivateKey;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::platform::{Clock, Entropy, LocalBoxFuture, Sleep};
+use crate::platform::{Clock, Entropy, LocalBoxFuture, Platform, Sleep};
+
+use super::{FetchTransport, KvTokenStore};
 use crate::signer::webcrypto::WebCryptoSigner;
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
@@ -43,6 +46,37 @@ impl Entropy for WorkerEntropy {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
         getrandom::getrandom(dest)
             .map_err(|_| Error::Platform("crypto.getRandomValues failed".into()))
+    }
+}
+
+/// Everything a [`Platform`] borrows on Workers, for one request: `fetch` with a time limit
+/// and the KV namespace bound as the shared store (no store when the binding is missing).
+pub struct WorkerPlatform {
+    transport: FetchTransport,
+    kv: Option<KvTokenStore>,
+}
+
+impl WorkerPlatform {
+    /// The capabilities for `env`, with the KV namespace `kv_binding` and `timeout` per request.
+    pub fn new(env: &Env, kv_binding: &str, timeout: core::time::Duration) -> Self {
+        Self {
+            transport: FetchTransport::new(timeout),
+            kv: env.kv(kv_binding).ok().map(KvTokenStore::new),
+        }
+    }
+
+    /// The [`Platform`] to pass to the core.
+    pub fn platform(&self) -> Platform<'_> {
+        Platform {
+            clock: &WorkerClock,
+            sleep: &WorkerSleep,
+            entropy: &WorkerEntropy,
+            transport: &self.transport,
+            store: match &self.kv {
+                Some(kv) => kv,
+                None => &NoStore,
+            },
+        }
     }
 }
 

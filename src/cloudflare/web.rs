@@ -54,7 +54,12 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
 /// The `worker` response for `web`, cookies serialized as `Set-Cookie` headers with `Secure`,
 /// `HttpOnly`, `Path=/` and their `SameSite` and `Max-Age`.
 pub fn worker_response(web: WebResponse) -> worker::Result<Response> {
-    let mut response = Response::from_bytes(web.body)?.with_status(web.status);
+    let response = if web.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(web.body)?
+    };
+    let mut response = response.with_status(web.status);
     let headers = response.headers_mut();
     for (name, value) in &web.headers {
         headers.set(name, value)?;
