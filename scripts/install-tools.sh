@@ -55,7 +55,7 @@ if [ "$want_browser" = 1 ] && ! { command -v chromium && command -v chromedriver
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# --- npm: Node 22, wrangler, oidc-provider, jose, binaryen (pinned by testbed/package-lock.json)
+# --- npm: Node 22, wrangler, oidc-provider, jose, binaryen, playwright-core (pinned by testbed/package-lock.json)
 if [ ! -x testbed/node_modules/.bin/wrangler ] || [ ! -x testbed/node_modules/.bin/node ] \
    || ! cmp -s testbed/package-lock.json testbed/node_modules/.package-lock.json.installed; then
   log "npm ci in testbed/"

@@ -84,6 +84,10 @@ describe('provider and downstream', () => {
       by_grant: { client_credentials: 1 },
       by_auth: { client_secret_post: 1 },
       by_assertion_alg: {},
+      by_grant_outcome: { 'client_credentials:200': 1 },
+      refresh_token_reuse: 0,
+      sign_ins: {},
+      end_sessions: 0,
     });
     assert.deepEqual(await tb.downstreamStats(), { requests: 1, authorized: 1 });
   });

@@ -12,7 +12,7 @@ const readPem = (file) => readFileSync(path.join(CREDENTIALS_DIR, file), 'utf8')
 
 /** PEM text of the test key and certificates, exactly as stored. */
 export const credentials = {
-  /** Certificate registered for client `daemon-cert`. */
+  /** Certificate registered for clients `daemon-cert` and `webapp-cert`. */
   certificatePem: readPem('daemon-cert.pem'),
   /** Its RSA private key, PKCS#8 (`BEGIN PRIVATE KEY`). */
   privateKeyPem: readPem('daemon-key.pem'),
@@ -29,6 +29,10 @@ export const clients = {
   secretPost: { clientId: 'daemon-secret', secret: 'daemon-secret-value-0123456789' },
   secretBasic: { clientId: 'daemon-secret-basic', secret: 'daemon-basic-secret-value-0123456789' },
   certificate: { clientId: 'daemon-cert' },
+  /** Web app (authorization code + PKCE, refresh tokens) with a secret sent in the body. */
+  webapp: { clientId: 'webapp', secret: 'webapp-secret-value-0123456789' },
+  /** Web app registered with the daemon's certificate (`private_key_jwt`, like `daemon-cert`). */
+  webappCertificate: { clientId: 'webapp-cert' },
 };
 
 /**

@@ -7,3 +7,9 @@ export function integerFromEnv(name, fallback) {
   if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
+
+/** Space-separated values from env var `name`, or `fallback` when it is unset or blank. */
+export function listFromEnv(name, fallback) {
+  const values = (process.env[name] ?? '').split(' ').filter(Boolean);
+  return values.length === 0 ? fallback : values;
+}

@@ -35,8 +35,11 @@ function wranglerEnv() {
   };
 }
 
-/** A port free on 127.0.0.1 right now (the OS picks it). */
-async function freePort() {
+/**
+ * A port free on 127.0.0.1 right now (the OS picks it). Tests that must know the Worker's URL
+ * before it starts (to register it as a redirect URI) take one and give it to startWorker.
+ */
+export async function freePort() {
   const server = createServer();
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -62,7 +65,7 @@ function varArgs(vars) {
  * @param {object} options
  * @param {Record<string, string | undefined>} options.vars Worker settings (AUTHORITY, CLIENT_ID, ...).
  * @param {string} options.persistTo Directory for local KV state; reuse it to keep the cache.
- * @param {number} [options.port] Default: a free port.
+ * @param {number} [options.port] Default: a free port (see freePort).
  * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>}>}
  */
 export async function startWorker({ vars, persistTo, port }) {
