@@ -19,6 +19,8 @@
 //! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
 //! comma separated), and the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES`.
 
+mod config;
+mod keys;
 pub mod pages;
 mod silent;
 pub mod web;
@@ -34,29 +36,26 @@ use core::time::Duration;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::authority::{parse_url, Authority};
+use crate::authority::Authority;
 use crate::authorization::{
     transaction_id, AuthorizationResponse, CallbackError, ResponseMode, SignInOptions, Transaction,
     TRANSACTION_LIFETIME_SECS,
 };
 use crate::certificate::PrivateKey;
 use crate::client::{AcquiredToken, ConfidentialClient};
-use crate::config::{downstream_api, http_timeout, optional, required, ClientConfig, Settings};
 use crate::daemon::{bearer_request, error_reply, CallFailure};
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
-use crate::id_token::{validate_id_token, IdTokenClaims, IdTokenValidation, IssuerRule};
-use crate::jwks::{JwkSet, JwksCache};
-use crate::jwt::{TokenError, TENANT_PLACEHOLDER};
+use crate::jwks::JwksCache;
 use crate::platform::Platform;
 use crate::return_to::safe_return_to;
 use crate::scope::Scopes;
-use crate::seal::{Purpose, RootKey, SealError, Sealer};
-use crate::secret::IdToken;
+use crate::seal::{Purpose, SealError, Sealer};
 use crate::session::{Session, SessionId, SessionStore};
 use crate::signer::{JwsAlgorithm, JwsSigner};
 use crate::single_flight::SingleFlight;
 use crate::verifier::JwsVerifier;
+pub use config::WebAppConfig;
 pub use silent::SilentFailure;
 use web::SameSite;
 pub use web::{SetCookie, WebRequest, WebResponse};
@@ -78,77 +77,6 @@ pub const PROMPT_VALUES: [&str; 5] = ["none", "login", "consent", "select_accoun
 
 /// Longest `login_hint` / `domain_hint` passed through, in bytes.
 pub const MAX_HINT_LEN: usize = 256;
-
-/// The web app's configuration.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct WebAppConfig {
-    /// Who we are and how we authenticate.
-    pub client: ClientConfig,
-    /// `REDIRECT_URI`: exactly as registered; never derived from request headers.
-    pub redirect_uri: Url,
-    /// `COOKIE_KEY`: seals transaction cookies and session records (separate HKDF subkeys).
-    pub cookie_key: RootKey,
-    /// `POST_LOGOUT_REDIRECT_URI`.
-    pub post_logout_redirect_uri: Option<Url>,
-    /// `DOWNSTREAM_URL`: the API `/me/call` calls as the user.
-    pub downstream_url: Url,
-    /// `DOWNSTREAM_SCOPES`: the delegated scopes asked at sign-in and for `/me/call`.
-    pub downstream_scopes: Scopes,
-    /// `RESPONSE_MODE`.
-    pub response_mode: ResponseMode,
-    /// `ID_TOKEN_SIGNING_ALG`: the only algorithm ID tokens may use.
-    pub id_token_algorithm: JwsAlgorithm,
-    /// `ALLOWED_TENANTS`: for Entra multi-tenant issuers, the tenants accepted (empty = any).
-    pub allowed_tenants: Vec<String>,
-    /// `HTTP_TIMEOUT_MS`.
-    pub http_timeout: Duration,
-}
-
-impl WebAppConfig {
-    /// Reads and validates every web app setting.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] naming the first bad setting (never its value). A missing or
-    /// short `COOKIE_KEY` is an error, never replaced by a default.
-    pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
-        let client = ClientConfig::from_settings(settings)?;
-        let redirect_uri = parse_url("REDIRECT_URI", &required(settings, "REDIRECT_URI")?)?;
-        let cookie_key = RootKey::parse("COOKIE_KEY", &required(settings, "COOKIE_KEY")?)?;
-        let post_logout_redirect_uri = optional(settings, "POST_LOGOUT_REDIRECT_URI")
-            .map(|url| parse_url("POST_LOGOUT_REDIRECT_URI", &url))
-            .transpose()?;
-        let (downstream_url, downstream_scopes) = downstream_api(settings)?;
-        let response_mode = optional(settings, "RESPONSE_MODE")
-            .map(|mode| ResponseMode::parse("RESPONSE_MODE", &mode))
-            .transpose()?
-            .unwrap_or_default();
-        let id_token_algorithm = optional(settings, "ID_TOKEN_SIGNING_ALG")
-            .map(|alg| JwsAlgorithm::parse("ID_TOKEN_SIGNING_ALG", alg.trim()))
-            .transpose()?
-            .unwrap_or(JwsAlgorithm::Rs256);
-        let allowed_tenants = optional(settings, "ALLOWED_TENANTS")
-            .map(|list| {
-                list.split([' ', ','])
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Self {
-            client,
-            redirect_uri,
-            cookie_key,
-            post_logout_redirect_uri,
-            downstream_url,
-            downstream_scopes,
-            response_mode,
-            id_token_algorithm,
-            allowed_tenants,
-            http_timeout: http_timeout(settings)?,
-        })
-    }
-}
 
 /// The web app. Build one per isolate: it keeps the client (memory cache, discovered
 /// metadata), the provider's signing keys and the refresh single-flight table.
@@ -450,79 +378,6 @@ impl WebApp {
                 same_site: SameSite::Lax,
             }),
         )
-    }
-
-    /// Validates an ID token with the provider's keys, refetching them once (per cooldown)
-    /// when the token names an unknown key (the provider rotated its keys).
-    async fn validate(
-        &self,
-        id_token: &IdToken,
-        nonce: &str,
-        metadata: &ProviderMetadata,
-        platform: &Platform<'_>,
-    ) -> Result<IdTokenClaims, Error> {
-        let issuer = if metadata.issuer.contains(TENANT_PLACEHOLDER) {
-            IssuerRule::EntraTemplate {
-                template: metadata.issuer.clone(),
-                allowed_tenants: Some(self.allowed_tenants.clone()),
-            }
-        } else {
-            IssuerRule::Exact(metadata.issuer.clone())
-        };
-        let now = platform.clock.now_unix_secs();
-        let rules = IdTokenValidation::new(
-            issuer,
-            self.client.client_id(),
-            self.id_token_algorithm,
-            nonce,
-            now,
-        );
-        let keys = self.signing_keys(metadata, false, platform).await?;
-        match validate_id_token(id_token, &rules, &keys, self.verifier.as_ref()).await {
-            Err(Error::InvalidToken(TokenError::UnknownKey)) if self.may_refetch_keys(now) => {
-                let keys = self.signing_keys(metadata, true, platform).await?;
-                validate_id_token(id_token, &rules, &keys, self.verifier.as_ref()).await
-            }
-            result => result,
-        }
-    }
-
-    fn may_refetch_keys(&self, now: u64) -> bool {
-        let mut cache = self.jwks.borrow_mut();
-        match cache.as_mut() {
-            Some(cache) if cache.needs_refetch_for_unknown_kid(now) => {
-                cache.record_refetch_attempt(now);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The provider's signing keys: cached, fetched when absent, stale or `refetch`ed.
-    async fn signing_keys(
-        &self,
-        metadata: &ProviderMetadata,
-        refetch: bool,
-        platform: &Platform<'_>,
-    ) -> Result<JwkSet, Error> {
-        let now = platform.clock.now_unix_secs();
-        if let Some(cache) = self.jwks.borrow().as_ref() {
-            if !refetch && !cache.is_stale(now) {
-                return Ok(cache.keys().clone());
-            }
-        }
-        let jwks_uri = metadata
-            .jwks_uri
-            .as_ref()
-            .ok_or_else(|| Error::configuration("the provider publishes no jwks_uri"))?;
-        let response = platform.transport.send(JwkSet::request(jwks_uri)?).await?;
-        let keys = JwkSet::parse(&response)?;
-        let mut cache = self.jwks.borrow_mut();
-        match cache.as_mut() {
-            Some(cache) => cache.replace(keys.clone(), now),
-            None => *cache = Some(JwksCache::new(keys.clone(), now)),
-        }
-        Ok(keys)
     }
 
     /// `GET /me`: the validated ID token claims as JSON; 401 `{"error":"not_signed_in"}`

@@ -6,6 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::config::Settings;
 use crate::testing::{MapStore, ReplayPlatform, NOW};
 use crate::verifier::rustcrypto::RustCryptoVerifier;
 use crate::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM};
