@@ -1,7 +1,10 @@
 // Measures the Worker: wasm size (raw and gzip), the latency of a cold /daemon/call (fresh
 // Worker, empty KV: discovery, assertion signing, token request, downstream call) and of cached
-// calls (50 sequential calls: median and p90). Prints the results and writes them to
-// target/measurements.json. Reports numbers only: nothing is asserted about timings.
+// calls (50 sequential calls: median and p90); then the web app: one scripted sign-in (sign-in
+// redirect, provider, callback with code redemption and ID token validation), and 50 each of
+// /me (session read from KV and unsealed) and /me/call (session token, downstream call).
+// Prints the results and writes them to target/measurements.json. Reports numbers only:
+// nothing is asserted about timings.
 //
 //   testbed/node_modules/.bin/node testbed/measure.mjs
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,8 +15,9 @@ import { gzipSync } from 'node:zlib';
 
 import { REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
-import { daemonVars, startTestbed } from './lib/testbed.mjs';
-import { startWorker } from './lib/worker.mjs';
+import { FetchBrowser } from './lib/fetch-browser.mjs';
+import { daemonVars, startTestbed, webappUris, webappVars } from './lib/testbed.mjs';
+import { freePort, startWorker } from './lib/worker.mjs';
 
 const CACHED_SAMPLES = 50;
 const BUILD_DIR = path.join(REPO_ROOT, 'build');
@@ -42,13 +46,29 @@ async function timedCall(url) {
   return ms;
 }
 
+/** `samples` sequential timed requests of `url` through `browser` (its cookies), ascending. */
+async function timedRequests(browser, url, samples) {
+  const times = [];
+  for (let i = 0; i < samples; i += 1) {
+    const start = performance.now();
+    const response = await browser.request(url);
+    times.push(performance.now() - start);
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${response.text}`);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 /** Nearest-rank percentile of ascending `sorted`. */
 const percentile = (sorted, p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 const round = (ms) => Math.round(ms * 10) / 10;
 
 const persistTo = await mkdtemp(path.join(tmpdir(), 'edge-token-measure-'));
 try {
-  const tb = await startTestbed();
+  const webappUrl = `http://127.0.0.1:${await freePort()}`;
+  const { redirectUri, postLogoutRedirectUri } = webappUris(webappUrl);
+  const tb = await startTestbed({
+    webappRedirectUris: [redirectUri], webappPostLogoutRedirectUris: [postLogoutRedirectUri],
+  });
   const worker = await startWorker({ vars: daemonVars(tb, 'certificate'), persistTo });
 
   const wasmFile = await findWorkerWasm();
@@ -58,6 +78,27 @@ try {
   const cached = [];
   for (let i = 0; i < CACHED_SAMPLES; i += 1) cached.push(await timedCall(worker.url));
   cached.sort((a, b) => a - b);
+  await worker.stop();
+
+  const webapp = await startWorker({
+    vars: webappVars(tb, { workerUrl: webappUrl }),
+    persistTo,
+    port: Number(new URL(webappUrl).port),
+  });
+  const browser = new FetchBrowser();
+  const signInStart = performance.now();
+  const landed = await browser.navigate(`${webappUrl}/auth/sign-in?returnTo=%2Fme&login_hint=alice`, {
+    stayOn: [webappUrl, tb.issuer],
+  });
+  const signInMs = performance.now() - signInStart;
+  if (landed.status !== 200) throw new Error(`sign-in ended at ${landed.url} with ${landed.status}`);
+  const me = await timedRequests(browser, `${webappUrl}/me`, CACHED_SAMPLES);
+  const meCall = await timedRequests(browser, `${webappUrl}/me/call`, CACHED_SAMPLES);
+  const summary = (sorted) => ({
+    samples: sorted.length,
+    median: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+  });
 
   const measurements = {
     measured_at: new Date().toISOString(),
@@ -73,6 +114,12 @@ try {
       samples: cached.length,
       median: round(percentile(cached, 50)),
       p90: round(percentile(cached, 90)),
+    },
+    webapp: {
+      credential: 'client secret (client_secret_post)',
+      sign_in_ms: round(signInMs),
+      me_ms: summary(me),
+      me_call_ms: summary(meCall),
     },
     environment: { node: process.version, runtime: 'wrangler dev (local workerd)' },
   };

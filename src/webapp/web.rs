@@ -113,8 +113,9 @@ impl fmt::Debug for SetCookie {
     }
 }
 
-/// A response for the browser.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A response for the browser. `Debug` shows the status, header names, cookies (names only)
+/// and body length: a `Location` can carry an `id_token_hint`, a body the user's claims.
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebResponse {
     /// HTTP status.
     pub status: u16,
@@ -124,6 +125,18 @@ pub struct WebResponse {
     pub cookies: Vec<SetCookie>,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for WebResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("WebResponse")
+            .field("status", &self.status)
+            .field("headers", &names)
+            .field("cookies", &self.cookies)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl WebResponse {
