@@ -117,6 +117,16 @@ fn jwks() -> String {
     json!({"keys": [public_jwk_json(KEY_PEM, "k1")]}).to_string()
 }
 
+/// Queues the provider's answers to a code redemption: tokens with an ID token for `nonce`
+/// (access token `at-1`, refresh token `rt-1`), then the key set.
+fn queue_redemption(replay: &ReplayPlatform, nonce: &str) {
+    replay.push(
+        200,
+        &token_response(Some(&id_token(nonce)), "at-1", Some("rt-1"), 3600),
+    );
+    replay.push(200, &jwks());
+}
+
 /// Signs in through sign_in + callback; returns the callback request (to replay) and the
 /// session cookie.
 fn signed_in(
@@ -130,16 +140,7 @@ fn signed_in(
     assert_eq!(start.status, 302);
     let location = start.header("location").unwrap().to_string();
     let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
-    replay.push(
-        200,
-        &token_response(
-            Some(&id_token(&param(&location, "nonce"))),
-            "at-1",
-            Some("rt-1"),
-            3600,
-        ),
-    );
-    replay.push(200, &jwks());
+    queue_redemption(replay, &param(&location, "nonce"));
     let callback = get(
         &[("code", "c0de"), ("state", &param(&location, "state"))],
         &[tx_cookie],
@@ -253,11 +254,7 @@ fn an_id_token_for_another_nonce_starts_no_session() {
     let platform = replay.platform(&store);
     let start = block_on(app.sign_in(&get(&[], &[]), &platform));
     let location = start.header("location").unwrap().to_string();
-    replay.push(
-        200,
-        &token_response(Some(&id_token("another-nonce")), "at", None, 3600),
-    );
-    replay.push(200, &jwks());
+    queue_redemption(&replay, "another-nonce");
     let request = get(
         &[("code", "c"), ("state", &param(&location, "state"))],
         &[cookie_pair(&start, TRANSACTION_COOKIE_PREFIX)],
@@ -303,16 +300,7 @@ fn open_redirects_return_home_and_form_post_cookies_are_cross_site() {
         cookie.value.len()
     );
 
-    replay.push(
-        200,
-        &token_response(
-            Some(&id_token(&param(&location, "nonce"))),
-            "at",
-            Some("rt"),
-            3600,
-        ),
-    );
-    replay.push(200, &jwks());
+    queue_redemption(&replay, &param(&location, "nonce"));
     let callback = WebRequest {
         is_post: true,
         form: vec![
