@@ -74,10 +74,17 @@ impl CacheKey {
     /// (no padding) of SHA-256 of the canonical key. Fixed length (57 bytes) whatever the scopes,
     /// within every store's key limits (Workers KV: 512 bytes).
     pub fn storage_key(&self) -> String {
-        let mut key = String::from("edge-token/v1/");
-        URL_SAFE_NO_PAD.encode_string(Sha256::digest(self.0.as_bytes()), &mut key);
-        key
+        hashed_storage_key("edge-token/v1/", &self.0)
     }
+}
+
+/// A store key: `prefix` + base64url (no padding) of SHA-256 of `canonical`. Fixed length
+/// whatever the input, and the input (which may hold a session id) never appears in the store's
+/// key list. Every key edge-token writes is built here.
+pub fn hashed_storage_key(prefix: &str, canonical: &str) -> String {
+    let mut key = String::from(prefix);
+    URL_SAFE_NO_PAD.encode_string(Sha256::digest(canonical.as_bytes()), &mut key);
+    key
 }
 
 /// A cached access token with absolute times (Unix seconds).

@@ -19,10 +19,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::authority::Authority;
-use crate::cache::{CachedToken, TokenState, TokenStore};
+use crate::cache::{hashed_storage_key, CachedToken, TokenState, TokenStore};
 use crate::error::Error;
 use crate::platform::Entropy;
 use crate::response::TokenResponse;
@@ -75,9 +74,7 @@ impl SessionId {
         let canonical =
             serde_json::json!(["session", authority.cache_identity(), client_id, self.0])
                 .to_string();
-        let mut key = String::from("edge-token/v1/session/");
-        URL_SAFE_NO_PAD.encode_string(Sha256::digest(canonical.as_bytes()), &mut key);
-        key
+        hashed_storage_key("edge-token/v1/session/", &canonical)
     }
 }
 

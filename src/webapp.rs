@@ -41,6 +41,7 @@ use crate::authorization::{
     transaction_id, AuthorizationResponse, CallbackError, ResponseMode, SignInOptions, Transaction,
     TRANSACTION_LIFETIME_SECS,
 };
+use crate::cache::{hashed_storage_key, MIN_STORE_TTL_SECS};
 use crate::certificate::PrivateKey;
 use crate::client::{AcquiredToken, ConfidentialClient};
 use crate::daemon::{bearer_request, error_reply, CallFailure};
@@ -307,17 +308,14 @@ impl WebApp {
             self.client.client_id(),
             transaction.id()
         ]);
-        let key = format!(
-            "edge-token/v1/consumed/{}",
-            transaction_id(&canonical.to_string())
-        );
+        let key = hashed_storage_key("edge-token/v1/consumed/", &canonical.to_string());
         if let Ok(Some(_)) = platform.store.get(&key).await {
             return false;
         }
         let ttl = transaction
             .expires_at()
             .saturating_sub(now)
-            .max(crate::cache::MIN_STORE_TTL_SECS);
+            .max(MIN_STORE_TTL_SECS);
         let _ = platform.store.put(&key, b"1".to_vec(), ttl).await;
         true
     }

@@ -117,6 +117,18 @@ fn jwks() -> String {
     json!({"keys": [public_jwk_json(KEY_PEM, "k1")]}).to_string()
 }
 
+/// Starts a sign-in with `query`; returns the response and its `Location`.
+fn start_sign_in(
+    app: &WebApp,
+    platform: &Platform<'_>,
+    query: &[(&str, &str)],
+) -> (WebResponse, String) {
+    let start = block_on(app.sign_in(&get(query, &[]), platform));
+    assert_eq!(start.status, 302);
+    let location = start.header("location").unwrap().to_string();
+    (start, location)
+}
+
 /// Queues the provider's answers to a code redemption: tokens with an ID token for `nonce`
 /// (access token `at-1`, refresh token `rt-1`), then the key set.
 fn queue_redemption(replay: &ReplayPlatform, nonce: &str) {
@@ -136,9 +148,7 @@ fn signed_in(
     return_to: &str,
 ) -> (WebRequest, WebResponse) {
     let platform = replay.platform(store);
-    let start = block_on(app.sign_in(&get(&[("returnTo", return_to)], &[]), &platform));
-    assert_eq!(start.status, 302);
-    let location = start.header("location").unwrap().to_string();
+    let (start, location) = start_sign_in(app, &platform, &[("returnTo", return_to)]);
     let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
     queue_redemption(replay, &param(&location, "nonce"));
     let callback = get(
@@ -209,8 +219,7 @@ fn missing_tampered_or_foreign_transactions_end_before_the_token_endpoint() {
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
     let store = MapStore::default();
     let platform = replay.platform(&store);
-    let start = block_on(app.sign_in(&get(&[], &[]), &platform));
-    let location = start.header("location").unwrap().to_string();
+    let (start, location) = start_sign_in(&app, &platform, &[]);
     let state = param(&location, "state");
     let (name, value) = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
     let mut tampered = value.clone().into_bytes();
@@ -252,8 +261,7 @@ fn an_id_token_for_another_nonce_starts_no_session() {
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
     let store = MapStore::default();
     let platform = replay.platform(&store);
-    let start = block_on(app.sign_in(&get(&[], &[]), &platform));
-    let location = start.header("location").unwrap().to_string();
+    let (start, location) = start_sign_in(&app, &platform, &[]);
     queue_redemption(&replay, "another-nonce");
     let request = get(
         &[("code", "c"), ("state", &param(&location, "state"))],
@@ -273,18 +281,12 @@ fn open_redirects_return_home_and_form_post_cookies_are_cross_site() {
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
     let store = MapStore::default();
     let platform = replay.platform(&store);
-    let start = block_on(app.sign_in(
-        &get(
-            &[
-                ("returnTo", "//evil.test"),
-                ("prompt", "bogus"),
-                ("login_hint", "alice"),
-            ],
-            &[],
-        ),
-        &platform,
-    ));
-    let location = start.header("location").unwrap().to_string();
+    let query = [
+        ("returnTo", "//evil.test"),
+        ("prompt", "bogus"),
+        ("login_hint", "alice"),
+    ];
+    let (start, location) = start_sign_in(&app, &platform, &query);
     assert_eq!(param(&location, "response_mode"), "form_post");
     assert_eq!(param(&location, "login_hint"), "alice");
     assert_eq!(param(&location, "prompt"), "");
