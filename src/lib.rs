@@ -58,6 +58,10 @@ mod webcrypto;
 
 #[cfg(all(feature = "cloudflare", target_arch = "wasm32"))]
 pub mod cloudflare;
+#[cfg(feature = "fastly")]
+pub mod fastly;
+#[cfg(feature = "spin")]
+pub mod spin;
 
 pub use authority::{Authority, AuthorityKind};
 pub use client::{AcquiredToken, ConfidentialClient, TokenSource};

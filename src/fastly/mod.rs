@@ -1,0 +1,1 @@
+//! Fastly Compute adapter (feature `fastly`): work in progress.

@@ -1,0 +1,1 @@
+//! Spin adapter (feature `spin`): work in progress.
