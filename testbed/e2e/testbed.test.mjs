@@ -88,6 +88,8 @@ describe('provider and downstream', () => {
       refresh_token_reuse: 0,
       sign_ins: {},
       end_sessions: 0,
+      obo_subjects: {},
+      obo_with_claims: 0,
     });
     assert.deepEqual(await tb.downstreamStats(), { requests: 1, authorized: 1 });
   });

@@ -33,7 +33,20 @@ export const clients = {
   webapp: { clientId: 'webapp', secret: 'webapp-secret-value-0123456789' },
   /** Web app registered with the daemon's certificate (`private_key_jwt`, like `daemon-cert`). */
   webappCertificate: { clientId: 'webapp-cert' },
+  /**
+   * The web API's own registration (App ID URI `api://webapi`): it validates users' tokens for
+   * `api://webapi` and exchanges them on-behalf-of for downstream tokens; secret in the body
+   * or by Basic.
+   */
+  webapi: { clientId: 'webapi', secret: 'webapi-secret-value-0123456789', appIdUri: 'api://webapi' },
 };
+
+/**
+ * A redirect URI the provider registers for the web app clients beside the configured ones, for
+ * the test bed's own sign-ins (lib/testbed.mjs `userAccessToken`): nothing listens there (port 9,
+ * discard); only the provider's Location header is read.
+ */
+export const TOKEN_HELPER_REDIRECT_URI = 'http://127.0.0.1:9/testbed/token-helper';
 
 /**
  * A certificate's DER bytes, public key (a KeyObject) and thumbprints as JOSE headers carry

@@ -1,17 +1,32 @@
 // Starts the identity provider and the downstream API in the background and hands back how to
-// reach, inspect and stop them; and the Worker settings for each scenario.
-import { randomBytes } from 'node:crypto';
+// reach, inspect and stop them; the Worker settings for each scenario; and a user's access
+// token straight from the provider, for tests that call a web API themselves.
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 
-import { clients, credentials } from './credentials.mjs';
+import { decodeJwt } from 'jose';
+
+import {
+  clients, credentials, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+} from './credentials.mjs';
+import { FetchBrowser } from './fetch-browser.mjs';
 import { startProcess } from './processes.mjs';
 import { TESTBED_DIR } from './paths.mjs';
 
-export { clients, credentials, describeCertificate, signAssertion } from './credentials.mjs';
-export { users, userClaims } from './users.mjs';
+export {
+  clients, credentials, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+} from './credentials.mjs';
+export { MFA_CLAIMS_CHALLENGE, users, userClaims } from './users.mjs';
 
 /** What the Worker asks the provider for: the downstream API, Entra style. */
 export const DOWNSTREAM_SCOPE = 'api://downstream/.default';
+/** The downstream API's delegated scope, what the web API asks for on behalf of its users. */
+export const DOWNSTREAM_USER_SCOPE = 'api://downstream/user.read';
+/** The web API's App ID URI (the `aud` of its tokens) and its delegated scope. */
+export const WEBAPI_AUDIENCE = clients.webapi.appIdUri;
+export const WEBAPI_SCOPE = `${WEBAPI_AUDIENCE}/access_as_user`;
+/** A delegated scope of the web API other than access_as_user (its tokens lack the required scope). */
+export const WEBAPI_OTHER_SCOPE = `${WEBAPI_AUDIENCE}/reports.read`;
 
 async function getJson(url) {
   const response = await fetch(url);
@@ -19,10 +34,12 @@ async function getJson(url) {
   return response.json();
 }
 
-async function post(url) {
-  const response = await fetch(url, { method: 'POST' });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}`);
+async function post(url, json) {
+  const response = await fetch(url, json === undefined ? { method: 'POST' } : {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 300)}`);
 }
 
 /** The web app's redirect URIs when the Worker serves at `workerUrl` (no trailing slash). */
@@ -54,6 +71,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string,
  *   stats: () => Promise<object>, downstreamStats: () => Promise<object>,
+ *   armClaimsChallenge: (options?: {claims?: string, sub?: string}) => Promise<void>,
  *   reset: () => Promise<void>, stop: () => Promise<void>}>}
  */
 export async function startTestbed({
@@ -111,7 +129,13 @@ export async function startTestbed({
     stats: () => getJson(`${issuer}/__testbed/stats`),
     /** The downstream's request counts (see downstream.mjs). */
     downstreamStats: () => getJson(`${downstreamUrl}/__testbed/stats`),
-    /** Zeroes both counters. */
+    /**
+     * Arms a one-shot claims challenge at the downstream (see downstream.mjs): its next request
+     * that would be authorized (with `sub`'s token, when given) gets 401 insufficient_claims.
+     * `claims`: JSON text; default Entra's CAE `{"access_token":{"nbf":...}}`. Each call arms one more.
+     */
+    armClaimsChallenge: ({ claims, sub } = {}) => post(`${downstreamUrl}/__testbed/claims-challenge`, { claims, sub }),
+    /** Zeroes both counters and disarms the downstream's challenges. */
     reset: async () => {
       await Promise.all([post(`${issuer}/__testbed/reset`), post(`${downstreamUrl}/__testbed/reset`)]);
     },
@@ -160,8 +184,13 @@ export function daemonVars(testbed, client) {
  * @param {'webapp' | 'webapp-cert'} [options.client] Secret (default) or certificate (PS256).
  * @param {string} [options.cookieKey] COOKIE_KEY; default: a new random one.
  * @param {'query' | 'form_post'} [options.responseMode] Default: the Worker's (query).
+ * @param {string} [options.webApiUrl] The web API Worker's URL (no trailing slash): GET /me/api
+ *   then calls its /api/profile (WEB_API_URL) with a token for `webApiScopes` (WEB_API_SCOPES).
+ * @param {string} [options.webApiScopes] Default WEBAPI_SCOPE (api://webapi/access_as_user).
  */
-export function webappVars(testbed, { workerUrl, client = 'webapp', cookieKey = newCookieKey(), responseMode } = {}) {
+export function webappVars(testbed, {
+  workerUrl, client = 'webapp', cookieKey = newCookieKey(), responseMode, webApiUrl, webApiScopes = WEBAPI_SCOPE,
+} = {}) {
   if (!workerUrl) throw new Error('webappVars: give workerUrl');
   const { redirectUri, postLogoutRedirectUri } = webappUris(workerUrl);
   const base = {
@@ -172,6 +201,7 @@ export function webappVars(testbed, { workerUrl, client = 'webapp', cookieKey = 
     DOWNSTREAM_URL: `${testbed.downstreamUrl}/api/whoami`,
     DOWNSTREAM_SCOPES: DOWNSTREAM_SCOPE,
     RESPONSE_MODE: responseMode,
+    ...(webApiUrl ? { WEB_API_URL: `${webApiUrl}/api/profile`, WEB_API_SCOPES: webApiScopes } : {}),
   };
   switch (client) {
     case 'webapp':
@@ -186,4 +216,114 @@ export function webappVars(testbed, { workerUrl, client = 'webapp', cookieKey = 
     default:
       throw new Error(`unknown web app client ${client}`);
   }
+}
+
+/**
+ * Worker settings for the web API (GET /api/profile: validates the caller's token for
+ * `api://webapi` with scope `access_as_user`, then calls the downstream on the caller's behalf
+ * through the on-behalf-of grant) against a started test bed. Client `webapi`, secret in the
+ * body; declares the `cp1` capability (claims challenges).
+ *
+ * @param {object} [options]
+ * @param {string} [options.downstreamScopes] API_DOWNSTREAM_SCOPES; default api://downstream/user.read.
+ * @param {string} [options.requiredScope] API_REQUIRED_SCOPE; default access_as_user.
+ * @param {string} [options.capabilities] CLIENT_CAPABILITIES; default cp1 (undefined: left out).
+ */
+export function webapiVars(testbed, {
+  downstreamScopes = DOWNSTREAM_USER_SCOPE, requiredScope = 'access_as_user', capabilities = 'cp1',
+} = {}) {
+  return {
+    AUTHORITY: testbed.issuer,
+    AUTHORITY_KIND: 'oidc',
+    CLIENT_ID: clients.webapi.clientId,
+    CLIENT_SECRET: clients.webapi.secret,
+    API_AUDIENCE: WEBAPI_AUDIENCE,
+    API_REQUIRED_SCOPE: requiredScope,
+    API_DOWNSTREAM_URL: `${testbed.downstreamUrl}/api/whoami`,
+    API_DOWNSTREAM_SCOPES: downstreamScopes,
+    CLIENT_CAPABILITIES: capabilities,
+  };
+}
+
+/** Client authentication for a web app client's token request: its secret, or a PS256 assertion. */
+async function webappClientAuth(testbed, clientId) {
+  if (clientId === clients.webapp.clientId) {
+    return { client_id: clientId, client_secret: clients.webapp.secret };
+  }
+  if (clientId === clients.webappCertificate.clientId) {
+    return {
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await signAssertion({
+        tokenEndpoint: testbed.tokenEndpoint,
+        clientId,
+        header: { alg: 'PS256', 'x5t#S256': describeCertificate(credentials.certificatePem).x5tS256 },
+      }),
+    };
+  }
+  throw new Error(`userAccessToken: unknown web app client ${clientId}`);
+}
+
+/**
+ * A user's tokens straight from the provider, as a web app client gets them: authorization code
+ * with PKCE S256 through a fetch-driven browser (lib/fetch-browser.mjs; `login_hint` signs the
+ * user in with no page), redirected to TOKEN_HELPER_REDIRECT_URI, which the provider registers
+ * for the web app clients. For tests that call the web API Worker with a token themselves.
+ * The provider counts the sign-in and the code redemption in its stats: reset afterwards.
+ *
+ * @param {object} testbed A started test bed (startTestbed).
+ * @param {object} options
+ * @param {string} options.user A test user (username or email).
+ * @param {string} [options.scope] Default WEBAPI_SCOPE; `openid profile offline_access` are added.
+ * @param {'webapp' | 'webapp-cert'} [options.clientId] Default webapp.
+ * @returns {Promise<{accessToken: string, claims: object, refreshToken?: string, idToken?: string,
+ *   expiresIn: number, scope: string}>} `claims`: the access token's, decoded (not verified).
+ */
+export async function userAccessToken(testbed, { user, scope = WEBAPI_SCOPE, clientId = clients.webapp.clientId } = {}) {
+  if (!user) throw new Error('userAccessToken: give user');
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const url = new URL(testbed.authorizationEndpoint);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: TOKEN_HELPER_REDIRECT_URI,
+    scope: `openid profile offline_access ${scope}`,
+    state,
+    nonce: randomBytes(16).toString('base64url'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    login_hint: user,
+  });
+  const landed = await new FetchBrowser().navigate(url.href, { stayOn: testbed.issuer });
+  if (!landed.leftTo?.startsWith(`${TOKEN_HELPER_REDIRECT_URI}?`)) {
+    throw new Error(`userAccessToken: sign-in of ${user} ended at ${landed.url} with ${landed.status}: ${landed.text.slice(0, 300)}`);
+  }
+  const answer = new URL(landed.leftTo).searchParams;
+  if (answer.get('state') !== state || !answer.get('code')) {
+    throw new Error(`userAccessToken: no code for ${user}: error=${answer.get('error')} ${answer.get('error_description') ?? ''}`);
+  }
+
+  const response = await fetch(testbed.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: answer.get('code'),
+      redirect_uri: TOKEN_HELPER_REDIRECT_URI,
+      code_verifier: verifier,
+      ...(await webappClientAuth(testbed, clientId)),
+    }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) {
+    throw new Error(`userAccessToken: code redemption for ${user} answered ${response.status} ${body.error}: ${body.error_description}`);
+  }
+  return {
+    accessToken: body.access_token,
+    claims: decodeJwt(body.access_token),
+    refreshToken: body.refresh_token,
+    idToken: body.id_token,
+    expiresIn: body.expires_in,
+    scope: body.scope,
+  };
 }
