@@ -5,7 +5,11 @@
 //    /daemon/call twice; the provider sees one token request (the second call is served from
 //    cache);
 // 2. the web app: a Worker on a fixed port (client `webapp`, a cookie key made for this run)
-//    signs alice in (login_hint, no page), shows /me and calls the downstream as her (/me/call).
+//    signs alice in (login_hint, no page), shows /me and calls the downstream as her (/me/call);
+// 3. the web API chain: a second Worker, the web API (client `webapi`, port 8788), validates
+//    the web app's token for api://webapi and calls the downstream on alice's behalf
+//    (on-behalf-of): the web app's /me/api runs browser -> web app -> web API -> OBO ->
+//    downstream.
 // It prints what each step got. Run in a terminal, it then waits for a person to sign in by
 // hand in a browser (user alice or bob) until Enter is pressed (Ctrl-C works too); otherwise it
 // stops everything at once.
@@ -13,7 +17,8 @@
 //
 //   testbed/node_modules/.bin/node testbed/demo.mjs
 //
-// Env: DEMO_WEBAPP_PORT (default 8787), the web app Worker's port.
+// Env: DEMO_WEBAPP_PORT (default 8787) and DEMO_WEBAPI_PORT (default 8788), the web app and web
+// API Workers' ports.
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,11 +28,12 @@ import { integerFromEnv } from './lib/env.mjs';
 import { FetchBrowser } from './lib/fetch-browser.mjs';
 import { stopAll } from './lib/processes.mjs';
 import {
-  daemonVars, newCookieKey, startTestbed, webappUris, webappVars,
+  daemonVars, newCookieKey, startTestbed, webapiVars, webappUris, webappVars,
 } from './lib/testbed.mjs';
 import { startWorker } from './lib/worker.mjs';
 
 const webappUrl = `http://127.0.0.1:${integerFromEnv('DEMO_WEBAPP_PORT', 8787)}`;
+const webapiUrl = `http://127.0.0.1:${integerFromEnv('DEMO_WEBAPI_PORT', 8788)}`;
 
 /** Signs alice in through the Worker with plain fetch, as a browser would; returns /me. */
 async function signInAlice(browser, tb) {
@@ -53,7 +59,7 @@ try {
   const tb = await startTestbed({
     webappRedirectUris: [redirectUri], webappPostLogoutRedirectUris: [postLogoutRedirectUri],
   });
-  console.log(`identity provider  ${tb.issuer}  (oidc-provider; clients daemon-cert and webapp, users alice and bob)`);
+  console.log(`identity provider  ${tb.issuer}  (oidc-provider; clients daemon-cert, webapp and webapi, users alice, bob and carol)`);
   console.log(`downstream API     ${tb.downstreamUrl}  (accepts only the provider's tokens for api://downstream)`);
 
   console.log('\n== daemon: app-only token, certificate credential ==');
@@ -73,20 +79,34 @@ try {
 
   console.log('\n== web app: users sign in, the Worker calls the API for them ==');
   await tb.reset();
-  const vars = webappVars(tb, { workerUrl: webappUrl, cookieKey: newCookieKey() });
+  // The web API Worker first: the web app's /me/api calls it.
+  const webapi = await startWorker({ vars: webapiVars(tb), persistTo: await persistDir(), port: Number(new URL(webapiUrl).port) });
+  const vars = webappVars(tb, { workerUrl: webappUrl, cookieKey: newCookieKey(), webApiUrl: webapiUrl });
   const webapp = await startWorker({ vars, persistTo: await persistDir(), port: Number(new URL(webappUrl).port) });
-  console.log(`Worker             ${webapp.url}`);
+  console.log(`Worker (web app)   ${webapp.url}`);
+  console.log(`Worker (web API)   ${webapi.url}  (client webapi; accepts tokens for api://webapi with scope access_as_user)`);
   const browser = new FetchBrowser();
   const me = await signInAlice(browser, tb);
   console.log(`\nsigned in alice (login_hint, no page): GET /me -> ${me.status}\n${me.text}`);
   const call = await browser.request(`${webappUrl}/me/call`);
   console.log(`\nGET /me/call -> ${call.status}\n${call.text}`);
   if (call.status !== 200) failed = true;
+
+  console.log('\n== web API: the web app calls a web API, which calls the downstream on behalf of alice ==');
+  const api = await browser.request(`${webappUrl}/me/api`);
+  console.log(`GET /me/api -> ${api.status} (x-edge-token-source: ${api.headers.get('x-edge-token-source')})\n${api.text}`);
+  let downstreamClaims;
+  try {
+    downstreamClaims = JSON.parse(api.text).claims;
+  } catch { /* reported below */ }
+  console.log('\nweb API chain: browser -> web app -> web API -> OBO -> downstream');
+  console.log(`the downstream saw sub=${downstreamClaims?.sub} azp=${downstreamClaims?.azp} (expected alice, webapi)`);
+  if (api.status !== 200 || downstreamClaims?.sub !== 'alice' || downstreamClaims?.azp !== 'webapi') failed = true;
   const stats = await tb.stats();
   console.log(`\ntoken requests seen by the provider: ${JSON.stringify(stats.by_grant_outcome)}`);
 
   if (process.stdin.isTTY && !failed) {
-    console.log(`\nOpen ${webappUrl}/ and sign in (user alice or bob). Press Enter to stop everything.`);
+    console.log(`\nOpen ${webappUrl}/ and sign in (user alice, bob, or carol whose web API calls need MFA), then ${webappUrl}/me/api. Press Enter to stop everything.`);
     process.stdin.resume();
     await once(process.stdin, 'data');
     process.stdin.pause();

@@ -2,7 +2,10 @@
 // Worker, empty KV: discovery, assertion signing, token request, downstream call) and of cached
 // calls (50 sequential calls: median and p90); then the web app: one scripted sign-in (sign-in
 // redirect, provider, callback with code redemption and ID token validation), and 50 each of
-// /me (session read from KV and unsealed) and /me/call (session token, downstream call).
+// /me (session read from KV and unsealed) and /me/call (session token, downstream call); then
+// the web API: /api/profile with a user's token (bearer validation, on-behalf-of, downstream
+// call), cold (fresh Worker: discovery, keys, on-behalf-of), cold on-behalf-of (warm Worker, a
+// new user's token) and cached (50 calls with the same token: median and p90).
 // Prints the results and writes them to target/measurements.json. Reports numbers only:
 // nothing is asserted about timings.
 //
@@ -16,7 +19,9 @@ import { gzipSync } from 'node:zlib';
 import { REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { FetchBrowser } from './lib/fetch-browser.mjs';
-import { daemonVars, startTestbed, webappUris, webappVars } from './lib/testbed.mjs';
+import {
+  daemonVars, startTestbed, userAccessToken, webapiVars, webappUris, webappVars,
+} from './lib/testbed.mjs';
 import { freePort, startWorker } from './lib/worker.mjs';
 
 const CACHED_SAMPLES = 50;
@@ -56,6 +61,16 @@ async function timedRequests(browser, url, samples) {
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${response.text}`);
   }
   return times.sort((a, b) => a - b);
+}
+
+/** One /api/profile with `token`, timed to the end of the body; fails unless it answers 200. */
+async function timedProfile(url, token) {
+  const start = performance.now();
+  const response = await fetch(`${url}/api/profile`, { headers: { authorization: `Bearer ${token}` } });
+  const body = await response.text();
+  const ms = performance.now() - start;
+  if (response.status !== 200) throw new Error(`/api/profile answered ${response.status}: ${body}`);
+  return { ms, source: response.headers.get('x-edge-token-source') };
 }
 
 /** Nearest-rank percentile of ascending `sorted`. */
@@ -99,6 +114,23 @@ try {
     median: round(percentile(sorted, 50)),
     p90: round(percentile(sorted, 90)),
   });
+  await webapp.stop();
+
+  const [alice, bob] = [
+    await userAccessToken(tb, { user: 'alice' }),
+    await userAccessToken(tb, { user: 'bob' }),
+  ];
+  const webapi = await startWorker({ vars: webapiVars(tb), persistTo });
+  const profileCold = await timedProfile(webapi.url, alice.accessToken);
+  const profileColdObo = await timedProfile(webapi.url, bob.accessToken);
+  const profileCached = [];
+  for (let i = 0; i < CACHED_SAMPLES; i += 1) {
+    const { ms, source } = await timedProfile(webapi.url, alice.accessToken);
+    if (source !== 'memory') throw new Error(`cached /api/profile served from ${source}`);
+    profileCached.push(ms);
+  }
+  profileCached.sort((a, b) => a - b);
+  await webapi.stop();
 
   const measurements = {
     measured_at: new Date().toISOString(),
@@ -120,6 +152,12 @@ try {
       sign_in_ms: round(signInMs),
       me_ms: summary(me),
       me_call_ms: summary(meCall),
+    },
+    webapi: {
+      credential: 'client secret (client_secret_post), on-behalf-of',
+      profile_cold_ms: round(profileCold.ms),
+      profile_cold_obo_ms: round(profileColdObo.ms),
+      profile_cached_ms: summary(profileCached),
     },
     environment: { node: process.version, runtime: 'wrangler dev (local workerd)' },
   };
