@@ -65,6 +65,26 @@ impl CacheKey {
         Self(canonical.to_string())
     }
 
+    /// The key of an on-behalf-of token (MSAL's convention): `["obo", authority, client_id,
+    /// user_assertion_hash, scopes]`, where the user partition is [`user_assertion_hash`] of
+    /// the incoming token. Two users never share an entry, and a cached entry is reachable only
+    /// with the very token that obtained it.
+    pub fn on_behalf_of(
+        authority: &Authority,
+        client_id: &str,
+        assertion: &AccessToken,
+        scopes: &Scopes,
+    ) -> Self {
+        let canonical = serde_json::json!([
+            "obo",
+            authority.cache_identity(),
+            client_id,
+            user_assertion_hash(assertion),
+            scopes.to_param()
+        ]);
+        Self(canonical.to_string())
+    }
+
     /// The canonical text of the key.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -85,6 +105,12 @@ pub fn hashed_storage_key(prefix: &str, canonical: &str) -> String {
     let mut key = String::from(prefix);
     URL_SAFE_NO_PAD.encode_string(Sha256::digest(canonical.as_bytes()), &mut key);
     key
+}
+
+/// MSAL's on-behalf-of partition key: base64url (no padding) of SHA-256 of the incoming
+/// assertion's text (43 characters). The token itself is never kept in a key.
+pub fn user_assertion_hash(assertion: &AccessToken) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(assertion.expose_secret().as_bytes()))
 }
 
 /// A cached access token with absolute times (Unix seconds).

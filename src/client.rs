@@ -6,12 +6,14 @@
 //! configuration): its memory cache, single-flight table and discovered endpoints live in it.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use url::Url;
 
 use crate::authority::Authority;
 use crate::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
+use crate::claims::claims_parameter;
 use crate::credential::ClientCredential;
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
@@ -66,11 +68,47 @@ impl TokenSource {
     }
 }
 
+/// How a token is wanted (MSAL's `WithForceRefresh` and `WithClaims`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenOptions {
+    /// Skip the caches and ask the provider; the cached entry is evicted first, and a provider
+    /// failure is not covered by serving it (the resource has refused it). For a downstream
+    /// `401 invalid_token`.
+    pub force_refresh: bool,
+    /// A claims challenge (JSON text) to send, merged with the client capabilities; implies
+    /// `force_refresh` (a cached token cannot satisfy it).
+    pub claims: Option<String>,
+}
+
+impl TokenOptions {
+    /// Bypass and evict the cache.
+    pub fn force_refresh() -> Self {
+        Self {
+            force_refresh: true,
+            claims: None,
+        }
+    }
+
+    /// Answer the claims challenge `claims` (JSON text), bypassing the cache.
+    pub fn with_claims(claims: impl Into<String>) -> Self {
+        Self {
+            force_refresh: true,
+            claims: Some(claims.into()),
+        }
+    }
+
+    fn bypasses_cache(&self) -> bool {
+        self.force_refresh || self.claims.is_some()
+    }
+}
+
 /// A confidential client (RFC 6749 §2.1) of one authority.
 pub struct ConfidentialClient {
     authority: Authority,
     client_id: String,
     credential: ClientCredential,
+    capabilities: Vec<String>,
     metadata: RefCell<Option<ProviderMetadata>>,
     memory: MemoryCache,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
@@ -94,10 +132,28 @@ impl ConfidentialClient {
             authority,
             client_id,
             credential,
+            capabilities: Vec::new(),
             metadata: RefCell::default(),
             memory: MemoryCache::default(),
             flights: SingleFlight::default(),
         })
+    }
+
+    /// Declares client capabilities (e.g. [`crate::claims::CAPABILITY_CP1`]): sent as the
+    /// `claims` parameter of every client credentials, on-behalf-of and refresh token request
+    /// (see [`claims_parameter`]).
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Vec<String>) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// The `claims` parameter for a request answering `challenge`, if any.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when `challenge` is not a JSON object.
+    pub fn claims_parameter(&self, challenge: Option<&str>) -> Result<Option<String>, Error> {
+        claims_parameter(&self.capabilities, challenge)
     }
 
     /// The client id.
@@ -124,28 +180,96 @@ impl ConfidentialClient {
         scopes: &Scopes,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        if let Authority::Entra(entra) = &self.authority {
-            if entra.is_tenantless() {
-                return Err(Error::configuration(
-                    "AUTHORITY: client credentials need a tenant-specific authority, not common/organizations/consumers",
-                ));
-            }
-        }
+        self.acquire_token_for_client_with(scopes, &TokenOptions::default(), platform)
+            .await
+    }
+
+    /// [`ConfidentialClient::acquire_token_for_client`] with `options`: a forced refresh or a
+    /// claims challenge skips (and evicts) the cached token.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; [`Error::Configuration`] for a
+    /// claims challenge that is not a JSON object.
+    pub async fn acquire_token_for_client_with(
+        &self,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("client credentials")?;
         let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
+        let claims = self.claims_parameter(options.claims.as_deref())?;
+        let grant = Grant::ClientCredentials {
+            scopes,
+            claims: claims.as_deref(),
+        };
+        self.acquire(key, grant, options, platform).await
+    }
+
+    /// Acquires a token for `scopes` on behalf of the user whose access token this web API
+    /// received (Microsoft identity platform "on-behalf-of flow"; MSAL
+    /// `AcquireTokenOnBehalfOf`): from memory, else from the store, else from the provider, with
+    /// concurrent misses for the same (assertion, scopes) sharing one request. Tokens are cached
+    /// under [`CacheKey::on_behalf_of`], so each incoming token has its own entries.
+    ///
+    /// Validate `assertion` first ([`crate::access_token::validate_access_token`]): an expired
+    /// incoming token must be refused before it reaches the cache.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for an Entra multi-tenant alias authority (on-behalf-of needs
+    /// the tenant) or a malformed claims challenge; provider failures as
+    /// [`ConfidentialClient::acquire_token_for_client`], notably `interaction_required` (with
+    /// `claims` and `suberror`) when the user must satisfy a policy first: see
+    /// [`crate::error::ServerError`].
+    pub async fn acquire_token_on_behalf_of(
+        &self,
+        assertion: &AccessToken,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("on-behalf-of")?;
+        let key = CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, scopes);
+        let claims = self.claims_parameter(options.claims.as_deref())?;
+        let grant = Grant::OnBehalfOf {
+            assertion,
+            scopes,
+            claims: claims.as_deref(),
+        };
+        self.acquire(key, grant, options, platform).await
+    }
+
+    fn require_tenant(&self, flow: &str) -> Result<(), Error> {
+        match &self.authority {
+            Authority::Entra(entra) if entra.is_tenantless() => Err(Error::configuration(
+                alloc::format!("AUTHORITY: {flow} needs a tenant-specific authority, not common/organizations/consumers"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Memory, then (under single-flight) the store and the provider; `options` may skip both
+    /// caches.
+    async fn acquire(
+        &self,
+        key: CacheKey,
+        grant: Grant<'_>,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        let bypass = options.bypasses_cache();
+        if bypass {
+            self.memory.remove(&key);
+            // A failed delete costs only one more refused call downstream.
+            let _ = platform.store.delete(&key.storage_key()).await;
+        }
         let cached = self.memory.get(&key);
         if let Some(token) = &cached {
             if token.state(platform.clock.now_unix_secs()) == TokenState::Fresh {
                 return Ok(acquired(token, TokenSource::Memory));
             }
         }
-        let refill = || {
-            self.refill(
-                key.clone(),
-                Grant::ClientCredentials { scopes },
-                cached,
-                platform,
-            )
-        };
+        let refill = || self.refill(key.clone(), grant, cached, bypass, platform);
         self.flights
             .run(key.clone(), refill, || {
                 platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
@@ -154,18 +278,23 @@ impl ConfidentialClient {
     }
 
     /// Second level, then the provider; on a retryable provider failure, the best unexpired
-    /// cached token.
+    /// cached token (unless `bypass`: the resource refused the cached one).
     async fn refill(
         &self,
         key: CacheKey,
         grant: Grant<'_>,
         cached: Option<CachedToken>,
+        bypass: bool,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
         let storage_key = key.storage_key();
-        let stored = match platform.store.get(&storage_key).await {
-            Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
-            Ok(None) | Err(_) => None,
+        let stored = if bypass {
+            None
+        } else {
+            match platform.store.get(&storage_key).await {
+                Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
+                Ok(None) | Err(_) => None,
+            }
         };
         let now = platform.clock.now_unix_secs();
         if let Some(token) = stored
@@ -187,7 +316,7 @@ impl ConfidentialClient {
                 }
                 Ok(acquired(&token, TokenSource::Provider))
             }
-            Err(err) if err.is_retryable() => [cached, stored]
+            Err(err) if err.is_retryable() && !bypass => [cached, stored]
                 .into_iter()
                 .flatten()
                 .filter(|t| t.is_unexpired(now))
@@ -236,7 +365,7 @@ impl ConfidentialClient {
 
     /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
     /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
-    /// challenge. The caller keeps the rotated refresh token the response may carry.
+    /// challenge (merged with the client capabilities). The caller keeps the rotated refresh token the response may carry.
     ///
     /// # Errors
     /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
@@ -248,10 +377,11 @@ impl ConfidentialClient {
         claims: Option<&str>,
         platform: &Platform<'_>,
     ) -> Result<ReceivedTokens, Error> {
+        let claims = self.claims_parameter(claims)?;
         let grant = Grant::RefreshToken {
             refresh_token,
             scopes,
-            claims,
+            claims: claims.as_deref(),
         };
         self.send_grant(grant, platform).await
     }

@@ -12,6 +12,7 @@
 //! | `CLIENT_ASSERTION_ALG` | with a certificate: `PS256` (default, `x5t#S256`) \| `RS256` (`x5t`) |
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
+//! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
 //!
 //! Exactly one credential must be set. Errors name the setting, never its value.
 
@@ -28,6 +29,7 @@ use url::Url;
 use crate::assertion::CertificateCredential;
 use crate::authority::{require_secure_url, Authority, AuthorityKind};
 use crate::certificate::{Certificate, PrivateKey};
+use crate::claims::parse_capabilities;
 use crate::client::ConfidentialClient;
 use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::error::Error;
@@ -99,6 +101,9 @@ pub struct ClientConfig {
     pub client_id: String,
     /// The one configured credential.
     pub credential: CredentialConfig,
+    /// `CLIENT_CAPABILITIES` (optional; e.g. `cp1` to receive claims challenges): see
+    /// [`crate::claims`].
+    pub capabilities: Vec<String>,
 }
 
 /// A credential as configured, before an adapter attaches its signer backend to a certificate.
@@ -139,7 +144,10 @@ impl ClientConfig {
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
         let credential = self.credential.into_credential(signer).await?;
-        ConfidentialClient::new(self.authority, self.client_id, credential)
+        Ok(
+            ConfidentialClient::new(self.authority, self.client_id, credential)?
+                .with_capabilities(self.capabilities),
+        )
     }
 
     /// Reads and validates the client settings.
@@ -159,10 +167,14 @@ impl ClientConfig {
         let authority = Authority::parse(&required(settings, "AUTHORITY")?, kind)?;
         let client_id = required(settings, "CLIENT_ID")?.trim().to_string();
         let credential = CredentialConfig::from_settings(settings)?;
+        let capabilities = optional(settings, "CLIENT_CAPABILITIES")
+            .map(|setting| parse_capabilities(&setting))
+            .unwrap_or_default();
         Ok(Self {
             authority,
             client_id,
             credential,
+            capabilities,
         })
     }
 }

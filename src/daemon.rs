@@ -8,8 +8,6 @@
 //! limit of each outgoing request, 100–60000 ms, default 10000).
 
 use alloc::boxed::Box;
-use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -21,11 +19,11 @@ use url::Url;
 use crate::certificate::PrivateKey;
 use crate::client::{ConfidentialClient, TokenSource};
 use crate::config::{downstream_api, http_timeout, ClientConfig, Settings};
+use crate::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::error::{Error, TransportErrorKind};
-use crate::http::{header, HttpRequest, HttpResponse, Method};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scope::Scopes;
-use crate::secret::AccessToken;
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// The daemon's configuration.
@@ -92,8 +90,7 @@ pub struct DaemonAnswer {
 #[derive(Debug)]
 pub struct Daemon {
     client: ConfidentialClient,
-    downstream_url: Url,
-    downstream_scopes: Scopes,
+    downstream: DownstreamApi,
     http_timeout: Duration,
 }
 
@@ -115,10 +112,11 @@ impl Daemon {
             http_timeout,
         } = config;
         let client = client.into_client(signer).await?;
+        let downstream =
+            DownstreamApi::new("DOWNSTREAM_URL", downstream_url, downstream_scopes, true)?;
         Ok(Self {
             client,
-            downstream_url,
-            downstream_scopes,
+            downstream,
             http_timeout,
         })
     }
@@ -129,40 +127,37 @@ impl Daemon {
     }
 
     /// Acquires an app token for `DOWNSTREAM_SCOPES` and calls `DOWNSTREAM_URL` with it (`GET`,
-    /// `Authorization: Bearer`).
+    /// `Authorization: Bearer`), through [`crate::downstream::call_api`]: a claims challenge
+    /// or `invalid_token` gets one retry with a new token.
     ///
     /// # Errors
     /// [`CallFailure::Token`] when no token could be acquired, [`CallFailure::Downstream`]
     /// when the downstream API could not be reached. Downstream HTTP errors are answers, not
     /// failures: they are returned as they are.
     pub async fn call(&self, platform: &Platform<'_>) -> Result<DaemonAnswer, CallFailure> {
-        let token = self
-            .client
-            .acquire_token_for_client(&self.downstream_scopes, platform)
-            .await
-            .map_err(CallFailure::Token)?;
-        let request = bearer_request(&self.downstream_url, &token.access_token);
-        let response = platform
-            .transport
-            .send(request)
-            .await
-            .map_err(CallFailure::Downstream)?;
+        let scopes = &self.downstream.scopes;
+        let answer = call_api(
+            &self.downstream,
+            HttpRequest::get_json(self.downstream.base_url.clone()),
+            |options| async move {
+                self.client
+                    .acquire_token_for_client_with(scopes, &options, platform)
+                    .await
+            },
+            platform.transport,
+        )
+        .await
+        .map_err(|error| match error {
+            DownstreamError::Token(error) => CallFailure::Token(error),
+            DownstreamError::Transport(error) => CallFailure::Downstream(error),
+            DownstreamError::OutsideBaseUrl => CallFailure::Token(Error::configuration(
+                "DOWNSTREAM_URL is outside its own base URL",
+            )),
+        })?;
         Ok(DaemonAnswer {
-            response,
-            token_source: token.source,
+            response: answer.response,
+            token_source: answer.token_source,
         })
-    }
-}
-
-/// A `GET` of `url` with `Authorization: Bearer <token>` (RFC 6750 §2.1).
-pub fn bearer_request(url: &Url, token: &AccessToken) -> HttpRequest {
-    let mut authorization = String::from("Bearer ");
-    authorization.push_str(token.expose_secret());
-    HttpRequest {
-        method: Method::Get,
-        url: url.clone(),
-        headers: vec![header("authorization", &authorization)],
-        body: Vec::new(),
     }
 }
 
@@ -255,7 +250,7 @@ mod tests {
             status: 401,
             error: "invalid_client".into(),
             error_description: Some("AADSTS7000215: Invalid client secret SENTINEL".into()),
-            error_codes: vec![7000215],
+            error_codes: alloc::vec![7000215],
             correlation_id: Some("corr".into()),
             trace_id: Some("trace".into()),
             ..ServerError::default()
@@ -302,15 +297,5 @@ mod tests {
                 json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"})
             )
         );
-    }
-
-    #[test]
-    fn the_bearer_request_carries_the_token_only_in_its_header() {
-        let request = bearer_request(
-            &Url::parse("https://api.example.com/x").unwrap(),
-            &AccessToken::new("tok"),
-        );
-        assert_eq!(request.header("Authorization"), Some("Bearer tok"));
-        assert!(!alloc::format!("{request:?}").contains("tok\""));
     }
 }

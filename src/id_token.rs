@@ -17,11 +17,10 @@ use crate::error::Error;
 use crate::jwks::JwkSet;
 pub use crate::jwt::IssuerRule;
 use crate::jwt::{
-    audiences, check_times, optional_string, required_string, TokenError, UnverifiedToken,
-    DEFAULT_LEEWAY_SECS,
+    audiences, check_times, optional_string, required_string, TokenError, DEFAULT_LEEWAY_SECS,
 };
 use crate::secret::IdToken;
-use crate::verifier::{JwsAlgorithm, JwsVerifier};
+use crate::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
 
 /// What an ID token must satisfy. Build it with [`IdTokenValidation::new`], then adjust the
 /// public fields.
@@ -184,20 +183,9 @@ pub async fn validate_id_token(
     if rules.nonce.is_empty() {
         return Err(Error::configuration("the expected ID token nonce is empty"));
     }
-    let parsed = UnverifiedToken::parse(token.expose_secret())?;
-    if parsed.header().alg != rules.algorithm.name() {
-        return Err(TokenError::AlgorithmNotAllowed.into());
-    }
-    let key = keys.find(parsed.header().kid.as_deref(), rules.algorithm)?;
-    verifier
-        .verify(
-            rules.algorithm,
-            key,
-            parsed.signing_input(),
-            parsed.signature(),
-        )
-        .await?;
-    check_claims(parsed.into_claims(), rules)
+    let claims =
+        verify_signed_token(token.expose_secret(), rules.algorithm, keys, verifier).await?;
+    check_claims(claims, rules)
 }
 
 fn check_claims(

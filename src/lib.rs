@@ -23,19 +23,24 @@
 
 extern crate alloc;
 
+pub mod access_token;
 pub mod assertion;
 pub mod authority;
 pub mod authorization;
+pub mod bearer;
 pub mod cache;
 pub mod certificate;
+pub mod claims;
 pub mod client;
 pub mod config;
 pub mod credential;
 pub mod daemon;
 pub mod discovery;
+pub mod downstream;
 pub mod error;
 pub mod http;
 pub mod id_token;
+pub mod issuer_keys;
 pub mod jwks;
 pub mod jwt;
 pub mod pkce;
@@ -52,6 +57,8 @@ pub mod single_flight;
 #[cfg(test)]
 mod testing;
 pub mod verifier;
+pub mod web;
+pub mod webapi;
 pub mod webapp;
 #[cfg(all(feature = "webcrypto", target_arch = "wasm32"))]
 mod webcrypto;

@@ -15,7 +15,7 @@ use crate::credential::ClientAuthentication;
 use crate::http::{header, HttpRequest, Method};
 use crate::pkce::PkceVerifier;
 use crate::scope::Scopes;
-use crate::secret::RefreshToken;
+use crate::secret::{AccessToken, RefreshToken};
 
 /// `x-client-SKU`: identifies the library to the provider's telemetry (as MSAL does).
 pub const CLIENT_SKU: &str = "edge-token";
@@ -31,6 +31,9 @@ pub enum Grant<'a> {
     ClientCredentials {
         /// Requested scopes.
         scopes: &'a Scopes,
+        /// A claims request (JSON text, OIDC Core §5.5): client capabilities and any claims
+        /// challenge (see [`crate::claims::claims_parameter`]).
+        claims: Option<&'a str>,
     },
     /// Authorization code redemption (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5):
     /// `grant_type=authorization_code`, `code`, `redirect_uri` (identical to the authorization
@@ -56,7 +59,22 @@ pub enum Grant<'a> {
         /// A claims request or challenge (JSON text).
         claims: Option<&'a str>,
     },
+    /// On-behalf-of (Microsoft identity platform "OAuth 2.0 on-behalf-of flow", on the JWT
+    /// bearer grant of RFC 7523 §2.1): `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`,
+    /// `assertion` (the access token the web API received), `requested_token_use=on_behalf_of`,
+    /// `scope`, and `claims` when given.
+    OnBehalfOf {
+        /// The incoming access token, exactly as received.
+        assertion: &'a AccessToken,
+        /// The downstream API's scopes.
+        scopes: &'a Scopes,
+        /// A claims request (JSON text): client capabilities and any claims challenge.
+        claims: Option<&'a str>,
+    },
 }
+
+/// `grant_type` of the on-behalf-of request (RFC 7523 §2.1).
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Builds the token request: `grant_type` and the grant's parameters, `client_id` (except with
 /// HTTP Basic, where it is in the header), then the client authentication (RFC 6749 §2.3.1,
@@ -72,10 +90,27 @@ pub fn token_request(
 ) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
     match grant {
-        Grant::ClientCredentials { scopes } => {
+        Grant::ClientCredentials { scopes, claims } => {
             form.append_pair("grant_type", "client_credentials");
             append_client_id(&mut form, client_id, auth);
             form.append_pair("scope", &scopes.to_param());
+            if let Some(claims) = claims {
+                form.append_pair("claims", claims);
+            }
+        }
+        Grant::OnBehalfOf {
+            assertion,
+            scopes,
+            claims,
+        } => {
+            form.append_pair("grant_type", JWT_BEARER_GRANT_TYPE);
+            append_client_id(&mut form, client_id, auth);
+            form.append_pair("assertion", assertion.expose_secret());
+            form.append_pair("requested_token_use", "on_behalf_of");
+            form.append_pair("scope", &scopes.to_param());
+            if let Some(claims) = claims {
+                form.append_pair("claims", claims);
+            }
         }
         Grant::AuthorizationCode {
             code,
@@ -168,7 +203,10 @@ mod tests {
         token_request(
             &Url::parse(ENDPOINT).unwrap(),
             "client 123",
-            Grant::ClientCredentials { scopes: &scopes },
+            Grant::ClientCredentials {
+                scopes: &scopes,
+                claims: None,
+            },
             auth,
             REQUEST_ID,
         )
@@ -285,6 +323,41 @@ mod tests {
             send(grant(Some(r#"{"access_token":{}}"#))),
             format!("grant_type=refresh_token&client_id=webapp&refresh_token=rt-1&scope=api%3A%2F%2Fa%2F.default+openid\
                      &claims=%7B%22access_token%22%3A%7B%7D%7D{tail}")
+        );
+    }
+
+    #[test]
+    fn on_behalf_of_golden_body() {
+        let scopes = Scopes::parse("api://downstream/user.read").unwrap();
+        let assertion = AccessToken::new("eyJ.in.coming");
+        let secret = ClientSecret::new("pw");
+        let send = |claims| {
+            let request = token_request(
+                &Url::parse(ENDPOINT).unwrap(),
+                "webapi",
+                Grant::OnBehalfOf {
+                    assertion: &assertion,
+                    scopes: &scopes,
+                    claims,
+                },
+                &ClientAuthentication::SecretPost(&secret),
+                REQUEST_ID,
+            );
+            body(&request)
+        };
+        assert_eq!(
+            send(None),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&client_id=webapi\
+             &assertion=eyJ.in.coming&requested_token_use=on_behalf_of\
+             &scope=api%3A%2F%2Fdownstream%2Fuser.read&client_secret=pw"
+        );
+        assert_eq!(
+            send(Some(r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&client_id=webapi\
+             &assertion=eyJ.in.coming&requested_token_use=on_behalf_of\
+             &scope=api%3A%2F%2Fdownstream%2Fuser.read\
+             &claims=%7B%22access_token%22%3A%7B%22xms_cc%22%3A%7B%22values%22%3A%5B%22cp1%22%5D%7D%7D%7D\
+             &client_secret=pw"
         );
     }
 

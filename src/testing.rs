@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use crate::cache::TokenStore;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Platform, Sleep};
@@ -47,6 +48,18 @@ impl ReplayPlatform {
         self.responses.borrow_mut().push_back(HttpResponse {
             status,
             headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        });
+    }
+
+    /// Queues one more response with headers.
+    pub(crate) fn push_response(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.responses.borrow_mut().push_back(HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (String::from(*n), String::from(*v)))
+                .collect(),
             body: body.as_bytes().to_vec(),
         });
     }
@@ -131,5 +144,27 @@ impl TokenStore for MapStore {
     fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
         self.0.borrow_mut().remove(key);
         Box::pin(core::future::ready(Ok(())))
+    }
+}
+
+/// Settings from a map of names to values.
+#[derive(Default)]
+pub(crate) struct MapSettings(pub(crate) BTreeMap<&'static str, String>);
+
+impl MapSettings {
+    /// The settings `pairs`.
+    pub(crate) fn of(pairs: &[(&'static str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(name, value)| (*name, String::from(*value)))
+                .collect(),
+        )
+    }
+}
+
+impl Settings for MapSettings {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
     }
 }

@@ -15,9 +15,13 @@ pub mod rustcrypto;
 #[cfg(all(feature = "webcrypto", target_arch = "wasm32"))]
 pub mod webcrypto;
 
+use alloc::string::String;
+
+use serde_json::{Map, Value};
+
 use crate::error::Error;
-use crate::jwks::{Jwk, RsaComponents};
-use crate::jwt::TokenError;
+use crate::jwks::{Jwk, JwkSet, RsaComponents};
+use crate::jwt::{TokenError, UnverifiedToken};
 use crate::platform::LocalBoxFuture;
 
 /// The JWS algorithms a signature can be verified with: the signer's set, RS256 and PS256.
@@ -41,6 +45,34 @@ pub trait JwsVerifier {
         signing_input: &'a [u8],
         signature: &'a [u8],
     ) -> LocalBoxFuture<'a, Result<(), Error>>;
+}
+
+/// The steps every received token starts with (RFC 7515 §5.2, RFC 7519 §7.2): parse `token`
+/// ([`UnverifiedToken::parse`]), require `alg` to equal the configured `algorithm`, find the key
+/// by `kid` in `keys` ([`JwkSet::find`]) and verify the signature with `verifier`. Returns the
+/// claims, now signed by the issuer but not yet checked (issuer, audience, times: the caller's
+/// rules).
+///
+/// # Errors
+/// [`Error::InvalidToken`] with [`TokenError::Malformed`] / [`TokenError::TooLarge`],
+/// [`TokenError::AlgorithmNotAllowed`], [`TokenError::UnknownKey`] (the only one worth a key
+/// refetch), [`TokenError::UnusableKey`] or [`TokenError::BadSignature`]; [`Error::Platform`]
+/// when the backend fails.
+pub async fn verify_signed_token(
+    token: &str,
+    algorithm: JwsAlgorithm,
+    keys: &JwkSet,
+    verifier: &dyn JwsVerifier,
+) -> Result<Map<String, Value>, Error> {
+    let parsed = UnverifiedToken::parse(token)?;
+    if parsed.header().alg != algorithm.name() {
+        return Err(TokenError::AlgorithmNotAllowed.into());
+    }
+    let key = keys.find(parsed.header().kid.as_deref(), algorithm)?;
+    verifier
+        .verify(algorithm, key, parsed.signing_input(), parsed.signature())
+        .await?;
+    Ok(parsed.into_claims())
 }
 
 /// The checks every backend makes before verifying: `key` [`Jwk::supports`] `algorithm`, its

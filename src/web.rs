@@ -1,15 +1,18 @@
-//! Plain values for the web app's HTTP exchanges with the browser: what an adapter hands in
-//! (method, path, query, cookies, form) and what it sends back (status, headers, cookies to
-//! set, body). Adapters parse and serialize cookies with a cookie library; the core decides
-//! names, values and attributes.
+//! Plain values for the HTTP exchanges of the web app (with the browser) and of the web API
+//! (with its callers): what an adapter hands in (method, query, cookies, form, `Authorization`)
+//! and what it sends back (status, headers, cookies to set, body). Adapters parse and serialize
+//! cookies with a cookie library; the core decides names, values and attributes.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-/// A browser request, as the web app needs it.
+/// An incoming request, as the web app and the web API need it.
 #[derive(Clone, Default)]
 pub struct WebRequest {
+    /// The `Authorization` header as received (RFC 9110 §11.6.2), for the web API: a secret
+    /// (it carries the caller's token), so `Debug` shows only whether it is present.
+    pub authorization: Option<String>,
     /// `true` for `POST` (the `form_post` callback), `false` for `GET`.
     pub is_post: bool,
     /// Query parameters, decoded, in order.
@@ -30,6 +33,10 @@ impl fmt::Debug for WebRequest {
                 .collect::<Vec<_>>()
         };
         f.debug_struct("WebRequest")
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "[redacted]"),
+            )
             .field("is_post", &self.is_post)
             .field("query", &names(&self.query))
             .field("cookies", &names(&self.cookies))
@@ -177,6 +184,29 @@ impl WebResponse {
             cookies: Vec::new(),
             body,
         }
+    }
+
+    /// An API's answer relayed to the caller: its status, `content-type` (default
+    /// `application/octet-stream`) and body, plus `x-edge-token-source` naming where the token
+    /// came from ([`crate::client::TokenSource::as_str`]).
+    pub fn relayed(answer: &crate::http::HttpResponse, token_source: &str) -> Self {
+        let content_type = answer
+            .header("content-type")
+            .unwrap_or("application/octet-stream");
+        Self::new(
+            answer.status,
+            &[
+                ("content-type", content_type),
+                ("x-edge-token-source", token_source),
+            ],
+            answer.body.clone(),
+        )
+    }
+
+    /// Adds a header field (`name` lower-case).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// Adds a cookie to set.

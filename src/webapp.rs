@@ -12,24 +12,26 @@
 //! | [`WebApp::sign_out`] | `GET /auth/sign-out` |
 //! | [`WebApp::me`] | `GET /me` |
 //! | [`WebApp::call_downstream`] | `GET /me/call` |
+//! | [`WebApp::call_web_api`] | `GET /me/api` |
 //!
 //! Settings, besides [`crate::config`]'s: `REDIRECT_URI` (absolute URL of the callback, as
 //! registered), `COOKIE_KEY` (secret: base64url of 32 random bytes), optional
 //! `POST_LOGOUT_REDIRECT_URI`, `RESPONSE_MODE` (`query` | `form_post`), `ID_TOKEN_SIGNING_ALG`
 //! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
-//! comma separated), and the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES`.
+//! comma separated), the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES` (delegated, asked at
+//! sign-in), and optionally a web API's `WEB_API_URL` / `WEB_API_SCOPES` (delegated, acquired
+//! silently with the refresh token: incremental consent).
 
+mod calls;
 mod config;
 mod keys;
 pub mod pages;
 mod silent;
-pub mod web;
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::future::Future;
 use core::time::Duration;
 
@@ -44,10 +46,11 @@ use crate::authorization::{
 use crate::cache::{hashed_storage_key, MIN_STORE_TTL_SECS};
 use crate::certificate::PrivateKey;
 use crate::client::{AcquiredToken, ConfidentialClient};
-use crate::daemon::{bearer_request, error_reply, CallFailure};
+use crate::daemon::{error_reply, CallFailure};
 use crate::discovery::ProviderMetadata;
+use crate::downstream::DownstreamApi;
 use crate::error::Error;
-use crate::jwks::JwksCache;
+use crate::issuer_keys::IssuerKeys;
 use crate::platform::Platform;
 use crate::return_to::safe_return_to;
 use crate::scope::Scopes;
@@ -56,10 +59,10 @@ use crate::session::{Session, SessionId, SessionStore};
 use crate::signer::{JwsAlgorithm, JwsSigner};
 use crate::single_flight::SingleFlight;
 use crate::verifier::JwsVerifier;
+use crate::web::SameSite;
+pub use crate::web::{SetCookie, WebRequest, WebResponse};
 pub use config::WebAppConfig;
 pub use silent::SilentFailure;
-use web::SameSite;
-pub use web::{SetCookie, WebRequest, WebResponse};
 
 /// Name prefix of transaction cookies; the rest is the transaction id, so parallel sign-ins
 /// (several tabs) each have their own cookie.
@@ -85,8 +88,8 @@ pub struct WebApp {
     client: ConfidentialClient,
     redirect_uri: Url,
     post_logout_redirect_uri: Option<Url>,
-    downstream_url: Url,
-    downstream_scopes: Scopes,
+    downstream: DownstreamApi,
+    web_api: Option<DownstreamApi>,
     response_mode: ResponseMode,
     id_token_algorithm: JwsAlgorithm,
     allowed_tenants: Vec<String>,
@@ -94,7 +97,7 @@ pub struct WebApp {
     transactions: Sealer,
     sessions: Sealer,
     verifier: Box<dyn JwsVerifier>,
-    jwks: RefCell<Option<JwksCache>>,
+    keys: IssuerKeys,
     refreshes: SingleFlight<String, Result<AcquiredToken, SilentFailure>>,
 }
 
@@ -129,8 +132,8 @@ impl WebApp {
             client,
             redirect_uri: config.redirect_uri,
             post_logout_redirect_uri: config.post_logout_redirect_uri,
-            downstream_url: config.downstream_url,
-            downstream_scopes: config.downstream_scopes,
+            downstream: config.downstream,
+            web_api: config.web_api,
             response_mode: config.response_mode,
             id_token_algorithm: config.id_token_algorithm,
             allowed_tenants: config.allowed_tenants,
@@ -138,7 +141,7 @@ impl WebApp {
             transactions: config.cookie_key.sealer(Purpose::Transaction),
             sessions: config.cookie_key.sealer(Purpose::Session),
             verifier,
-            jwks: RefCell::default(),
+            keys: IssuerKeys::default(),
             refreshes: SingleFlight::default(),
         })
     }
@@ -199,7 +202,7 @@ impl WebApp {
         let now = platform.clock.now_unix_secs();
         let transaction = match Transaction::begin(
             &metadata.issuer,
-            Some(&self.downstream_scopes),
+            Some(&self.downstream.scopes),
             return_to,
             self.response_mode,
             now,
@@ -355,7 +358,7 @@ impl WebApp {
             claims.user_id().canonical(),
             id_token,
             &received.response,
-            &self.downstream_scopes,
+            &self.downstream.scopes,
             received.requested_at,
         );
         let id = SessionId::generate(platform.entropy).map_err(|_| REFUSED)?;
@@ -384,58 +387,6 @@ impl WebApp {
         match self.current_session(request, platform).await {
             Some((_, session)) => WebResponse::json(200, &Value::Object(session.claims)),
             None => not_signed_in(),
-        }
-    }
-
-    /// `GET /me/call`: acquires a delegated token for `DOWNSTREAM_SCOPES` silently and calls
-    /// `DOWNSTREAM_URL` with it, answering with the downstream status, `content-type` and body
-    /// plus `x-edge-token-source`. When the user must interact (consent, a claims challenge, a
-    /// refresh token that no longer works), redirects to the authorization endpoint and back.
-    pub async fn call_downstream(
-        &self,
-        request: &WebRequest,
-        platform: &Platform<'_>,
-    ) -> WebResponse {
-        let Some((id, session)) = self.current_session(request, platform).await else {
-            return not_signed_in();
-        };
-        let token = match self
-            .acquire_token_silent(&id, &session, &self.downstream_scopes, platform)
-            .await
-        {
-            Ok(token) => token,
-            Err(SilentFailure::InteractionRequired { claims }) => {
-                let options = SignInOptions {
-                    claims,
-                    login_hint: session
-                        .claims
-                        .get("preferred_username")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    ..SignInOptions::default()
-                };
-                return self
-                    .challenge("/me/call".to_string(), &options, platform)
-                    .await;
-            }
-            Err(SilentFailure::Failed(error)) => return call_failure(CallFailure::Token(error)),
-        };
-        let downstream = bearer_request(&self.downstream_url, &token.access_token);
-        match platform.transport.send(downstream).await {
-            Ok(answer) => {
-                let content_type = answer
-                    .header("content-type")
-                    .unwrap_or("application/octet-stream");
-                WebResponse::new(
-                    answer.status,
-                    &[
-                        ("content-type", content_type),
-                        ("x-edge-token-source", token.source.as_str()),
-                    ],
-                    answer.body.clone(),
-                )
-            }
-            Err(error) => call_failure(CallFailure::Downstream(error)),
         }
     }
 

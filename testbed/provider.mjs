@@ -194,7 +194,9 @@ function thumbprintRefusal(assertion, clientIdParam) {
  * is counted as `on_behalf_of`. Also counted: refresh tokens presented again after use
  * (`refresh_token_reuse`), sign-ins by user, completed RP-initiated logouts, on-behalf-of
  * requests whose assertion was valid by its user (`obo_subjects`, whatever the outcome), and
- * on-behalf-of requests carrying a `claims` parameter (`obo_with_claims`).
+ * on-behalf-of requests whose `claims` parameter carries a claims challenge (`obo_with_claims`:
+ * anything beside the client capabilities) or declares client capabilities
+ * (`obo_with_capabilities`: `access_token.xms_cc`, e.g. MSAL's `cp1`).
  */
 function emptyStats() {
   return {
@@ -209,9 +211,28 @@ function emptyStats() {
     end_sessions: 0,
     obo_subjects: {},
     obo_with_claims: 0,
+    obo_with_capabilities: 0,
   };
 }
 let stats = emptyStats();
+
+/**
+ * Counts an on-behalf-of `claims` parameter: client capabilities (`access_token.xms_cc`) and a
+ * claims challenge (any other member) separately; unparsable text counts as a challenge.
+ */
+function countOboClaims(text) {
+  let claims;
+  try {
+    claims = JSON.parse(text);
+  } catch {
+    stats.obo_with_claims += 1;
+    return;
+  }
+  const { xms_cc: capabilities, ...accessToken } = claims?.access_token ?? {};
+  const { access_token: _ignored, ...others } = claims ?? {};
+  if (capabilities) stats.obo_with_capabilities += 1;
+  if (Object.keys(accessToken).length > 0 || Object.keys(others).length > 0) stats.obo_with_claims += 1;
+}
 const bump = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
 
 /** Who asks and how, read from the raw request: no outcome is needed to count it. */
@@ -462,7 +483,7 @@ async function testbedMiddleware(ctx, next) {
   const params = new URLSearchParams(ctx.is('application/x-www-form-urlencoded') ? raw : '');
   const request = describeTokenRequest(params, ctx.get('authorization'));
   countTokenRequest(request);
-  if (request.grant === OBO_GRANT_NAME && params.get('claims')) stats.obo_with_claims += 1;
+  if (request.grant === OBO_GRANT_NAME && params.get('claims')) countOboClaims(params.get('claims'));
 
   const assertion = params.get('client_assertion');
   const refusal = assertion && thumbprintRefusal(assertion, params.get('client_id') ?? undefined);

@@ -96,6 +96,32 @@ fn cache_keys_compare_scopes_as_sets_and_separate_everything_else() {
 }
 
 #[test]
+fn on_behalf_of_keys_partition_by_the_incoming_token() {
+    let authority =
+        Authority::parse("https://login.microsoftonline.com/contoso.com", None).unwrap();
+    let scopes = Scopes::parse("api://downstream/user.read").unwrap();
+    let alice = AccessToken::new("eyJhbGciOi.alice.sig");
+    let bob = AccessToken::new("eyJhbGciOi.bob.sig");
+    // MSAL's user assertion hash: base64url(SHA-256(assertion)), here of "abc" (FIPS 180-2).
+    assert_eq!(
+        user_assertion_hash(&AccessToken::new("abc")),
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+    );
+    let key = |token: &AccessToken| CacheKey::on_behalf_of(&authority, "webapi", token, &scopes);
+    assert_eq!(key(&alice), key(&AccessToken::new("eyJhbGciOi.alice.sig")));
+    assert_ne!(key(&alice), key(&bob));
+    assert_ne!(
+        key(&alice),
+        CacheKey::app_token(&authority, "webapi", &scopes)
+    );
+    assert!(key(&alice).as_str().contains(&user_assertion_hash(&alice)));
+    assert!(!key(&alice).as_str().contains("alice.sig"));
+    assert!(!key(&alice)
+        .storage_key()
+        .contains(&user_assertion_hash(&alice)));
+}
+
+#[test]
 fn entries_round_trip_and_malformed_entries_are_cache_errors() {
     let token = CachedToken::from_response(&response(Some(3599), Some(1799)), NOW);
     assert_eq!(

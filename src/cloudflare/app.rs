@@ -7,12 +7,14 @@
 //!   status, `content-type` and body, plus `x-edge-token-source` (`memory`, `store`, `provider`
 //!   or `stale`). Failures answer with [`crate::daemon::error_reply`]'s JSON;
 //! - web app ([`crate::webapp`]): `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`,
-//!   `GET /auth/sign-out`, `GET /me`, `GET /me/call`.
+//!   `GET /auth/sign-out`, `GET /me`, `GET /me/call`, `GET /me/api`;
+//! - web API ([`crate::webapi`]): `GET /api/profile` (bearer validation, then on-behalf-of).
 //!
-//! One daemon and one web app per isolate, each built on first use (WebCrypto key import
-//! included) under single-flight, so concurrent first requests share one client, one memory
-//! cache and one token request. The web app's settings are read only when a web app route is
-//! used, so a daemon-only deployment needs none of them.
+//! One daemon, one web app and one web API per isolate, each built on first use (WebCrypto key
+//! import included) under single-flight, so concurrent first requests share one client, one
+//! memory cache and one token request. Each scenario's settings are read only when one of its
+//! routes is used, so a deployment needs only the settings of the scenarios it serves (the
+//! web app and the web API are usually two Workers with two app registrations).
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -29,6 +31,7 @@ use crate::error::Error;
 use crate::platform::Sleep as _;
 use crate::single_flight::SingleFlight;
 use crate::verifier::webcrypto::WebCryptoVerifier;
+use crate::webapi::{WebApi, WebApiConfig};
 use crate::webapp::{WebApp, WebAppConfig, WebRequest};
 
 /// The KV namespace binding of the token cache.
@@ -38,6 +41,7 @@ pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
 struct Isolate {
     daemon: BuiltOnce<Daemon>,
     webapp: BuiltOnce<WebApp>,
+    webapi: BuiltOnce<WebApi>,
 }
 
 /// A value built on first use, once per isolate: concurrent first requests share one build.
@@ -87,16 +91,21 @@ pub async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Res
     let route = match (request.method(), request.path().as_str()) {
         (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
         (Method::Get, "/daemon/call") => return daemon_call(&env).await,
+        (Method::Get, "/api/profile") => {
+            let web = web_request(&mut request).await?;
+            return api_profile(&web, &env).await;
+        }
         (Method::Get, "/") => WebRoute::Home,
         (Method::Get, "/auth/sign-in") => WebRoute::SignIn,
         (Method::Get | Method::Post, "/auth/callback") => WebRoute::Callback,
         (Method::Get, "/auth/sign-out") => WebRoute::SignOut,
         (Method::Get, "/me") => WebRoute::Me,
         (Method::Get, "/me/call") => WebRoute::MeCall,
+        (Method::Get, "/me/api") => WebRoute::MeApi,
         (
             _,
-            "/healthz" | "/daemon/call" | "/" | "/auth/sign-in" | "/auth/callback"
-            | "/auth/sign-out" | "/me" | "/me/call",
+            "/healthz" | "/daemon/call" | "/api/profile" | "/" | "/auth/sign-in" | "/auth/callback"
+            | "/auth/sign-out" | "/me" | "/me/call" | "/me/api",
         ) => return json(405, br#"{"error":"method_not_allowed"}"#.to_vec()),
         _ => return json(404, br#"{"error":"not_found"}"#.to_vec()),
     };
@@ -111,6 +120,7 @@ enum WebRoute {
     SignOut,
     Me,
     MeCall,
+    MeApi,
 }
 
 async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::Result<Response> {
@@ -136,7 +146,27 @@ async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::
         WebRoute::SignOut => app.sign_out(request, &platform).await,
         WebRoute::Me => app.me(request, &platform).await,
         WebRoute::MeCall => app.call_downstream(request, &platform).await,
+        WebRoute::MeApi => app.call_web_api(request, &platform).await,
     };
+    worker_response(response)
+}
+
+async fn api_profile(request: &WebRequest, env: &Env) -> worker::Result<Response> {
+    let isolate = ISOLATE.with(Rc::clone);
+    let built = isolate.webapi.get(|| async {
+        let config = WebApiConfig::from_settings(&EnvSettings(env))?;
+        let verifier = Box::new(WebCryptoVerifier::new());
+        WebApi::build(config, webcrypto_signer, verifier).await
+    });
+    let api = match built.await {
+        Ok(api) => api,
+        Err(error) => return failure(&CallFailure::Token(error)),
+    };
+    let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, api.http_timeout());
+    let response = api.profile(request, &capabilities.platform()).await;
+    if response.status >= 400 {
+        console_warn!("web API: /api/profile answered {}", response.status);
+    }
     worker_response(response)
 }
 

@@ -8,14 +8,13 @@ use alloc::vec::Vec;
 use cookie::{Cookie, SameSite as CookieSameSite};
 use worker::{Method, Request, Response};
 
-use crate::webapp::web::SameSite;
-use crate::webapp::{WebRequest, WebResponse};
+use crate::web::{SameSite, WebRequest, WebResponse};
 
 /// The largest callback form accepted, in bytes (a `form_post` answer is a few KiB).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Reads what the web app needs from `request`: query, cookies and, for a form `POST`, its
-/// fields. A body over 64 KiB or of another type is ignored (the callback then fails cleanly).
+/// Reads what the web app and the web API need from `request`: query, cookies, the
+/// `Authorization` header and, for a form `POST`, its fields. A body over 64 KiB or of another type is ignored (the callback then fails cleanly).
 pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
     let url = request.url()?;
     let query = url
@@ -44,6 +43,7 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
         }
     }
     Ok(WebRequest {
+        authorization: request.headers().get("authorization")?,
         is_post,
         query,
         cookies,

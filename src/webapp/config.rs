@@ -8,9 +8,9 @@ use url::Url;
 
 use crate::authority::parse_url;
 use crate::authorization::ResponseMode;
-use crate::config::{downstream_api, http_timeout, optional, required, ClientConfig, Settings};
+use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
+use crate::downstream::DownstreamApi;
 use crate::error::Error;
-use crate::scope::Scopes;
 use crate::seal::RootKey;
 use crate::signer::JwsAlgorithm;
 
@@ -26,10 +26,12 @@ pub struct WebAppConfig {
     pub cookie_key: RootKey,
     /// `POST_LOGOUT_REDIRECT_URI`.
     pub post_logout_redirect_uri: Option<Url>,
-    /// `DOWNSTREAM_URL`: the API `/me/call` calls as the user.
-    pub downstream_url: Url,
-    /// `DOWNSTREAM_SCOPES`: the delegated scopes asked at sign-in and for `/me/call`.
-    pub downstream_scopes: Scopes,
+    /// `DOWNSTREAM_URL` + `DOWNSTREAM_SCOPES`: the API `/me/call` calls as the user; its
+    /// delegated scopes are asked at sign-in.
+    pub downstream: DownstreamApi,
+    /// `WEB_API_URL` + `WEB_API_SCOPES` (optional, both or neither): the web API `/me/api`
+    /// calls as the user (e.g. edge-token's web API, which calls on on-behalf-of the user).
+    pub web_api: Option<DownstreamApi>,
     /// `RESPONSE_MODE`.
     pub response_mode: ResponseMode,
     /// `ID_TOKEN_SIGNING_ALG`: the only algorithm ID tokens may use.
@@ -53,7 +55,20 @@ impl WebAppConfig {
         let post_logout_redirect_uri = optional(settings, "POST_LOGOUT_REDIRECT_URI")
             .map(|url| parse_url("POST_LOGOUT_REDIRECT_URI", &url))
             .transpose()?;
-        let (downstream_url, downstream_scopes) = downstream_api(settings)?;
+        let downstream =
+            DownstreamApi::from_settings(settings, "DOWNSTREAM_URL", "DOWNSTREAM_SCOPES", false)?;
+        let web_api = match (
+            optional(settings, "WEB_API_URL"),
+            optional(settings, "WEB_API_SCOPES"),
+        ) {
+            (None, None) => None,
+            _ => Some(DownstreamApi::from_settings(
+                settings,
+                "WEB_API_URL",
+                "WEB_API_SCOPES",
+                false,
+            )?),
+        };
         let response_mode = optional(settings, "RESPONSE_MODE")
             .map(|mode| ResponseMode::parse("RESPONSE_MODE", &mode))
             .transpose()?
@@ -75,8 +90,8 @@ impl WebAppConfig {
             redirect_uri,
             cookie_key,
             post_logout_redirect_uri,
-            downstream_url,
-            downstream_scopes,
+            downstream,
+            web_api,
             response_mode,
             id_token_algorithm,
             allowed_tenants,

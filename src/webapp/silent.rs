@@ -2,7 +2,8 @@
 //! refresh token grant, RFC 6749 §6).
 //!
 //! Rules:
-//! - a fresh token held for the exact scope set is used as is;
+//! - a fresh token held for the exact scope set is used as is, unless the caller forces a
+//!   refresh or answers a claims challenge ([`TokenOptions`]);
 //! - otherwise the refresh token is redeemed for the scopes plus the OIDC scopes, once per
 //!   (session, scopes) at a time in an isolate (single-flight: with refresh token rotation, two
 //!   concurrent redemptions of one refresh token would make the provider revoke the grant);
@@ -18,7 +19,7 @@ use alloc::string::String;
 use super::WebApp;
 use crate::authorization::OIDC_SCOPES;
 use crate::cache::{CachedToken, TokenState};
-use crate::client::{AcquiredToken, TokenSource, SINGLE_FLIGHT_RECHECK_MS};
+use crate::client::{AcquiredToken, TokenOptions, TokenSource, SINGLE_FLIGHT_RECHECK_MS};
 use crate::error::Error;
 use crate::platform::Platform;
 use crate::scope::Scopes;
@@ -47,6 +48,8 @@ const INTERACTION_ERRORS: [&str; 4] = [
 
 impl WebApp {
     /// A delegated token for `scopes` in session `id` (whose record, as loaded, is `session`).
+    /// With [`TokenOptions::force_refresh`] or a claims challenge, the held token is skipped
+    /// and the refresh token redeemed (with the claims).
     ///
     /// # Errors
     /// [`SilentFailure`].
@@ -55,10 +58,12 @@ impl WebApp {
         id: &SessionId,
         session: &Session,
         scopes: &Scopes,
+        options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, SilentFailure> {
         let now = platform.clock.now_unix_secs();
-        if let Some(token) = fresh(session, scopes, now) {
+        let bypass = options.force_refresh || options.claims.is_some();
+        if let Some(token) = fresh(session, scopes, now).filter(|_| !bypass) {
             return Ok(acquired(token, TokenSource::Store));
         }
         let mut key = id.storage_key(self.client.authority(), self.client.client_id());
@@ -67,7 +72,7 @@ impl WebApp {
         self.refreshes
             .run(
                 key,
-                || self.refresh(id, scopes, platform),
+                || self.refresh(id, scopes, options, platform),
                 || platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
             )
             .await
@@ -77,8 +82,10 @@ impl WebApp {
         &self,
         id: &SessionId,
         scopes: &Scopes,
+        options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, SilentFailure> {
+        let bypass = options.force_refresh || options.claims.is_some();
         let sessions = self.session_store(platform);
         let now = platform.clock.now_unix_secs();
         // Reloaded: another request may have refreshed (and rotated) meanwhile.
@@ -87,7 +94,7 @@ impl WebApp {
             Ok(None) => return Err(SilentFailure::InteractionRequired { claims: None }),
             Err(error) => return Err(SilentFailure::Failed(error)),
         };
-        if let Some(token) = fresh(&session, scopes, now) {
+        if let Some(token) = fresh(&session, scopes, now).filter(|_| !bypass) {
             return Ok(acquired(token, TokenSource::Store));
         }
         let Some(refresh_token) = session.refresh_token.clone() else {
@@ -101,7 +108,12 @@ impl WebApp {
         let wanted = Scopes::parse(&wanted).map_err(SilentFailure::Failed)?;
         let result = self
             .client
-            .acquire_token_by_refresh_token(&refresh_token, &wanted, None, platform)
+            .acquire_token_by_refresh_token(
+                &refresh_token,
+                &wanted,
+                options.claims.as_deref(),
+                platform,
+            )
             .await;
         match result {
             Ok(received) => {
@@ -128,7 +140,9 @@ impl WebApp {
                         });
                     }
                 }
-                let held = session.token_for(scopes).filter(|t| t.is_unexpired(now));
+                let held = session
+                    .token_for(scopes)
+                    .filter(|t| !bypass && t.is_unexpired(now));
                 match held {
                     Some(token) if error.is_retryable() => {
                         Ok(acquired(token, TokenSource::CachedAfterProviderFailure))

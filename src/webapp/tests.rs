@@ -378,6 +378,70 @@ fn refresh_rotates_and_interaction_required_redirects_with_the_claims() {
 }
 
 #[test]
+fn the_web_api_token_comes_from_the_refresh_token_and_claims_challenges_end_without_a_loop() {
+    let app = app(&[
+        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
+        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
+    ]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let platform = replay.platform(&store);
+    let request = get(&[], core::slice::from_ref(&session));
+
+    // Incremental consent: no token for the web API yet, so the refresh token is redeemed.
+    replay.push(200, &token_response(None, "api-1", Some("rt-2"), 3600));
+    replay.push(200, r#"{"ok":true}"#);
+    let answer = block_on(app.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-edge-token-source"), Some("provider"));
+    let refresh = String::from_utf8(replay.requests.borrow()[3].body.clone()).unwrap();
+    assert!(
+        refresh
+            .contains("&scope=api%3A%2F%2Fwebapi%2Faccess_as_user+offline_access+openid+profile"),
+        "{refresh}"
+    );
+    assert_eq!(
+        replay.requests.borrow()[4].url.as_str(),
+        "https://webapi.example.com/api/profile"
+    );
+
+    // The web API relays a claims challenge: one refresh with the claims, one retry, then the
+    // page hears about it (no redirect loop through the authorization endpoint).
+    let claims = r#"{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}"#;
+    let challenge = crate::bearer::BearerChallenge {
+        claims: Some(claims.into()),
+        ..crate::bearer::BearerChallenge::error(
+            crate::bearer::BearerErrorCode::InsufficientClaims,
+            "",
+        )
+    }
+    .to_header_value();
+    replay.push_response(401, &[("www-authenticate", &challenge)], "");
+    replay.push(200, &token_response(None, "api-2", Some("rt-3"), 3600));
+    replay.push_response(401, &[("www-authenticate", &challenge)], "");
+    let answer = block_on(app.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 401);
+    let body: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error"], "interaction_required");
+    assert_eq!(body["claims"], claims);
+    let requests = replay.requests.borrow();
+    assert_eq!(requests.len(), 8);
+    let refresh = String::from_utf8(requests[6].body.clone()).unwrap();
+    assert!(
+        refresh.contains("refresh_token=rt-2") && refresh.contains("&claims=%7B%22access_token")
+    );
+    assert_eq!(requests[7].header("authorization"), Some("Bearer api-2"));
+    drop(requests);
+
+    // Without WEB_API_URL the route is a configuration error.
+    let plain = self::app(&[]);
+    let answer = block_on(plain.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 500);
+}
+
+#[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
     let app = app(&[]);
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);

@@ -90,6 +90,7 @@ describe('provider and downstream', () => {
       end_sessions: 0,
       obo_subjects: {},
       obo_with_claims: 0,
+      obo_with_capabilities: 0,
     });
     assert.deepEqual(await tb.downstreamStats(), { requests: 1, authorized: 1 });
   });

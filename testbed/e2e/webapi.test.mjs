@@ -229,6 +229,7 @@ describe('web API Worker: GET /api/profile', () => {
     assert.deepEqual(stats.by_client, { webapi: 1 });
     assert.deepEqual(stats.obo_subjects, { alice: 1 });
     assert.equal(stats.obo_with_claims, 0);
+    assert.equal(stats.obo_with_capabilities, 1, 'CLIENT_CAPABILITIES=cp1 is declared');
     assert.deepEqual(await tb.downstreamStats(), { requests: 2, authorized: 2 });
   });
 
