@@ -273,5 +273,7 @@ impl CredentialConfig {
     }
 }
 
+pub mod azure_ad;
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,1 @@
+//! The Microsoft.Identity.Web `AzureAd` configuration section: work in progress.
