@@ -210,12 +210,17 @@ describe('provider: Entra claims, web API tokens, on-behalf-of', () => {
     const withClaims = await onBehalfOf(tb, tokens.alice.accessToken, { extra: { claims: cae } });
     assert.equal(withClaims.status, 200, JSON.stringify(withClaims.body));
     assert.notEqual(withClaims.body.access_token, basic.body.access_token);
+    // MSAL's client capabilities (cp1) are counted apart from claims challenges.
+    const capabilities = JSON.stringify({ access_token: { xms_cc: { values: ['cp1'] } } });
+    const withCapabilities = await onBehalfOf(tb, tokens.alice.accessToken, { extra: { claims: capabilities } });
+    assert.equal(withCapabilities.status, 200, JSON.stringify(withCapabilities.body));
 
     const stats = await tb.stats();
-    assert.deepEqual(stats.obo_subjects, { alice: 2, bob: 1 });
+    assert.deepEqual(stats.obo_subjects, { alice: 3, bob: 1 });
     assert.equal(stats.obo_with_claims, 1);
-    assert.deepEqual(stats.by_auth, { client_secret_post: 2, client_secret_basic: 1 });
-    assert.deepEqual(stats.by_grant_outcome, { 'on_behalf_of:200': 3 });
+    assert.equal(stats.obo_with_capabilities, 1);
+    assert.deepEqual(stats.by_auth, { client_secret_post: 3, client_secret_basic: 1 });
+    assert.deepEqual(stats.by_grant_outcome, { 'on_behalf_of:200': 4 });
   });
 
   it('on-behalf-of: refuses an assertion for another audience (invalid_grant AADSTS50013)', async () => {
