@@ -69,6 +69,13 @@ impl CertificateCredential {
         &self.chain[0]
     }
 
+    /// The assertion's algorithm, the signer's: `PS256` (header `x5t#S256`) or `RS256` (header
+    /// `x5t`). AD FS accepts only `RS256` (see
+    /// [`crate::authority::Authority::requires_rs256_assertion`]).
+    pub fn algorithm(&self) -> JwsAlgorithm {
+        self.signer.algorithm()
+    }
+
     /// Signs a fresh assertion for `client_id` at `token_endpoint`.
     ///
     /// `now` is Unix seconds; `jti` a fresh UUID (see [`crate::platform::Platform::random_uuid`]).

@@ -3,13 +3,14 @@
 //!
 //! | setting | meaning |
 //! |---|---|
-//! | `AUTHORITY` | Entra authority `https://{host}/{tenant}` or OIDC issuer URL |
-//! | `AUTHORITY_KIND` | optional `entra` \| `oidc`; default: Entra for well-known Microsoft hosts |
+//! | `AUTHORITY` | Entra `https://{host}/{tenant}`, B2C `https://{tenant}.b2clogin.com/{tenant}.onmicrosoft.com/{policy}`, External ID `https://{tenant}.ciamlogin.com/`, AD FS `https://{host}/adfs`, or an OIDC issuer URL |
+//! | `AUTHORITY_KIND` | optional `entra` \| `b2c` \| `ciam` \| `adfs` \| `oidc`; default from the URL ([`AuthorityKind::infer`]) |
+//! | `AZURE_REGION` | optional, Entra ID only: Azure region (e.g. `westus2`) whose regional token endpoint serves client credentials |
 //! | `CLIENT_ID` | the application (client) id |
 //! | `CLIENT_SECRET` | credential 1: a client secret |
 //! | `CLIENT_AUTH_METHOD` | with a secret: `client_secret_post` (default) \| `client_secret_basic` |
 //! | `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` | credential 2: PEM certificate (chain) and PEM RSA key |
-//! | `CLIENT_ASSERTION_ALG` | with a certificate: `PS256` (default, `x5t#S256`) \| `RS256` (`x5t`) |
+//! | `CLIENT_ASSERTION_ALG` | with a certificate: `PS256` (default, `x5t#S256`) \| `RS256` (`x5t`); AD FS: `RS256` only (the default there) |
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
@@ -27,7 +28,7 @@ use core::time::Duration;
 use url::Url;
 
 use crate::assertion::CertificateCredential;
-use crate::authority::{require_secure_url, Authority, AuthorityKind};
+use crate::authority::{require_secure_url, Authority, AuthorityKind, Region};
 use crate::certificate::{Certificate, PrivateKey};
 use crate::claims::parse_capabilities;
 use crate::client::ConfidentialClient;
@@ -89,6 +90,25 @@ pub fn http_timeout(settings: &dyn Settings) -> Result<Duration, Error> {
             )),
         },
     }
+}
+
+/// `AZURE_REGION` (optional): the Azure region whose regional token endpoint (ESTS-R) serves
+/// client credentials, checked against the authority (see
+/// [`crate::authority::EntraAuthority::regional_token_endpoint`]; MSAL's `WithAzureRegion`).
+///
+/// # Errors
+/// [`Error::Configuration`] naming `AZURE_REGION` for a value that is not a region name, or an
+/// authority without regional endpoints (B2C, External ID, AD FS, generic OIDC, IP hosts).
+pub fn azure_region(
+    settings: &dyn Settings,
+    authority: &Authority,
+) -> Result<Option<Region>, Error> {
+    let Some(value) = optional(settings, "AZURE_REGION") else {
+        return Ok(None);
+    };
+    let region = Region::parse("AZURE_REGION", &value)?;
+    authority.regional_token_endpoint(&region)?;
+    Ok(Some(region))
 }
 
 /// The confidential client's identity: authority, client id and credential.
@@ -156,17 +176,15 @@ impl ClientConfig {
     /// [`Error::Configuration`] naming the first missing, malformed or contradictory setting:
     /// no credential or more than one, a certificate without its key (or the reverse), a key
     /// that is not the certificate's, an unknown `AUTHORITY_KIND` / `CLIENT_AUTH_METHOD` /
-    /// `CLIENT_ASSERTION_ALG`, a non-boolean `CLIENT_SEND_X5C`.
+    /// `CLIENT_ASSERTION_ALG`, `CLIENT_ASSERTION_ALG=PS256` with an AD FS authority, a
+    /// non-boolean `CLIENT_SEND_X5C`.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
-        let kind = match optional(settings, "AUTHORITY_KIND").as_deref() {
-            None => None,
-            Some("entra") => Some(AuthorityKind::Entra),
-            Some("oidc") => Some(AuthorityKind::Oidc),
-            Some(_) => return Err(Error::configuration("AUTHORITY_KIND must be entra or oidc")),
-        };
+        let kind = optional(settings, "AUTHORITY_KIND")
+            .map(|value| AuthorityKind::parse("AUTHORITY_KIND", &value))
+            .transpose()?;
         let authority = Authority::parse(&required(settings, "AUTHORITY")?, kind)?;
         let client_id = required(settings, "CLIENT_ID")?.trim().to_string();
-        let credential = CredentialConfig::from_settings(settings)?;
+        let credential = CredentialConfig::from_settings(settings, &authority)?;
         let capabilities = optional(settings, "CLIENT_CAPABILITIES")
             .map(|setting| parse_capabilities(&setting))
             .unwrap_or_default();
@@ -210,7 +228,7 @@ impl CredentialConfig {
         })
     }
 
-    fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+    fn from_settings(settings: &dyn Settings, authority: &Authority) -> Result<Self, Error> {
         let secret = optional(settings, "CLIENT_SECRET");
         let certificate = optional(settings, "CLIENT_CERTIFICATE");
         let key = optional(settings, "CLIENT_PRIVATE_KEY");
@@ -251,10 +269,19 @@ impl CredentialConfig {
                 "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
             ));
         }
+        // AD FS takes only RS256 assertions with an `x5t` (SHA-1) thumbprint (MSAL.NET
+        // `AuthorityInfo.IsSha2CredentialSupported`): RS256 is its default and PS256 an error.
+        let rs256_only = authority.requires_rs256_assertion();
         let algorithm = match optional(settings, "CLIENT_ASSERTION_ALG") {
             Some(value) => JwsAlgorithm::parse("CLIENT_ASSERTION_ALG", &value)?,
+            None if rs256_only => JwsAlgorithm::Rs256,
             None => JwsAlgorithm::Ps256,
         };
+        if rs256_only && algorithm != JwsAlgorithm::Rs256 {
+            return Err(Error::configuration(
+                "CLIENT_ASSERTION_ALG must be RS256 with an AD FS authority (AD FS accepts no PS256 / x5t#S256 client assertion)",
+            ));
+        }
         let send_x5c = match optional(settings, "CLIENT_SEND_X5C").as_deref() {
             None | Some("false") => false,
             Some("true") => true,

@@ -5,7 +5,9 @@ use alloc::string::String;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::authority::{require_secure_url, Authority, Issuer};
+use crate::authority::{
+    require_secure_url, Authority, EntraAuthority, Issuer, MicrosoftAuthorityKind, CIAM_HOST_SUFFIX,
+};
 use crate::error::{Error, ResponseProblem};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::response::{invalid, json_object};
@@ -45,10 +47,10 @@ impl ProviderMetadata {
     }
 
     /// Parses the discovery response of `authority`'s kind: for an OIDC issuer as
-    /// [`ProviderMetadata::parse`]; for an Entra authority the document's own `issuer` is kept
+    /// [`ProviderMetadata::parse`]; for a Microsoft authority the document's own `issuer` is kept
     /// (Entra names the tenant by GUID, or `{tenantid}` for the multi-tenant aliases, where the
-    /// configured authority may name it by domain), provided it is an `https` URL on the
-    /// authority's host.
+    /// configured authority may name it by domain), provided it belongs to the authority (see
+    /// [`microsoft_issuer_matches`]).
     ///
     /// # Errors
     /// As [`ProviderMetadata::parse`].
@@ -56,15 +58,7 @@ impl ProviderMetadata {
         match authority {
             Authority::Oidc(issuer) => Self::parse(issuer, response),
             Authority::Entra(entra) => {
-                let host = Url::parse(entra.as_str())
-                    .ok()
-                    .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
-                Self::parse_document(response, |found| {
-                    Url::parse(found).is_ok_and(|url| {
-                        url.scheme() == "https"
-                            && url.host_str().map(str::to_ascii_lowercase) == host
-                    })
-                })
+                Self::parse_document(response, |found| microsoft_issuer_matches(entra, found))
             }
         }
     }
@@ -103,6 +97,46 @@ impl ProviderMetadata {
             jwks_uri: endpoint(&document, "jwks_uri", response.status)?,
             end_session_endpoint: endpoint(&document, "end_session_endpoint", response.status)?,
         })
+    }
+}
+
+/// Whether `issuer`, from a Microsoft authority's discovery document, belongs to `authority`.
+/// It must use the authority's scheme and:
+/// - Entra ID and B2C: be on the authority's host (Entra `https://{host}/{tenant-id}/v2.0` or
+///   `https://{host}/{tenantid}/v2.0`; B2C `https://{host}/{tenant-id}/v2.0/` or
+///   `https://{host}/tfp/{tenant-id}/{policy}/v2.0/`, custom domains included: Azure AD B2C
+///   "token compatibility settings");
+/// - External ID: be on the authority's host, or be `https://{tenant-id}.ciamlogin.com/
+///   {tenant-id}/v2.0`, the issuer external tenants publish whatever host the authority uses
+///   (Microsoft identity platform docs, external tenants: "OpenID Connect metadata");
+/// - AD FS: be `https://{host}/adfs` (AD FS "OpenID Connect discovery").
+pub fn microsoft_issuer_matches(authority: &EntraAuthority, issuer: &str) -> bool {
+    let Ok(url) = Url::parse(issuer) else {
+        return false;
+    };
+    let authority_scheme = authority.token_endpoint().scheme();
+    if url.scheme() != authority_scheme || url.query().is_some() || url.fragment().is_some() {
+        return false;
+    }
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let same_host = host == authority.host() && url.port() == authority.token_endpoint().port();
+    match authority.kind() {
+        MicrosoftAuthorityKind::Adfs => {
+            same_host
+                && url
+                    .path()
+                    .trim_end_matches('/')
+                    .eq_ignore_ascii_case("/adfs")
+        }
+        MicrosoftAuthorityKind::Ciam => {
+            let tenant_host = host.strip_suffix(CIAM_HOST_SUFFIX).is_some_and(|label| {
+                url.path_segments()
+                    .and_then(|mut segments| segments.next())
+                    .is_some_and(|tenant| tenant.eq_ignore_ascii_case(label))
+            });
+            same_host || tenant_host
+        }
+        _ => same_host,
     }
 }
 
@@ -220,6 +254,107 @@ mod tests {
                 ProviderMetadata::parse_for(&authority, &response(200, &doc(foreign))).is_err(),
                 "{foreign}"
             );
+        }
+    }
+
+    fn microsoft_doc(issuer: &str) -> alloc::string::String {
+        alloc::format!(
+            r#"{{"issuer":"{issuer}","token_endpoint":"https://login.example/t/oauth2/v2.0/token"}}"#
+        )
+    }
+
+    fn accepts(authority: &str, kind: Option<crate::AuthorityKind>, issuer: &str) -> bool {
+        let authority = Authority::parse(authority, kind).unwrap();
+        match ProviderMetadata::parse_for(&authority, &response(200, &microsoft_doc(issuer))) {
+            Ok(metadata) => {
+                assert_eq!(metadata.issuer, issuer);
+                true
+            }
+            Err(err) => {
+                assert!(
+                    matches!(err, Error::InvalidResponse(ref r) if r.problem == ResponseProblem::IssuerMismatch),
+                    "{issuer}: {err:?}"
+                );
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn b2c_documents_keep_their_tenant_id_issuer_on_the_authority_host() {
+        let authority =
+            "https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_signupsignin1";
+        for issuer in [
+            "https://contosob2c.b2clogin.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/",
+            "https://contosob2c.b2clogin.com/tfp/775527ff-9a37-4307-8b3d-cc311f58d925/B2C_1_signupsignin1/v2.0/",
+        ] {
+            assert!(accepts(authority, None, issuer), "{issuer}");
+        }
+        for issuer in [
+            "https://login.microsoftonline.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/",
+            "https://fabrikamb2c.b2clogin.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/",
+            "http://contosob2c.b2clogin.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/",
+        ] {
+            assert!(!accepts(authority, None, issuer), "{issuer}");
+        }
+        let custom = "https://login.contoso.com/contosob2c.onmicrosoft.com/B2C_1A_signin";
+        assert!(accepts(
+            custom,
+            Some(crate::AuthorityKind::B2c),
+            "https://login.contoso.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/"
+        ));
+    }
+
+    #[test]
+    fn ciam_documents_name_the_tenant_by_id_on_its_own_host() {
+        let tid = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
+        let issuer = alloc::format!("https://{tid}.ciamlogin.com/{tid}/v2.0");
+        for (authority, kind) in [
+            (
+                "https://contoso.ciamlogin.com/contoso.onmicrosoft.com",
+                None,
+            ),
+            ("https://contoso.ciamlogin.com/", None),
+            (
+                "https://login.contoso.com/contoso.onmicrosoft.com",
+                Some(crate::AuthorityKind::Ciam),
+            ),
+        ] {
+            assert!(accepts(authority, kind, &issuer), "{authority}");
+        }
+        let authority = "https://contoso.ciamlogin.com/";
+        assert!(accepts(
+            authority,
+            None,
+            &alloc::format!("https://contoso.ciamlogin.com/{tid}/v2.0")
+        ));
+        for other in [
+            alloc::format!("https://{tid}.ciamlogin.com/00000000-0000-0000-0000-000000000000/v2.0"),
+            alloc::format!("https://{tid}.ciamlogin.com.evil.test/{tid}/v2.0"),
+            alloc::format!("https://{tid}.evil.test/{tid}/v2.0"),
+            alloc::format!("https://ciamlogin.com/{tid}/v2.0"),
+        ] {
+            assert!(!accepts(authority, None, &other), "{other}");
+        }
+        // Entra ID authorities do not take the CIAM form.
+        assert!(!accepts(
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            None,
+            &issuer
+        ));
+    }
+
+    #[test]
+    fn adfs_documents_have_the_adfs_issuer() {
+        let authority = "https://sts.contoso.com/adfs";
+        assert!(accepts(authority, None, "https://sts.contoso.com/adfs"));
+        for issuer in [
+            "https://sts.contoso.com/",
+            "https://sts.contoso.com/adfs/services/trust",
+            "https://evil.test/adfs",
+            "https://sts.contoso.com:8443/adfs",
+        ] {
+            assert!(!accepts(authority, None, issuer), "{issuer}");
         }
     }
 

@@ -177,3 +177,133 @@ fn debug_of_a_config_redacts_the_credential() {
         "{debug}"
     );
 }
+
+#[test]
+fn authority_kind_selects_the_microsoft_layout() {
+    for (authority, kind, token) in [
+        (
+            "https://login.contoso.com/contosob2c.onmicrosoft.com/B2C_1_susi",
+            "b2c",
+            "https://login.contoso.com/contosob2c.onmicrosoft.com/B2C_1_susi/oauth2/v2.0/token",
+        ),
+        (
+            "https://login.contoso.com/contoso.onmicrosoft.com",
+            "ciam",
+            "https://login.contoso.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        ),
+        (
+            "https://sts.contoso.com/adfs",
+            "adfs",
+            "https://sts.contoso.com/adfs/oauth2/token",
+        ),
+        (
+            "https://login.example.sovcloud/t",
+            "entra",
+            "https://login.example.sovcloud/t/oauth2/v2.0/token",
+        ),
+    ] {
+        let config = ClientConfig::from_settings(&settings(&[
+            ("AUTHORITY", authority),
+            ("AUTHORITY_KIND", kind),
+            ("CLIENT_SECRET", "s"),
+        ]))
+        .unwrap();
+        let Authority::Entra(entra) = &config.authority else {
+            panic!("{kind}: Microsoft authority expected")
+        };
+        assert_eq!(entra.token_endpoint().as_str(), token, "{kind}");
+    }
+    let oidc = ClientConfig::from_settings(&settings(&[
+        ("AUTHORITY", "https://contoso.ciamlogin.com/"),
+        ("AUTHORITY_KIND", "oidc"),
+        ("CLIENT_SECRET", "s"),
+    ]))
+    .unwrap();
+    assert!(matches!(oidc.authority, Authority::Oidc(_)));
+    let message = config_error(&[("AUTHORITY_KIND", "aad"), ("CLIENT_SECRET", "s")]);
+    assert_eq!(
+        message,
+        "AUTHORITY_KIND must be entra, b2c, ciam, adfs or oidc"
+    );
+}
+
+#[test]
+fn adfs_certificates_sign_rs256_and_refuse_ps256() {
+    let adfs = |alg: Option<&'static str>| {
+        let mut pairs = alloc::vec![
+            ("AUTHORITY", "https://sts.contoso.com/adfs"),
+            ("CLIENT_CERTIFICATE", CERT_PEM),
+            ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
+        ];
+        if let Some(alg) = alg {
+            pairs.push(("CLIENT_ASSERTION_ALG", alg));
+        }
+        ClientConfig::from_settings(&settings(&pairs))
+    };
+    for alg in [None, Some("RS256")] {
+        let config = adfs(alg).unwrap();
+        assert!(
+            matches!(
+                config.credential,
+                CredentialConfig::Certificate {
+                    algorithm: JwsAlgorithm::Rs256,
+                    ..
+                }
+            ),
+            "{alg:?}"
+        );
+    }
+    match adfs(Some("PS256")) {
+        Err(Error::Configuration(message)) => {
+            assert!(
+                message.starts_with("CLIENT_ASSERTION_ALG must be RS256"),
+                "{message}"
+            );
+        }
+        other => panic!("PS256 accepted for AD FS: {other:?}"),
+    }
+    // Elsewhere the default stays PS256.
+    let entra = ClientConfig::from_settings(&settings(&[
+        (
+            "AUTHORITY",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+        ),
+        ("CLIENT_CERTIFICATE", CERT_PEM),
+        ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
+    ]))
+    .unwrap();
+    assert!(matches!(
+        entra.credential,
+        CredentialConfig::Certificate {
+            algorithm: JwsAlgorithm::Ps256,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn azure_region_is_optional_validated_and_entra_only() {
+    let entra = Authority::parse("https://login.microsoftonline.com/contoso.com", None).unwrap();
+    assert_eq!(azure_region(&settings(&[]), &entra), Ok(None));
+    assert_eq!(
+        azure_region(&settings(&[("AZURE_REGION", "  ")]), &entra),
+        Ok(None)
+    );
+    let region = azure_region(&settings(&[("AZURE_REGION", "westus2")]), &entra)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entra.regional_token_endpoint(&region).unwrap().as_str(),
+        "https://westus2.login.microsoft.com/contoso.com/oauth2/v2.0/token"
+    );
+    let b2c = Authority::parse("https://x.b2clogin.com/x.onmicrosoft.com/p", None).unwrap();
+    for (value, authority) in [("SENTINEL.evil", &entra), ("westus2", &b2c)] {
+        let Err(Error::Configuration(message)) =
+            azure_region(&settings(&[("AZURE_REGION", value)]), authority)
+        else {
+            panic!("{value} accepted")
+        };
+        assert!(message.starts_with("AZURE_REGION"), "{message}");
+        assert!(!message.contains("SENTINEL"), "{message}");
+    }
+}
