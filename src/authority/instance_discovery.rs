@@ -273,6 +273,7 @@ impl EntraAuthority {
         {
             return None;
         }
+        // A constant URL: parsing cannot fail (the tests send this request).
         let mut url = Url::parse(INSTANCE_DISCOVERY_ENDPOINT).ok()?;
         url.query_pairs_mut()
             .append_pair("api-version", INSTANCE_DISCOVERY_API_VERSION)
