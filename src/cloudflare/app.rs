@@ -26,6 +26,7 @@ use worker::{console_warn, event, Context, Env, Method, Request, Response};
 use super::web::{web_request, worker_response};
 use super::{webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
+use crate::config::azure_ad::AzureAdSettings;
 use crate::daemon::{error_reply, CallFailure, Daemon, DaemonConfig};
 use crate::error::Error;
 use crate::platform::Sleep as _;
@@ -126,7 +127,7 @@ enum WebRoute {
 async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::Result<Response> {
     let isolate = ISOLATE.with(Rc::clone);
     let built = isolate.webapp.get(|| async {
-        let config = WebAppConfig::from_settings(&EnvSettings(env))?;
+        let config = WebAppConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
         let verifier = Box::new(WebCryptoVerifier::new());
         WebApp::build(config, webcrypto_signer, verifier).await
     });
@@ -154,7 +155,7 @@ async fn web_route(route: WebRoute, request: &WebRequest, env: &Env) -> worker::
 async fn api_profile(request: &WebRequest, env: &Env) -> worker::Result<Response> {
     let isolate = ISOLATE.with(Rc::clone);
     let built = isolate.webapi.get(|| async {
-        let config = WebApiConfig::from_settings(&EnvSettings(env))?;
+        let config = WebApiConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
         let verifier = Box::new(WebCryptoVerifier::new());
         WebApi::build(config, webcrypto_signer, verifier).await
     });
@@ -173,7 +174,7 @@ async fn api_profile(request: &WebRequest, env: &Env) -> worker::Result<Response
 async fn daemon_call(env: &Env) -> worker::Result<Response> {
     let isolate = ISOLATE.with(Rc::clone);
     let built = isolate.daemon.get(|| async {
-        let config = DaemonConfig::from_settings(&EnvSettings(env))?;
+        let config = DaemonConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
         Daemon::build(config, webcrypto_signer).await
     });
     let daemon = match built.await {
