@@ -11,9 +11,10 @@ use core::cell::RefCell;
 
 use url::Url;
 
-use crate::authority::Authority;
+use crate::authority::{Authority, Region};
 use crate::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
 use crate::claims::claims_parameter;
+use crate::clock::{ClockOffset, CorrectedClock};
 use crate::credential::ClientCredential;
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
@@ -25,6 +26,9 @@ use crate::response::{parse_token_response, TokenResponse};
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::single_flight::SingleFlight;
+use crate::throttle::{
+    request_key, verdict, ThrottleTable, Verdict, RETRY_DELAY_MS, RETRY_JITTER_MS,
+};
 
 /// How often a request waiting for another request's token request rechecks it, in
 /// milliseconds. Adds at most this much latency to waiters on a cold cache.
@@ -40,7 +44,27 @@ pub struct AcquiredToken {
     pub expires_on: u64,
     /// Where it came from.
     pub source: TokenSource,
+    /// The token is good, but a refresh is due (`refresh_in`, or half-life, with jitter): the
+    /// adapter should run [`ConfidentialClient::refresh_token_for_client`] in the background
+    /// (`ctx.waitUntil` on Workers) so later callers never wait (MSAL's proactive refresh).
+    pub refresh_due: bool,
 }
+
+impl AcquiredToken {
+    /// The token of a cache entry, from `source`.
+    pub fn from_cached(token: &CachedToken, source: TokenSource) -> Self {
+        Self {
+            access_token: token.access_token.clone(),
+            expires_on: token.expires_on,
+            source,
+            refresh_due: false,
+        }
+    }
+}
+
+/// The largest random advance of a proactive refresh, in seconds: isolates holding the same
+/// token do not all refresh at the same second.
+pub const REFRESH_JITTER_SECS: u16 = 60;
 
 /// Where an [`AcquiredToken`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +136,10 @@ pub struct ConfidentialClient {
     metadata: RefCell<Option<ProviderMetadata>>,
     memory: MemoryCache,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
+    throttles: ThrottleTable,
+    clock_offset: ClockOffset,
+    region: Option<Region>,
+    instance_validated: core::cell::Cell<bool>,
 }
 
 impl ConfidentialClient {
@@ -136,6 +164,10 @@ impl ConfidentialClient {
             metadata: RefCell::default(),
             memory: MemoryCache::default(),
             flights: SingleFlight::default(),
+            throttles: ThrottleTable::default(),
+            clock_offset: ClockOffset::default(),
+            region: None,
+            instance_validated: core::cell::Cell::new(false),
         })
     }
 
@@ -146,6 +178,19 @@ impl ConfidentialClient {
     pub fn with_capabilities(mut self, capabilities: Vec<String>) -> Self {
         self.capabilities = capabilities;
         self
+    }
+
+    /// Sends client credentials requests to the regional token endpoint of `region` (ESTS-R;
+    /// MSAL `WithAzureRegion`): lower latency and resilience for app tokens. Other grants keep
+    /// the global endpoint; cache and throttle keys stay on the configured authority.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the authority has no regional endpoints (B2C, External ID,
+    /// AD FS, OIDC, IP hosts).
+    pub fn with_region(mut self, region: Region) -> Result<Self, Error> {
+        self.authority.regional_token_endpoint(&region)?;
+        self.region = Some(region);
+        Ok(self)
     }
 
     /// The `claims` parameter for a request answering `challenge`, if any.
@@ -206,6 +251,47 @@ impl ConfidentialClient {
         self.acquire(key, grant, options, platform).await
     }
 
+    /// Refreshes the app token for `scopes` ahead of time (when an [`AcquiredToken`] said
+    /// `refresh_due`): adopts a fresher one from the store if another isolate already
+    /// refreshed, else asks the provider, under the same single-flight as foreground misses.
+    /// Run it in the background (`ctx.waitUntil`); a failure keeps the cached token, which
+    /// stays valid until its expiry margin.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; callers running it in the
+    /// background only log them.
+    pub async fn refresh_token_for_client(
+        &self,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("client credentials")?;
+        let clock = self.corrected_clock(platform);
+        let platform = &platform.with_clock(&clock);
+        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
+        let claims = self.claims_parameter(None)?;
+        let grant = Grant::ClientCredentials {
+            scopes,
+            claims: claims.as_deref(),
+        };
+        let cached = self.memory.get(&key);
+        let refill = || self.refill(key.clone(), grant, cached, false, platform);
+        self.flights
+            .run(key.clone(), refill, || {
+                platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
+            })
+            .await
+    }
+
+    /// The local clock corrected by the offset learned from the provider's `Date` headers
+    /// ([`crate::clock`]).
+    fn corrected_clock<'p>(&'p self, platform: &Platform<'p>) -> CorrectedClock<'p> {
+        CorrectedClock {
+            local: platform.clock,
+            offset: &self.clock_offset,
+        }
+    }
+
     /// Acquires a token for `scopes` on behalf of the user whose access token this web API
     /// received (Microsoft identity platform "on-behalf-of flow"; MSAL
     /// `AcquireTokenOnBehalfOf`): from memory, else from the store, else from the provider, with
@@ -257,6 +343,8 @@ impl ConfidentialClient {
         options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
+        let clock = self.corrected_clock(platform);
+        let platform = &platform.with_clock(&clock);
         let bypass = options.bypasses_cache();
         if bypass {
             self.memory.remove(&key);
@@ -265,8 +353,22 @@ impl ConfidentialClient {
         }
         let cached = self.memory.get(&key);
         if let Some(token) = &cached {
-            if token.state(platform.clock.now_unix_secs()) == TokenState::Fresh {
-                return Ok(acquired(token, TokenSource::Memory));
+            let now = platform.clock.now_unix_secs();
+            match token.state(now) {
+                TokenState::Fresh => {
+                    let jitter = u64::from(random_below(platform, REFRESH_JITTER_SECS));
+                    let mut fresh = acquired(token, TokenSource::Memory);
+                    fresh.refresh_due = token
+                        .refresh_on
+                        .is_some_and(|refresh_on| now.saturating_add(jitter) >= refresh_on);
+                    return Ok(fresh);
+                }
+                TokenState::RefreshDue => {
+                    let mut due = acquired(token, TokenSource::Memory);
+                    due.refresh_due = true;
+                    return Ok(due);
+                }
+                TokenState::Expired => {}
             }
         }
         let refill = || self.refill(key.clone(), grant, cached, bypass, platform);
@@ -360,7 +462,8 @@ impl ConfidentialClient {
             code_verifier,
             scopes,
         };
-        self.send_grant(grant, platform).await
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
     }
 
     /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
@@ -383,28 +486,100 @@ impl ConfidentialClient {
             scopes,
             claims: claims.as_deref(),
         };
-        self.send_grant(grant, platform).await
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
     }
 
+    /// Sends `grant` to the token endpoint with the throttling and retry rules of
+    /// [`crate::throttle`]: a throttled request fails fast, a `429` (or `5xx` with
+    /// `Retry-After`) records a throttle, a `5xx` without it or a transport failure is retried
+    /// once (never a code redemption). Each attempt has its own client assertion and
+    /// `client-request-id`; each response's `Date` corrects the clock ([`crate::clock`]).
+    /// `platform`'s clock must already be the corrected one ([`Self::corrected_clock`]).
     async fn send_grant(
         &self,
         grant: Grant<'_>,
         platform: &Platform<'_>,
     ) -> Result<ReceivedTokens, Error> {
-        let endpoint = self.token_endpoint(platform).await?;
-        let auth = self
-            .credential
-            .authenticate(&self.client_id, &endpoint, platform)
-            .await?;
-        let client_request_id = platform.random_uuid()?;
-        let request = token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
-        // Lifetimes count from before the request: the token was issued no earlier.
-        let requested_at = platform.clock.now_unix_secs();
-        let response = platform.transport.send(request).await?;
-        Ok(ReceivedTokens {
-            response: parse_token_response(&response)?,
-            requested_at,
-        })
+        let endpoint = match (&self.region, &grant) {
+            (Some(region), Grant::ClientCredentials { .. }) => {
+                self.validate_instance(platform).await?;
+                self.authority.regional_token_endpoint(region)?
+            }
+            _ => self.token_endpoint(platform).await?,
+        };
+        let throttle_key = request_key(&self.authority, &self.client_id, &grant);
+        let name = grant.name();
+        if let Some(key) = &throttle_key {
+            if let Some(secs) = self
+                .throttles
+                .remaining(key, platform.clock.now_unix_secs())
+            {
+                log::warn!("{name} request not sent: throttled for {secs} s more");
+                return Err(Error::Throttled {
+                    retry_after_secs: secs,
+                });
+            }
+        }
+        let retries = u8::from(!matches!(grant, Grant::AuthorizationCode { .. }));
+        let mut attempt = 0;
+        loop {
+            let auth = self
+                .credential
+                .authenticate(&self.client_id, &endpoint, platform)
+                .await?;
+            let client_request_id = platform.random_uuid()?;
+            let request =
+                token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
+            // Lifetimes count from before the request: the token was issued no earlier.
+            let requested_at = platform.clock.now_unix_secs();
+            let id = &client_request_id;
+            log::debug!("{name} request sent, client-request-id {id}");
+            let result = platform.transport.send(request).await;
+            let local_now = platform
+                .clock
+                .now_unix_secs()
+                .saturating_add_signed(-self.clock_offset.secs());
+            let next = match &result {
+                Ok(response) => {
+                    if let Some(offset) = self.clock_offset.learn(response, local_now) {
+                        log::info!("clock offset from the provider's Date header: {offset} s");
+                    }
+                    verdict(response, platform.clock.now_unix_secs())
+                }
+                Err(error) if error.is_retryable() => Verdict::Retry,
+                Err(_) => Verdict::Accept,
+            };
+            match next {
+                Verdict::Retry if attempt < retries => {
+                    attempt += 1;
+                    let jitter = random_below(platform, RETRY_JITTER_MS);
+                    let delay = RETRY_DELAY_MS + u32::from(jitter);
+                    log::warn!(
+                        "{name} request failed (client-request-id {id}); retry in {delay} ms"
+                    );
+                    platform.sleep.sleep(delay).await;
+                    continue;
+                }
+                Verdict::Throttle { secs } => {
+                    if let Some(key) = &throttle_key {
+                        self.throttles
+                            .record(key, secs, platform.clock.now_unix_secs());
+                    }
+                    log::warn!("{name} request throttled for {secs} s (client-request-id {id})");
+                }
+                Verdict::Retry | Verdict::Accept => {}
+            }
+            let parsed = result.and_then(|response| parse_token_response(&response));
+            match &parsed {
+                Ok(_) => log::info!("{name} token received (client-request-id {id})"),
+                Err(error) => log::warn!("{name} request failed (client-request-id {id}): {error}"),
+            }
+            return Ok(ReceivedTokens {
+                response: parsed?,
+                requested_at,
+            });
+        }
     }
 
     /// The token endpoint: derived for Entra, discovered (once per client) for OIDC issuers.
@@ -413,9 +588,33 @@ impl ConfidentialClient {
     /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`]).
     pub async fn token_endpoint(&self, platform: &Platform<'_>) -> Result<Url, Error> {
         match &self.authority {
-            Authority::Entra(entra) => Ok(entra.token_endpoint().clone()),
+            Authority::Entra(entra) => {
+                self.validate_instance(platform).await?;
+                Ok(entra.token_endpoint().clone())
+            }
             Authority::Oidc(_) => Ok(self.metadata(platform).await?.token_endpoint),
         }
+    }
+
+    /// Authority validation (MSAL's instance discovery), once per client: an Entra ID host
+    /// outside the known clouds is used only if instance discovery lists it
+    /// ([`crate::authority::EntraAuthority::validate_instance`]). Known hosts need no request.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `AUTHORITY` for a host Entra does not know; discovery
+    /// failures as [`ConfidentialClient::metadata`].
+    pub async fn validate_instance(&self, platform: &Platform<'_>) -> Result<(), Error> {
+        if self.instance_validated.get() {
+            return Ok(());
+        }
+        if let Authority::Entra(entra) = &self.authority {
+            if let Some(request) = entra.instance_discovery_request() {
+                let response = platform.transport.send(request).await?;
+                entra.validate_instance(&response)?;
+            }
+        }
+        self.instance_validated.set(true);
+        Ok(())
     }
 
     /// The provider's metadata from its discovery document (OIDC Discovery 1.0; for Entra the
@@ -452,6 +651,16 @@ pub struct ReceivedTokens {
     pub requested_at: u64,
 }
 
+/// A random number below `bound`, from the platform's entropy (0 when it fails: jitter is a
+/// nicety, not a requirement).
+fn random_below(platform: &Platform<'_>, bound: u16) -> u16 {
+    let mut bytes = [0u8; 2];
+    match platform.entropy.fill(&mut bytes) {
+        Ok(()) if bound > 0 => u16::from_le_bytes(bytes) % bound,
+        _ => 0,
+    }
+}
+
 impl core::fmt::Debug for ConfidentialClient {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ConfidentialClient")
@@ -464,11 +673,7 @@ impl core::fmt::Debug for ConfidentialClient {
 }
 
 fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
-    AcquiredToken {
-        access_token: token.access_token.clone(),
-        expires_on: token.expires_on,
-        source,
-    }
+    AcquiredToken::from_cached(token, source)
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ pub struct ClientConfig {
     /// `CLIENT_CAPABILITIES` (optional; e.g. `cp1` to receive claims challenges): see
     /// [`crate::claims`].
     pub capabilities: Vec<String>,
+    /// `AZURE_REGION` (optional, Entra ID): the regional token endpoint for client credentials.
+    pub region: Option<Region>,
 }
 
 /// A credential as configured, before an adapter attaches its signer backend to a certificate.
@@ -164,10 +166,12 @@ impl ClientConfig {
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
         let credential = self.credential.into_credential(signer).await?;
-        Ok(
-            ConfidentialClient::new(self.authority, self.client_id, credential)?
-                .with_capabilities(self.capabilities),
-        )
+        let client = ConfidentialClient::new(self.authority, self.client_id, credential)?
+            .with_capabilities(self.capabilities);
+        match self.region {
+            Some(region) => client.with_region(region),
+            None => Ok(client),
+        }
     }
 
     /// Reads and validates the client settings.
@@ -188,11 +192,13 @@ impl ClientConfig {
         let capabilities = optional(settings, "CLIENT_CAPABILITIES")
             .map(|setting| parse_capabilities(&setting))
             .unwrap_or_default();
+        let region = azure_region(settings, &authority)?;
         Ok(Self {
             authority,
             client_id,
             credential,
             capabilities,
+            region,
         })
     }
 }

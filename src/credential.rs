@@ -238,6 +238,7 @@ mod tests {
             access_token: AccessToken::new(SENTINEL),
             expires_on: 1,
             source: TokenSource::Provider,
+            refresh_due: false,
         };
         let client = ConfidentialClient::new(
             Authority::parse("https://id.example.com", None).unwrap(),

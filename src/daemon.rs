@@ -84,6 +84,8 @@ pub struct DaemonAnswer {
     pub response: HttpResponse,
     /// Where the token came from.
     pub token_source: TokenSource,
+    /// The token is due for a proactive refresh: run [`Daemon::refresh`] in the background.
+    pub refresh_due: bool,
 }
 
 /// The daemon: a confidential client and the downstream API it calls. Build one per isolate.
@@ -157,7 +159,20 @@ impl Daemon {
         Ok(DaemonAnswer {
             response: answer.response,
             token_source: answer.token_source,
+            refresh_due: answer.refresh_due,
         })
+    }
+
+    /// Refreshes the app token ahead of its expiry ([`ConfidentialClient::refresh_token_for_client`]);
+    /// for the background, after a [`DaemonAnswer`] said `refresh_due`.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::refresh_token_for_client`]: log them, the cached token stays.
+    pub async fn refresh(&self, platform: &Platform<'_>) -> Result<(), Error> {
+        self.client
+            .refresh_token_for_client(&self.downstream.scopes, platform)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -171,6 +186,7 @@ impl Daemon {
 /// | provider error response | 502 | the provider's `error`, e.g. `invalid_client` |
 /// | invalid provider response | 502 | `invalid_response` |
 /// | timeout | 504 | `timeout` |
+/// | throttled (no request sent) | 429 | `throttled`, with `retry_after` in seconds |
 /// | network, signing, platform | 502 / 500 | `network_error` / `signing_error` / `platform_error` |
 /// | downstream unreachable | 502 / 504 | `downstream_unreachable` / `downstream_timeout` |
 pub fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
@@ -206,6 +222,14 @@ pub fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
         CallFailure::Token(Error::Transport(_)) => (
             502,
             json!({"error": "network_error", "error_description": "the identity provider could not be reached"}),
+        ),
+        CallFailure::Token(Error::Throttled { retry_after_secs }) => (
+            429,
+            json!({
+                "error": "throttled",
+                "error_description": "the identity provider throttled this request; it was not sent again",
+                "retry_after": retry_after_secs,
+            }),
         ),
         CallFailure::Token(Error::Signing(message)) => (
             500,

@@ -137,6 +137,8 @@ pub struct DownstreamAnswer {
     pub token_source: TokenSource,
     /// Why the call was retried, if it was.
     pub retried: Option<Retry>,
+    /// The token used is due for a proactive refresh ([`AcquiredToken::refresh_due`]).
+    pub refresh_due: bool,
 }
 
 /// Sends `request` to `api` with a token from `acquire` (called with default options first,
@@ -185,6 +187,7 @@ where
             response,
             token_source: token.source,
             retried: None,
+            refresh_due: token.refresh_due,
         });
     };
     let token = acquire(options).await.map_err(DownstreamError::Token)?;
@@ -193,6 +196,7 @@ where
         response,
         token_source: token.source,
         retried: Some(reason),
+        refresh_due: token.refresh_due,
     })
 }
 

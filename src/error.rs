@@ -33,6 +33,13 @@ pub enum Error {
     /// A token edge-token received and had to validate (an ID token, a bearer access token) was
     /// refused (OIDC Core §3.1.3.7, RFC 7519 §7.2).
     InvalidToken(crate::jwt::TokenError),
+    /// The provider throttled this exact request (a `429`, or a `5xx` with `Retry-After`) and
+    /// the throttle has not ended: no request was sent ([`crate::throttle`]; MSAL's
+    /// `MsalThrottledServiceException`).
+    Throttled {
+        /// Seconds until the same request may be sent again.
+        retry_after_secs: u64,
+    },
 }
 
 impl Error {
@@ -61,6 +68,10 @@ impl fmt::Display for Error {
             Self::Cache(message) => write!(f, "token cache error: {message}"),
             Self::Platform(message) => write!(f, "platform error: {message}"),
             Self::InvalidToken(problem) => write!(f, "invalid token: {problem}"),
+            Self::Throttled { retry_after_secs } => write!(
+                f,
+                "throttled by the identity provider: retry in {retry_after_secs} s"
+            ),
         }
     }
 }
@@ -225,7 +236,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         let status_retryable = |status: u16| status >= 500 || status == 408 || status == 429;
         match self {
-            Self::Transport(_) => true,
+            Self::Transport(_) | Self::Throttled { .. } => true,
             Self::InvalidResponse(invalid) => status_retryable(invalid.status),
             Self::Server(server) => {
                 status_retryable(server.status)

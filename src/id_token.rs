@@ -1,7 +1,7 @@
 //! ID token validation (OIDC Core §3.1.3.7) for the authorization code flow, with the Microsoft
 //! identity platform's multi-tenant issuers.
 //!
-//! [`validate_id_token`] runs, in order: parse ([`UnverifiedToken::parse`]) → `alg` equals the
+//! [`validate_id_token`] runs, in order: parse ([`crate::jwt::UnverifiedToken::parse`]) → `alg` equals the
 //! configured algorithm → key lookup by `kid` ([`JwkSet::find`]) → signature
 //! ([`JwsVerifier`]) → claims (`iss` / `tid`, `aud`, `azp`, `exp` / `nbf` / `iat`, `nonce`,
 //! `sub`). Nothing in the token is trusted before its signature verifies, and the token itself

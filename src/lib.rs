@@ -32,6 +32,7 @@ pub mod cache;
 pub mod certificate;
 pub mod claims;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod credential;
 pub mod daemon;
@@ -56,6 +57,7 @@ pub mod signer;
 pub mod single_flight;
 #[cfg(test)]
 mod testing;
+pub mod throttle;
 pub mod verifier;
 pub mod web;
 pub mod webapi;

@@ -64,7 +64,15 @@ pub struct Platform<'a> {
     pub store: &'a dyn TokenStore,
 }
 
-impl Platform<'_> {
+impl<'a> Platform<'a> {
+    /// The same capabilities with another clock (e.g. a corrected one, [`crate::clock`]).
+    pub fn with_clock<'b>(&self, clock: &'b dyn Clock) -> Platform<'b>
+    where
+        'a: 'b,
+    {
+        Platform { clock, ..*self }
+    }
+
     /// 16 random bytes as an RFC 9562 version-4 UUID, lower-case hyphenated: the `jti` of an
     /// assertion and the `client-request-id` of a request.
     ///

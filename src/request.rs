@@ -73,6 +73,19 @@ pub enum Grant<'a> {
     },
 }
 
+impl Grant<'_> {
+    /// A short name for logs: `client_credentials`, `authorization_code`, `refresh_token`,
+    /// `on_behalf_of`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ClientCredentials { .. } => "client_credentials",
+            Self::AuthorizationCode { .. } => "authorization_code",
+            Self::RefreshToken { .. } => "refresh_token",
+            Self::OnBehalfOf { .. } => "on_behalf_of",
+        }
+    }
+}
+
 /// `grant_type` of the on-behalf-of request (RFC 7523 §2.1).
 pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 

@@ -41,7 +41,7 @@ use crate::access_token::{
     entra_issuers, validate_access_token, AccessTokenClaims, AccessTokenValidation,
     InsufficientScope, RequiredPermissions,
 };
-use crate::authority::Authority;
+use crate::authority::MicrosoftAuthorityKind;
 use crate::bearer::{bearer_token, BearerChallenge, BearerErrorCode, CredentialsError};
 use crate::certificate::PrivateKey;
 use crate::client::ConfidentialClient;
@@ -197,9 +197,14 @@ impl WebApi {
             .metadata(platform)
             .await
             .map_err(Rejection::Unavailable)?;
-        let issuers = match self.client.authority() {
-            Authority::Entra(_) => entra_issuers(&metadata.issuer, &self.allowed_tenants),
-            Authority::Oidc(_) => vec![IssuerRule::Exact(metadata.issuer.clone())],
+        // Entra ID issues v1 and v2 tokens; B2C, External ID, AD FS and other providers name
+        // one issuer in their discovery document (AD FS access tokens use another one: its
+        // `access_token_issuer`, which edge-token does not read yet).
+        let issuers = match self.client.authority().microsoft_kind() {
+            Some(MicrosoftAuthorityKind::Aad) => {
+                entra_issuers(&metadata.issuer, &self.allowed_tenants)
+            }
+            _ => vec![IssuerRule::Exact(metadata.issuer.clone())],
         };
         let rules = &AccessTokenValidation::new(
             issuers,
@@ -240,7 +245,10 @@ impl WebApi {
             .await
         {
             Ok(caller) => caller,
-            Err(rejection) => return rejection.response(),
+            Err(rejection) => {
+                log::info!("bearer token refused: {rejection:?}");
+                return rejection.response();
+            }
         };
         let scopes = &self.downstream.scopes;
         let assertion = &caller.token;
@@ -285,6 +293,7 @@ const INTERACTION_ERRORS: [&str; 3] =
 /// challenge), the provider refused the incoming token (`invalid_grant`: 401 invalid_token),
 /// or anything else ([`error_reply`]).
 fn on_behalf_of_failure(error: Error) -> WebResponse {
+    log::warn!("on-behalf-of failed: {error}");
     let Some(server) = error.server_error() else {
         return failure(&CallFailure::Token(error));
     };

@@ -38,7 +38,6 @@ use core::time::Duration;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::authority::Authority;
 use crate::authorization::{
     transaction_id, AuthorizationResponse, CallbackError, ResponseMode, SignInOptions, Transaction,
     TRANSACTION_LIFETIME_SECS,
@@ -221,7 +220,7 @@ impl WebApp {
             Ok(sealed) => sealed,
             Err(error) => return unavailable(&error),
         };
-        let entra = matches!(self.client.authority(), Authority::Entra(_));
+        let entra = self.client.authority().supports_client_info();
         let location = transaction.authorization_url(
             endpoint,
             self.client.client_id(),
@@ -458,6 +457,7 @@ fn same_site(mode: ResponseMode) -> SameSite {
 }
 
 fn failed(reason: &str, clear: Option<SetCookie>) -> WebResponse {
+    log::warn!("sign-in refused: {reason}");
     let response = WebResponse::html(400, pages::sign_in_failed(reason));
     match clear {
         Some(cookie) => response.with_cookie(cookie),
@@ -466,6 +466,7 @@ fn failed(reason: &str, clear: Option<SetCookie>) -> WebResponse {
 }
 
 fn unavailable(error: &Error) -> WebResponse {
+    log::warn!("web app unavailable: {error}");
     let status = if matches!(error, Error::Configuration(_)) {
         500
     } else {

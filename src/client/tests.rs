@@ -7,6 +7,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::authority::Region;
 use crate::cache::{NoStore, TokenStore};
 use crate::credential::SecretMethod;
 use crate::platform::LocalBoxFuture;
@@ -115,31 +116,150 @@ fn a_failing_store_never_fails_acquisition() {
 }
 
 #[test]
-fn when_refresh_is_due_a_retryable_outage_serves_the_cached_token() {
-    let env = ReplayPlatform::new(&[(200, SUCCESS), (503, OUTAGE), (401, INVALID_CLIENT)]);
+fn when_refresh_is_due_the_token_is_served_and_a_background_refresh_survives_an_outage() {
+    let env = ReplayPlatform::new(&[
+        (200, SUCCESS),
+        (503, OUTAGE),
+        (503, OUTAGE),
+        (401, INVALID_CLIENT),
+    ]);
     let client = client(ENTRA);
     let first =
         block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
+    assert!(!first.refresh_due);
 
-    env.now.set(NOW + 1799); // Entra's refresh_in: refresh is due
-    let during_outage =
+    // Entra's refresh_in is 1799 s; the random advance here is 0x4242 % 60 = 42 s.
+    env.now.set(NOW + 1756);
+    let early =
         block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
+    assert!(!early.refresh_due);
+    env.now.set(NOW + 1757);
+    let due =
+        block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
+    assert_eq!((due.source, due.refresh_due), (TokenSource::Memory, true));
+    assert!(env.requests.borrow().len() == 1, "served without waiting");
+
+    // The background refresh meets an outage (retried once): the cached token stays.
+    env.now.set(NOW + 1799);
+    let during_outage =
+        block_on(client.refresh_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
     assert_eq!(
         during_outage.source,
         TokenSource::CachedAfterProviderFailure
     );
     assert_eq!(during_outage.access_token, first.access_token);
 
-    // A refusal is not an outage: it is reported, not papered over.
+    // A refusal is not an outage: it is reported, not papered over, and not retried.
     let refused =
-        block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap_err();
+        block_on(client.refresh_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap_err();
     assert_eq!(refused.server_error().unwrap().error_codes, [7000215]);
+    assert_eq!(env.requests.borrow().len(), 4);
+}
+
+/// A throttling answer in the Microsoft identity platform's error shape.
+const THROTTLED: &str = r#"{"error":"temporarily_unavailable","error_description":"AADSTS90025: Request processing has exceeded the allotted time.","error_codes":[90025]}"#;
+
+#[test]
+fn a_429_throttles_the_same_request_until_retry_after() {
+    let env = ReplayPlatform::new(&[]);
+    env.push_response(429, &[("Retry-After", "30")], THROTTLED);
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    let first = block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap_err();
+    assert_eq!(first.server_error().map(|s| s.status), Some(429));
+    // Identical requests fail fast, without a request, for 30 s.
+    for elapsed in [0, 29] {
+        env.now.set(NOW + elapsed);
+        let throttled = block_on(client.acquire_token_for_client(&scopes(), &platform));
+        assert_eq!(
+            throttled,
+            Err(Error::Throttled {
+                retry_after_secs: 30 - elapsed
+            })
+        );
+    }
+    assert_eq!(env.requests.borrow().len(), 1);
+    // Another request (other scopes) is not throttled; after the window, the same one goes out.
+    env.push(200, SUCCESS);
+    let other = Scopes::parse("api://other/.default").unwrap();
+    block_on(client.acquire_token_for_client(&other, &platform)).unwrap();
+    env.now.set(NOW + 30);
+    env.push(200, SUCCESS);
+    block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap();
     assert_eq!(env.requests.borrow().len(), 3);
 }
 
 #[test]
+fn while_throttled_a_valid_cached_token_is_served() {
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
+    env.push_response(
+        429,
+        &[("retry-after", "Wed, 18 Nov 2026 12:13:20 GMT")],
+        THROTTLED,
+    );
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    let first = block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap();
+    // Inside the 300 s early-expiry margin, still unexpired.
+    env.now.set(NOW + 3400);
+    for _ in 0..3 {
+        let served = block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap();
+        assert_eq!(served.source, TokenSource::CachedAfterProviderFailure);
+        assert_eq!(served.access_token, first.access_token);
+    }
+    // One 429, then the throttle: no more requests.
+    assert_eq!(env.requests.borrow().len(), 2);
+}
+
+#[test]
+fn a_5xx_or_transport_failure_is_retried_once_but_a_code_never() {
+    let env = ReplayPlatform::new(&[(503, OUTAGE), (200, SUCCESS)]);
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    let token = block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap();
+    assert_eq!(token.source, TokenSource::Provider);
+    assert_eq!(env.requests.borrow().len(), 2);
+
+    env.push(503, OUTAGE);
+    let verifier =
+        crate::pkce::PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+    let redirect = Url::parse("https://app.example.com/auth/callback").unwrap();
+    let redeemed =
+        block_on(client.redeem_authorization_code("c", &redirect, &verifier, &scopes(), &platform));
+    assert!(redeemed.is_err());
+    assert_eq!(
+        env.requests.borrow().len(),
+        3,
+        "a code is single-use: no retry"
+    );
+}
+
+#[test]
+fn the_provider_date_corrects_the_clock_for_expiry() {
+    // The provider's clock is 10 minutes ahead of this one.
+    let env = ReplayPlatform::new(&[]);
+    env.push_response(200, &[("Date", "Wed, 18 Nov 2026 11:16:40 GMT")], SUCCESS);
+    env.push_response(200, &[("Date", "Wed, 18 Nov 2026 11:16:40 GMT")], SUCCESS);
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    block_on(client.acquire_token_for_client(&scopes(), &platform)).unwrap();
+    assert_eq!(client.clock_offset.secs(), 600);
+    let again = block_on(client.acquire_token_for_client_with(
+        &scopes(),
+        &TokenOptions::force_refresh(),
+        &platform,
+    ))
+    .unwrap();
+    assert_eq!(
+        again.expires_on,
+        NOW + 600 + 3599,
+        "lifetimes count in the provider's time"
+    );
+}
+
+#[test]
 fn an_expired_token_is_not_served_during_an_outage() {
-    let env = ReplayPlatform::new(&[(200, SUCCESS), (503, OUTAGE)]);
+    let env = ReplayPlatform::new(&[(200, SUCCESS), (503, OUTAGE), (503, OUTAGE)]);
     let client = client(ENTRA);
     block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
     env.now.set(NOW + 3599);
@@ -189,4 +309,70 @@ fn an_oidc_issuer_is_discovered_once() {
             "https://id.example.com/oauth/token"
         ]
     );
+}
+
+#[test]
+fn a_region_sends_only_client_credentials_to_the_regional_endpoint() {
+    let region = Region::parse("AZURE_REGION", "westus2").unwrap();
+    let client = client(ENTRA).with_region(region).unwrap();
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
+    block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
+    assert_eq!(
+        env.requests.borrow()[0].url.as_str(),
+        "https://westus2.login.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    );
+    // Other grants keep the global endpoint.
+    env.push(200, SUCCESS);
+    let refresh_token = crate::secret::RefreshToken::new("rt");
+    block_on(client.acquire_token_by_refresh_token(
+        &refresh_token,
+        &scopes(),
+        None,
+        &env.platform(&NoStore),
+    ))
+    .unwrap();
+    assert_eq!(
+        env.requests.borrow()[1].url.as_str(),
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    );
+    // No regional endpoints for a generic issuer.
+    let region = Region::parse("AZURE_REGION", "westus2").unwrap();
+    assert!(self::client("https://id.example.com")
+        .with_region(region)
+        .is_err());
+}
+
+#[test]
+fn an_unknown_entra_host_is_validated_once_by_instance_discovery() {
+    let discovery =
+        include_str!("../../tests/fixtures/entra/instance_discovery_invalid_instance.json");
+    let env = ReplayPlatform::new(&[]);
+    env.push_response(
+        400,
+        &[("content-type", "application/json; charset=utf-8")],
+        discovery,
+    );
+    let credential = ClientCredential::Secret {
+        secret: ClientSecret::new("secret"),
+        method: SecretMethod::Post,
+    };
+    let authority = Authority::parse(
+        "https://login.contoso-identity.example/contoso.onmicrosoft.com",
+        Some(crate::authority::AuthorityKind::Entra),
+    )
+    .unwrap();
+    let client = ConfidentialClient::new(authority, "client-1", credential).unwrap();
+    let refused = block_on(client.acquire_token_for_client(&scopes(), &env.platform(&NoStore)));
+    assert!(
+        matches!(refused, Err(Error::Configuration(_))),
+        "{refused:?}"
+    );
+    assert!(env.requests.borrow()[0].url.as_str().starts_with(
+        "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1"
+    ));
+    // Known clouds need no validation request.
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
+    block_on(self::client(ENTRA).acquire_token_for_client(&scopes(), &env.platform(&NoStore)))
+        .unwrap();
+    assert_eq!(env.requests.borrow().len(), 1);
 }

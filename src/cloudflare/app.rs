@@ -24,7 +24,7 @@ use core::future::Future;
 use worker::{console_warn, event, Context, Env, Method, Request, Response};
 
 use super::web::{web_request, worker_response};
-use super::{webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
+use super::{install_console_logger, webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
 use crate::config::azure_ad::AzureAdSettings;
 use crate::daemon::{error_reply, CallFailure, Daemon, DaemonConfig};
@@ -88,10 +88,11 @@ thread_local! {
 
 /// The Worker's `fetch` handler.
 #[event(fetch)]
-pub async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    install_console_logger(&EnvSettings(&env));
     let route = match (request.method(), request.path().as_str()) {
         (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
-        (Method::Get, "/daemon/call") => return daemon_call(&env).await,
+        (Method::Get, "/daemon/call") => return daemon_call(&env, &ctx).await,
         (Method::Get, "/api/profile") => {
             let web = web_request(&mut request).await?;
             return api_profile(&web, &env).await;
@@ -164,14 +165,10 @@ async fn api_profile(request: &WebRequest, env: &Env) -> worker::Result<Response
         Err(error) => return failure(&CallFailure::Token(error)),
     };
     let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, api.http_timeout());
-    let response = api.profile(request, &capabilities.platform()).await;
-    if response.status >= 400 {
-        console_warn!("web API: /api/profile answered {}", response.status);
-    }
-    worker_response(response)
+    worker_response(api.profile(request, &capabilities.platform()).await)
 }
 
-async fn daemon_call(env: &Env) -> worker::Result<Response> {
+async fn daemon_call(env: &Env, ctx: &Context) -> worker::Result<Response> {
     let isolate = ISOLATE.with(Rc::clone);
     let built = isolate.daemon.get(|| async {
         let config = DaemonConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
@@ -185,6 +182,17 @@ async fn daemon_call(env: &Env) -> worker::Result<Response> {
     let platform = capabilities.platform();
     match daemon.call(&platform).await {
         Ok(answer) => {
+            if answer.refresh_due {
+                // Proactive refresh after the response: later requests never wait for it.
+                let (daemon, env) = (Rc::clone(&daemon), env.clone());
+                ctx.wait_until(async move {
+                    let capabilities =
+                        WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, daemon.http_timeout());
+                    if let Err(error) = daemon.refresh(&capabilities.platform()).await {
+                        console_warn!("background token refresh failed: {error}");
+                    }
+                });
+            }
             let downstream = answer.response;
             let content_type = downstream.header("content-type").map(str::to_owned);
             let mut response =

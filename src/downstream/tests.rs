@@ -101,6 +101,7 @@ impl Tokens {
             } else {
                 TokenSource::Provider
             },
+            refresh_due: false,
         })
     }
 }

@@ -161,9 +161,5 @@ fn fresh<'a>(session: &'a Session, scopes: &Scopes, now: u64) -> Option<&'a Cach
 }
 
 fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
-    AcquiredToken {
-        access_token: token.access_token.clone(),
-        expires_on: token.expires_on,
-        source,
-    }
+    AcquiredToken::from_cached(token, source)
 }
