@@ -14,6 +14,7 @@
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
+//! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names ([`azure_ad`]) |
 //!
 //! Exactly one credential must be set. Errors name the setting, never its value.
 

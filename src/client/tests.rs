@@ -156,8 +156,7 @@ fn when_refresh_is_due_the_token_is_served_and_a_background_refresh_survives_an_
     assert_eq!(env.requests.borrow().len(), 4);
 }
 
-/// A throttling answer in the Microsoft identity platform's error shape.
-const THROTTLED: &str = r#"{"error":"temporarily_unavailable","error_description":"AADSTS90025: Request processing has exceeded the allotted time.","error_codes":[90025]}"#;
+const THROTTLED: &str = include_str!("../../tests/fixtures/entra/throttled_429.json");
 
 #[test]
 fn a_429_throttles_the_same_request_until_retry_after() {
