@@ -111,7 +111,7 @@ try {
     await once(process.stdin, 'data');
     process.stdin.pause();
   } else {
-    console.log(`\nOpen ${webappUrl}/ and sign in (user alice or bob): run the demo in a terminal to keep it running.`);
+    console.log(`\nOpen ${webappUrl}/ and sign in (user alice, bob or carol), then ${webappUrl}/me/api: run the demo in a terminal to keep it running.`);
   }
 } catch (err) {
   console.error(err);

@@ -28,11 +28,16 @@ const CACHED_SAMPLES = 50;
 const BUILD_DIR = path.join(REPO_ROOT, 'build');
 const OUTPUT = path.join(REPO_ROOT, 'target', 'measurements.json');
 
-/** The most recently built .wasm under build/ (worker-build writes e.g. build/index_bg.wasm). */
+/**
+ * The most recently built .wasm under build/ (worker-build writes e.g. build/index_bg.wasm),
+ * leaving out build/.tmp/, worker-build's unoptimized output while it builds.
+ */
 async function findWorkerWasm() {
   const entries = await readdir(BUILD_DIR, { recursive: true, withFileTypes: true });
+  const building = path.join(BUILD_DIR, '.tmp');
   const candidates = await Promise.all(entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.wasm'))
+    .filter((entry) => entry.parentPath !== building && !entry.parentPath.startsWith(`${building}${path.sep}`))
     .map(async (entry) => {
       const file = path.join(entry.parentPath, entry.name);
       return { file, mtimeMs: (await stat(file)).mtimeMs };
