@@ -18,17 +18,15 @@ use crate::clock::{ClockOffset, CorrectedClock};
 use crate::credential::ClientCredential;
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
-use crate::http::HttpRequest;
 use crate::pkce::PkceVerifier;
 use crate::platform::Platform;
-use crate::request::{token_request, Grant};
-use crate::response::{parse_token_response, TokenResponse};
+use crate::request::Grant;
+use crate::response::TokenResponse;
 use crate::scope::Scopes;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::single_flight::SingleFlight;
-use crate::throttle::{
-    request_key, verdict, ThrottleTable, Verdict, RETRY_DELAY_MS, RETRY_JITTER_MS,
-};
+use crate::throttle::ThrottleTable;
+use send::random_below;
 
 /// How often a request waiting for another request's token request rechecks it, in
 /// milliseconds. Adds at most this much latency to waiters on a cold cache.
@@ -489,156 +487,6 @@ impl ConfidentialClient {
         let clock = self.corrected_clock(platform);
         self.send_grant(grant, &platform.with_clock(&clock)).await
     }
-
-    /// Sends `grant` to the token endpoint with the throttling and retry rules of
-    /// [`crate::throttle`]: a throttled request fails fast, a `429` (or `5xx` with
-    /// `Retry-After`) records a throttle, a `5xx` without it or a transport failure is retried
-    /// once (never a code redemption). Each attempt has its own client assertion and
-    /// `client-request-id`; each response's `Date` corrects the clock ([`crate::clock`]).
-    /// `platform`'s clock must already be the corrected one ([`Self::corrected_clock`]).
-    async fn send_grant(
-        &self,
-        grant: Grant<'_>,
-        platform: &Platform<'_>,
-    ) -> Result<ReceivedTokens, Error> {
-        let endpoint = match (&self.region, &grant) {
-            (Some(region), Grant::ClientCredentials { .. }) => {
-                self.validate_instance(platform).await?;
-                self.authority.regional_token_endpoint(region)?
-            }
-            _ => self.token_endpoint(platform).await?,
-        };
-        let throttle_key = request_key(&self.authority, &self.client_id, &grant);
-        let name = grant.name();
-        if let Some(key) = &throttle_key {
-            if let Some(secs) = self
-                .throttles
-                .remaining(key, platform.clock.now_unix_secs())
-            {
-                log::warn!("{name} request not sent: throttled for {secs} s more");
-                return Err(Error::Throttled {
-                    retry_after_secs: secs,
-                });
-            }
-        }
-        let retries = u8::from(!matches!(grant, Grant::AuthorizationCode { .. }));
-        let mut attempt = 0;
-        loop {
-            let auth = self
-                .credential
-                .authenticate(&self.client_id, &endpoint, platform)
-                .await?;
-            let client_request_id = platform.random_uuid()?;
-            let request =
-                token_request(&endpoint, &self.client_id, grant, &auth, &client_request_id);
-            // Lifetimes count from before the request: the token was issued no earlier.
-            let requested_at = platform.clock.now_unix_secs();
-            let id = &client_request_id;
-            log::debug!("{name} request sent, client-request-id {id}");
-            let result = platform.transport.send(request).await;
-            let local_now = platform
-                .clock
-                .now_unix_secs()
-                .saturating_add_signed(-self.clock_offset.secs());
-            let next = match &result {
-                Ok(response) => {
-                    if let Some(offset) = self.clock_offset.learn(response, local_now) {
-                        log::info!("clock offset from the provider's Date header: {offset} s");
-                    }
-                    verdict(response, platform.clock.now_unix_secs())
-                }
-                Err(error) if error.is_retryable() => Verdict::Retry,
-                Err(_) => Verdict::Accept,
-            };
-            match next {
-                Verdict::Retry if attempt < retries => {
-                    attempt += 1;
-                    let jitter = random_below(platform, RETRY_JITTER_MS);
-                    let delay = RETRY_DELAY_MS + u32::from(jitter);
-                    log::warn!(
-                        "{name} request failed (client-request-id {id}); retry in {delay} ms"
-                    );
-                    platform.sleep.sleep(delay).await;
-                    continue;
-                }
-                Verdict::Throttle { secs } => {
-                    if let Some(key) = &throttle_key {
-                        self.throttles
-                            .record(key, secs, platform.clock.now_unix_secs());
-                    }
-                    log::warn!("{name} request throttled for {secs} s (client-request-id {id})");
-                }
-                Verdict::Retry | Verdict::Accept => {}
-            }
-            let parsed = result.and_then(|response| parse_token_response(&response));
-            match &parsed {
-                Ok(_) => log::info!("{name} token received (client-request-id {id})"),
-                Err(error) => log::warn!("{name} request failed (client-request-id {id}): {error}"),
-            }
-            return Ok(ReceivedTokens {
-                response: parsed?,
-                requested_at,
-            });
-        }
-    }
-
-    /// The token endpoint: derived for Entra, discovered (once per client) for OIDC issuers.
-    ///
-    /// # Errors
-    /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`]).
-    pub async fn token_endpoint(&self, platform: &Platform<'_>) -> Result<Url, Error> {
-        match &self.authority {
-            Authority::Entra(entra) => {
-                self.validate_instance(platform).await?;
-                Ok(entra.token_endpoint().clone())
-            }
-            Authority::Oidc(_) => Ok(self.metadata(platform).await?.token_endpoint),
-        }
-    }
-
-    /// Authority validation (MSAL's instance discovery), once per client: an Entra ID host
-    /// outside the known clouds is used only if instance discovery lists it
-    /// ([`crate::authority::EntraAuthority::validate_instance`]). Known hosts need no request.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] naming `AUTHORITY` for a host Entra does not know; discovery
-    /// failures as [`ConfidentialClient::metadata`].
-    pub async fn validate_instance(&self, platform: &Platform<'_>) -> Result<(), Error> {
-        if self.instance_validated.get() {
-            return Ok(());
-        }
-        if let Authority::Entra(entra) = &self.authority {
-            if let Some(request) = entra.instance_discovery_request() {
-                let response = platform.transport.send(request).await?;
-                entra.validate_instance(&response)?;
-            }
-        }
-        self.instance_validated.set(true);
-        Ok(())
-    }
-
-    /// The provider's metadata from its discovery document (OIDC Discovery 1.0; for Entra the
-    /// v2.0 document of the authority), fetched once per client and kept.
-    ///
-    /// # Errors
-    /// Discovery failures ([`Error::InvalidResponse`], [`Error::Transport`],
-    /// [`Error::Configuration`] for a plain-`http` endpoint off loopback).
-    pub async fn metadata(&self, platform: &Platform<'_>) -> Result<ProviderMetadata, Error> {
-        if let Some(metadata) = self.metadata.borrow().as_ref() {
-            return Ok(metadata.clone());
-        }
-        let url = match &self.authority {
-            Authority::Entra(entra) => entra.discovery_url(),
-            Authority::Oidc(issuer) => issuer.discovery_url(),
-        };
-        let response = platform
-            .transport
-            .send(HttpRequest::get_json(url.clone()))
-            .await?;
-        let metadata = ProviderMetadata::parse_for(&self.authority, &response)?;
-        *self.metadata.borrow_mut() = Some(metadata.clone());
-        Ok(metadata)
-    }
 }
 
 /// Tokens straight from the provider, with the time they were asked for (lifetimes count from
@@ -649,16 +497,6 @@ pub struct ReceivedTokens {
     pub response: TokenResponse,
     /// When the request was sent, Unix seconds.
     pub requested_at: u64,
-}
-
-/// A random number below `bound`, from the platform's entropy (0 when it fails: jitter is a
-/// nicety, not a requirement).
-fn random_below(platform: &Platform<'_>, bound: u16) -> u16 {
-    let mut bytes = [0u8; 2];
-    match platform.entropy.fill(&mut bytes) {
-        Ok(()) if bound > 0 => u16::from_le_bytes(bytes) % bound,
-        _ => 0,
-    }
 }
 
 impl core::fmt::Debug for ConfidentialClient {
@@ -676,5 +514,7 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
     AcquiredToken::from_cached(token, source)
 }
 
+mod metadata;
+mod send;
 #[cfg(test)]
 mod tests;

@@ -32,6 +32,7 @@ mod config;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec;
+use alloc::vec::Vec;
 use core::future::Future;
 use core::time::Duration;
 
@@ -128,9 +129,9 @@ fn invalid_token(description: &str) -> WebResponse {
 /// tokens, discovered metadata) and the issuer's signing keys.
 pub struct WebApi {
     client: ConfidentialClient,
-    audiences: vec::Vec<String>,
+    audiences: Vec<String>,
     required: RequiredPermissions,
-    allowed_tenants: vec::Vec<String>,
+    allowed_tenants: Vec<String>,
     downstream: DownstreamApi,
     http_timeout: Duration,
     verifier: Box<dyn JwsVerifier>,
