@@ -5,13 +5,18 @@
 //!
 //! The crate has two layers:
 //! - **The core** (always compiled, `no_std` + `alloc`, sans-IO): authorities and discovery
-//!   ([`authority`], [`discovery`]), credentials and signed client assertions ([`credential`],
+//!   ([`authority`], [`discovery`]), configuration ([`config`], with Microsoft.Identity.Web's
+//!   `AzureAd` section), credentials and signed client assertions ([`credential`],
 //!   [`certificate`], [`assertion`], [`signer`]), token requests and responses ([`request`],
-//!   [`response`]), cache rules ([`cache`]), single-flight ([`single_flight`]) and the
-//!   orchestrating [`client::ConfidentialClient`]. It never reads a clock, draws randomness or
-//!   does IO: the [`platform`] traits hand those in.
-//! - **Runtime adapters** behind features: `cloudflare` (Workers `fetch`, KV, WebCrypto). The
-//!   core never imports an adapter.
+//!   [`response`], [`claims`]), cache rules ([`cache`]), single-flight ([`single_flight`]),
+//!   throttling and retries ([`throttle`]), clock correction ([`clock`]) and the orchestrating
+//!   [`client::ConfidentialClient`]; received tokens ([`jwt`], [`jwks`], [`verifier`],
+//!   [`id_token`], [`access_token`], [`bearer`]); and the three scenarios: [`daemon`],
+//!   [`webapp`] and [`webapi`], calling APIs through [`downstream`]. It never reads a clock,
+//!   draws randomness or does IO: the [`platform`] traits hand those in. It logs through the
+//!   `log` facade.
+//! - **Runtime adapters** behind features: `cloudflare` (Workers `fetch`, KV, WebCrypto,
+//!   console), `fastly` and `spin`. The core never imports an adapter.
 //!
 //! Secrets are wrapped in [`secret`] types whose `Debug` and `Display` redact them.
 
