@@ -35,23 +35,24 @@ const WORKER_TIMEOUT = { timeout: 360_000 };
 
 let tb;
 const persistDirs = [];
-/** Worker URLs, chosen before the provider starts so that it can register the web app's. */
+/** Worker URLs; the web app's is chosen before the provider starts, which registers it. */
 const urls = {};
 let webapi;
 let webapp;
 
 before(async () => {
-  const ports = new Set();
-  while (ports.size < 2) ports.add(await freePort());
-  const [webapiPort, webappPort] = [...ports];
-  urls.webapi = `http://127.0.0.1:${webapiPort}`;
+  // Only the web app's port must be known before the provider starts (its redirect URI); the
+  // web API Worker takes a port when it starts, which leaves less time for another process to
+  // take it.
+  const webappPort = await freePort();
   urls.webapp = `http://127.0.0.1:${webappPort}`;
   const app = webappUris(urls.webapp);
   tb = await startTestbed({
     webappRedirectUris: [app.redirectUri], webappPostLogoutRedirectUris: [app.postLogoutRedirectUri],
   });
   // One after the other: the first start may build the Worker.
-  webapi = await startWorker({ vars: webapiVars(tb), persistTo: await persistDir(), port: webapiPort });
+  webapi = await startWorker({ vars: webapiVars(tb), persistTo: await persistDir() });
+  urls.webapi = webapi.url;
   webapp = await startWorker({
     vars: webappVars(tb, { workerUrl: urls.webapp, webApiUrl: urls.webapi }),
     persistTo: await persistDir(),
