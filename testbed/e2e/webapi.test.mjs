@@ -186,8 +186,9 @@ describe('web API Worker: GET /api/profile', () => {
     assert.equal((await tb.downstreamStats()).requests, 0);
   });
 
-  // An expired token is not tested here: the provider's tokens live an hour in this file (the
-  // validation of exp is unit-tested in Rust; the provider's expiry in testbed.test.mjs).
+  // An expired token is not tested here: the Worker allows 300 s of clock skew on `exp`, so a
+  // token would have to be more than five minutes past its expiry (the validation of exp is
+  // unit-tested in Rust; the provider's expiry in testbed.test.mjs).
 
   it('answers 403 insufficient_scope to a web API token without access_as_user (delegated or app-only)', async () => {
     await tb.reset();
