@@ -32,8 +32,10 @@
 // Env: PROVIDER_PORT (default 9400, 0 = any free port), ACCESS_TOKEN_TTL (seconds, default 3600;
 // every access token), WEBAPP_REDIRECT_URIS and WEBAPP_POST_LOGOUT_REDIRECT_URIS (space-separated;
 // default the Worker on 127.0.0.1:8787: `/auth/callback` and `/`; the test bed's own
-// TOKEN_HELPER_REDIRECT_URI is registered too).
-// Listens on 127.0.0.1 only; prints `provider ready <issuer>` once listening.
+// TOKEN_HELPER_REDIRECT_URI is registered too), PROVIDER_ISSUER (the public issuer URL when the
+// provider sits behind a proxy, e.g. fault-proxy.mjs; default its own http://127.0.0.1:<port>).
+// Listens on 127.0.0.1 only; prints `provider ready <issuer>` once listening (behind a proxy,
+// `provider listening <own url>` first).
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -655,7 +657,9 @@ function onBehalfOfGrant(verificationKey) {
 const server = http.createServer();
 server.listen(port, '127.0.0.1');
 await once(server, 'listening');
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const ownUrl = `http://127.0.0.1:${server.address().port}`;
+const issuer = process.env.PROVIDER_ISSUER || ownUrl;
+if (issuer !== ownUrl) console.log(`provider listening ${ownUrl}`);
 
 const { signingJwk, publicKey } = await newSigningKeys();
 const provider = new Provider(issuer, configuration(signingJwk));

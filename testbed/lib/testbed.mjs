@@ -9,6 +9,7 @@ import { decodeJwt } from 'jose';
 import {
   clients, credentials, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
 } from './credentials.mjs';
+import { startFaultProxy } from './fault-proxy.mjs';
 import { FetchBrowser } from './fetch-browser.mjs';
 import { startProcess } from './processes.mjs';
 import { TESTBED_DIR } from './paths.mjs';
@@ -68,28 +69,48 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * `webappRedirectUris` and `webappPostLogoutRedirectUris` (arrays of URLs; see webappUris),
  * so a test picks its Worker's port before it starts the provider.
  *
+ * With `behindProxy`, fault-proxy.mjs starts first and the provider behind it believes its
+ * issuer is the proxy's URL (PROVIDER_ISSUER): `issuer` and every endpoint are then the
+ * proxy's, the downstream fetches discovery and keys through it, `proxy` is its handle (see
+ * lib/fault-proxy.mjs) and `providerUrl` the provider's own address. `stats` and `reset` go
+ * to the provider directly (the proxy does not count them); `reset` also resets the proxy.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
- *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string,
+ *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
+ *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
  *   stats: () => Promise<object>, downstreamStats: () => Promise<object>,
  *   armClaimsChallenge: (options?: {claims?: string, sub?: string}) => Promise<void>,
  *   reset: () => Promise<void>, stop: () => Promise<void>}>}
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
+  behindProxy = false,
 } = {}) {
-  const provider = await startProcess({
-    name: 'provider',
-    command: process.execPath,
-    args: [path.join(TESTBED_DIR, 'provider.mjs')],
-    env: {
-      ...process.env,
-      PROVIDER_PORT: String(providerPort),
-      ...(accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(accessTokenTtl) }),
-      ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
-    },
-    readyLine: /^provider ready (\S+)$/m,
-  });
-  const issuer = provider.readyMatch[1];
+  const proxy = behindProxy ? await startFaultProxy() : undefined;
+  let provider;
+  try {
+    provider = await startProcess({
+      name: 'provider',
+      command: process.execPath,
+      args: [path.join(TESTBED_DIR, 'provider.mjs')],
+      env: {
+        ...process.env,
+        PROVIDER_PORT: String(providerPort),
+        ...(accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(accessTokenTtl) }),
+        ...(proxy ? { PROVIDER_ISSUER: proxy.url } : {}),
+        ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
+      },
+      readyLine: proxy
+        ? /^provider listening (\S+)$[\s\S]*^provider ready (\S+)$/m
+        : /^provider ready (\S+)$/m,
+    });
+    if (proxy) await proxy.setTarget(provider.readyMatch[1]);
+  } catch (err) {
+    await proxy?.stop();
+    throw err;
+  }
+  const issuer = proxy ? provider.readyMatch[2] : provider.readyMatch[1];
+  const providerUrl = provider.readyMatch[1];
 
   let downstream;
   try {
@@ -101,12 +122,12 @@ export async function startTestbed({
       readyLine: /^downstream ready (\S+)$/m,
     });
   } catch (err) {
-    await provider.stop();
+    await Promise.all([provider.stop(), proxy?.stop()]);
     throw err;
   }
   const downstreamUrl = downstream.readyMatch[1];
   const stop = async () => {
-    await Promise.all([downstream.stop(), provider.stop()]);
+    await Promise.all([downstream.stop(), provider.stop(), proxy?.stop()]);
   };
 
   let discovery;
@@ -125,8 +146,12 @@ export async function startTestbed({
     endSessionEndpoint: discovery.end_session_endpoint,
     jwksUri: discovery.jwks_uri,
     downstreamUrl,
+    /** The provider's own address (behind a proxy, not the issuer). */
+    providerUrl,
+    /** The fault-injecting proxy in front of the provider (behindProxy only). */
+    proxy,
     /** The provider's token request counts (see provider.mjs). */
-    stats: () => getJson(`${issuer}/__testbed/stats`),
+    stats: () => getJson(`${providerUrl}/__testbed/stats`),
     /** The downstream's request counts (see downstream.mjs). */
     downstreamStats: () => getJson(`${downstreamUrl}/__testbed/stats`),
     /**
@@ -135,9 +160,11 @@ export async function startTestbed({
      * `claims`: JSON text; default Entra's CAE `{"access_token":{"nbf":...}}`. Each call arms one more.
      */
     armClaimsChallenge: ({ claims, sub } = {}) => post(`${downstreamUrl}/__testbed/claims-challenge`, { claims, sub }),
-    /** Zeroes both counters and disarms the downstream's challenges. */
+    /** Zeroes both counters and disarms the downstream's challenges (and resets the proxy). */
     reset: async () => {
-      await Promise.all([post(`${issuer}/__testbed/reset`), post(`${downstreamUrl}/__testbed/reset`)]);
+      await Promise.all([
+        post(`${providerUrl}/__testbed/reset`), post(`${downstreamUrl}/__testbed/reset`), proxy?.reset(),
+      ]);
     },
     stop,
   };
