@@ -176,6 +176,15 @@ impl Daemon {
     }
 }
 
+/// The `Retry-After` value (seconds, RFC 9110 §10.2.3) to send with [`error_reply`]'s answer:
+/// the throttle's remaining time when the provider throttled the request.
+pub fn retry_after(failure: &CallFailure) -> Option<u64> {
+    match failure {
+        CallFailure::Token(Error::Throttled { retry_after_secs }) => Some(*retry_after_secs),
+        _ => None,
+    }
+}
+
 /// An HTTP status and JSON body describing `failure`, safe to return to any caller: no
 /// secret, no provider `error_description` (free text the provider controls), only the
 /// provider's `error`, `error_codes`, `suberror`, `correlation_id` and `trace_id`.

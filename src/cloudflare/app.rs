@@ -27,7 +27,7 @@ use super::web::{web_request, worker_response};
 use super::{install_console_logger, webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
 use crate::config::azure_ad::AzureAdSettings;
-use crate::daemon::{error_reply, CallFailure, Daemon, DaemonConfig};
+use crate::daemon::{error_reply, retry_after, CallFailure, Daemon, DaemonConfig};
 use crate::error::Error;
 use crate::platform::Sleep as _;
 use crate::single_flight::SingleFlight;
@@ -211,7 +211,13 @@ async fn daemon_call(env: &Env, ctx: &Context) -> worker::Result<Response> {
 fn failure(failure: &CallFailure) -> worker::Result<Response> {
     console_warn!("{failure}");
     let (status, body) = error_reply(failure);
-    json(status, body)
+    let mut response = json(status, body)?;
+    if let Some(secs) = retry_after(failure) {
+        response
+            .headers_mut()
+            .set("retry-after", &secs.to_string())?;
+    }
+    Ok(response)
 }
 
 fn json(status: u16, body: Vec<u8>) -> worker::Result<Response> {

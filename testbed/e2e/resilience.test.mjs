@@ -81,6 +81,7 @@ async function callDaemon(worker) {
   return {
     status: response.status,
     source: response.headers.get('x-edge-token-source'),
+    retryAfter: response.headers.get('retry-after'),
     text,
     json,
     at: started,
@@ -104,6 +105,7 @@ function assertThrottled(result, maxSecs) {
   assert.equal(result.json?.error, 'throttled', result.text);
   assert.ok(Number.isInteger(result.json.retry_after), result.text);
   assert.ok(result.json.retry_after >= 1 && result.json.retry_after <= maxSecs, `retry_after ${result.json.retry_after} not in [1, ${maxSecs}]`);
+  assert.equal(result.retryAfter, String(result.json.retry_after), 'Retry-After header (RFC 6585 §4)');
 }
 
 /** The proxy's 429 relayed: the provider's error code, its HTTP status, no secret text. */
