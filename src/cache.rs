@@ -287,5 +287,6 @@ impl MemoryCache {
     }
 }
 
+pub mod expiring;
 #[cfg(test)]
 mod tests;

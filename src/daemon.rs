@@ -8,6 +8,7 @@
 //! limit of each outgoing request, 100–60000 ms, default 10000).
 
 use alloc::boxed::Box;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -21,7 +22,7 @@ use crate::client::{ConfidentialClient, TokenSource};
 use crate::config::{downstream_api, http_timeout, ClientConfig, Settings};
 use crate::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::error::{Error, TransportErrorKind};
-use crate::http::{HttpRequest, HttpResponse};
+use crate::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scope::Scopes;
 use crate::signer::{JwsAlgorithm, JwsSigner};
@@ -264,6 +265,108 @@ pub fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
     (body.0, serde_json::to_vec(&body.1).unwrap_or_default())
 }
 
+/// The response header that tells where the token of a `/daemon/call` came from (`memory`,
+/// `store`, `provider` or `stale`: [`TokenSource::as_str`]).
+pub const TOKEN_SOURCE_HEADER: &str = "x-edge-token-source";
+
+/// Every setting [`DaemonConfig::from_settings`] may read, through
+/// [`crate::config::azure_ad::AzureAdSettings`] (hence `AZURE_AD`), for runtimes whose settings
+/// must be fetched by name before they are parsed (Spin variables are read asynchronously).
+pub const DAEMON_SETTING_NAMES: &[&str] = &[
+    "AZURE_AD",
+    "AUTHORITY",
+    "AUTHORITY_KIND",
+    "AZURE_REGION",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "CLIENT_AUTH_METHOD",
+    "CLIENT_CERTIFICATE",
+    "CLIENT_PRIVATE_KEY",
+    "CLIENT_ASSERTION_ALG",
+    "CLIENT_SEND_X5C",
+    "CLIENT_ASSERTION",
+    "CLIENT_CAPABILITIES",
+    "DOWNSTREAM_URL",
+    "DOWNSTREAM_SCOPES",
+    "HTTP_TIMEOUT_MS",
+];
+
+/// The routes of a daemon-only reference app (Fastly, Spin; the Worker has the same two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonRoute {
+    /// `GET /healthz`: answer [`healthz_reply`].
+    Healthz,
+    /// `GET /daemon/call`: run [`Daemon::call`] and answer [`call_reply`].
+    Call,
+}
+
+/// Which [`DaemonRoute`] `method` and `path` name, or the reply to send instead: 405 JSON
+/// `method_not_allowed` for another method on a known path, 404 JSON `not_found` otherwise.
+///
+/// # Errors
+/// The 404 / 405 reply, as an `Err` so the caller sends it as it is.
+pub fn daemon_route(method: &str, path: &str) -> Result<DaemonRoute, HttpResponse> {
+    let route = match path {
+        "/healthz" => DaemonRoute::Healthz,
+        "/daemon/call" => DaemonRoute::Call,
+        _ => return Err(json_reply(404, br#"{"error":"not_found"}"#.to_vec())),
+    };
+    if method != "GET" {
+        return Err(json_reply(
+            405,
+            br#"{"error":"method_not_allowed"}"#.to_vec(),
+        ));
+    }
+    Ok(route)
+}
+
+/// `200 {"status":"ok"}`.
+pub fn healthz_reply() -> HttpResponse {
+    json_reply(200, br#"{"status":"ok"}"#.to_vec())
+}
+
+/// The answer to `GET /daemon/call`: on success [`answer_reply`], on failure [`error_reply`]'s
+/// status and JSON, with `retry-after` when [`retry_after`] gives one.
+pub fn call_reply(outcome: Result<DaemonAnswer, CallFailure>) -> HttpResponse {
+    match outcome {
+        Ok(answer) => answer_reply(answer.response, answer.token_source),
+        Err(failure) => {
+            let (status, body) = error_reply(&failure);
+            let mut reply = json_reply(status, body);
+            if let Some(secs) = retry_after(&failure) {
+                reply
+                    .headers
+                    .push(header("retry-after", &alloc::format!("{secs}")));
+            }
+            reply
+        }
+    }
+}
+
+/// The downstream's answer as relayed to the caller: its status, `content-type` and body, plus
+/// [`TOKEN_SOURCE_HEADER`] naming where the token came from.
+pub fn answer_reply(downstream: HttpResponse, token_source: TokenSource) -> HttpResponse {
+    let mut headers = Vec::new();
+    if let Some(content_type) = downstream.header("content-type") {
+        headers.push(header("content-type", content_type));
+    }
+    headers.push(header(TOKEN_SOURCE_HEADER, token_source.as_str()));
+    HttpResponse {
+        status: downstream.status,
+        headers,
+        body: downstream.body,
+    }
+}
+
+/// A reply with `status`, `content-type: application/json` and `body`.
+pub fn json_reply(status: u16, body: Vec<u8>) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![header("content-type", "application/json")],
+        body,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +433,111 @@ mod tests {
                 json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"})
             )
         );
+    }
+
+    /// Settings that answer every name and record the names asked for.
+    struct Recording {
+        values: alloc::collections::BTreeMap<&'static str, &'static str>,
+        asked: core::cell::RefCell<alloc::collections::BTreeSet<String>>,
+    }
+
+    impl Settings for Recording {
+        fn get(&self, name: &str) -> Option<String> {
+            self.asked.borrow_mut().insert(name.into());
+            self.values.get(name).map(|value| String::from(*value))
+        }
+    }
+
+    #[test]
+    fn the_setting_names_cover_everything_the_daemon_reads() {
+        use crate::certificate::tests::{CERT_PEM, KEY_PKCS8_PEM};
+        let base = [
+            ("AUTHORITY", "http://127.0.0.1:9400"),
+            ("CLIENT_ID", "daemon"),
+            ("DOWNSTREAM_URL", "http://127.0.0.1:9500/api"),
+            ("DOWNSTREAM_SCOPES", "api://downstream/.default"),
+            ("HTTP_TIMEOUT_MS", "5000"),
+            ("AUTHORITY_KIND", "oidc"),
+        ];
+        let credentials: [&[(&str, &str)]; 3] = [
+            &[
+                ("CLIENT_SECRET", "s"),
+                ("CLIENT_AUTH_METHOD", "client_secret_basic"),
+            ],
+            &[
+                ("CLIENT_CERTIFICATE", CERT_PEM),
+                ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
+                ("CLIENT_ASSERTION_ALG", "RS256"),
+                ("CLIENT_SEND_X5C", "true"),
+            ],
+            &[("CLIENT_ASSERTION", "a.b.c")],
+        ];
+        for credential in credentials {
+            let settings = Recording {
+                values: base.iter().chain(credential).copied().collect(),
+                asked: Default::default(),
+            };
+            let layered = crate::config::azure_ad::AzureAdSettings::new(&settings).unwrap();
+            DaemonConfig::from_settings(&layered).unwrap();
+            for name in settings.asked.borrow().iter() {
+                assert!(
+                    DAEMON_SETTING_NAMES.contains(&name.as_str()),
+                    "{name} is not listed"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn routes_are_get_only_and_others_are_not_found() {
+        assert_eq!(daemon_route("GET", "/healthz"), Ok(DaemonRoute::Healthz));
+        assert_eq!(daemon_route("GET", "/daemon/call"), Ok(DaemonRoute::Call));
+        let not_allowed = daemon_route("POST", "/daemon/call").unwrap_err();
+        assert_eq!(not_allowed.status, 405);
+        assert_eq!(not_allowed.body, br#"{"error":"method_not_allowed"}"#);
+        let not_found = daemon_route("GET", "/nope").unwrap_err();
+        assert_eq!(not_found.status, 404);
+        assert_eq!(not_found.header("content-type"), Some("application/json"));
+        assert_eq!(healthz_reply().body, br#"{"status":"ok"}"#);
+    }
+
+    #[test]
+    fn a_call_reply_passes_the_downstream_answer_through_with_the_token_source() {
+        let downstream = HttpResponse {
+            status: 403,
+            headers: vec![
+                header("Content-Type", "text/plain"),
+                header("set-cookie", "x=y"),
+            ],
+            body: b"nope".to_vec(),
+        };
+        let reply = answer_reply(downstream, TokenSource::Store);
+        assert_eq!(reply.status, 403);
+        assert_eq!(reply.body, b"nope");
+        assert_eq!(
+            reply.headers,
+            vec![
+                header("content-type", "text/plain"),
+                header(TOKEN_SOURCE_HEADER, "store")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_call_replies_with_the_error_json() {
+        let failure = CallFailure::Token(Error::configuration("missing setting CLIENT_ID"));
+        let (status, body) = error_reply(&failure);
+        let reply = call_reply(Err(failure));
+        assert_eq!((reply.status, &reply.body), (status, &body));
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.header(TOKEN_SOURCE_HEADER), None);
+        assert_eq!(reply.header("retry-after"), None);
+
+        let throttled = CallFailure::Token(Error::Throttled {
+            retry_after_secs: 42,
+        });
+        let reply = call_reply(Err(throttled));
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.header("retry-after"), Some("42"));
     }
 }
