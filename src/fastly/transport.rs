@@ -48,8 +48,13 @@ impl BackendTransport {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| network(format!("{name}: no port")))?;
+        // The Host header: the port only when it is not the scheme's default (RFC 9110 §7.2).
+        let authority = match url.port() {
+            Some(explicit) => format!("{host}:{explicit}"),
+            None => host.to_string(),
+        };
         let mut builder = Backend::builder(&name, format!("{host}:{port}"))
-            .override_host(host)
+            .override_host(authority)
             .connect_timeout(self.timeout)
             .first_byte_timeout(self.timeout)
             .between_bytes_timeout(self.timeout);
