@@ -23,11 +23,11 @@ use core::future::Future;
 
 use worker::{console_warn, event, Context, Env, Method, Request, Response};
 
-use super::web::{web_request, worker_response};
+use super::web::{http_response, web_request, worker_response};
 use super::{install_console_logger, webcrypto_signer, EnvSettings, WorkerPlatform, WorkerSleep};
 use crate::client::SINGLE_FLIGHT_RECHECK_MS;
 use crate::config::azure_ad::AzureAdSettings;
-use crate::daemon::{error_reply, retry_after, CallFailure, Daemon, DaemonConfig};
+use crate::daemon::{call_reply, CallFailure, Daemon, DaemonConfig};
 use crate::error::Error;
 use crate::platform::Sleep as _;
 use crate::single_flight::SingleFlight;
@@ -180,44 +180,27 @@ async fn daemon_call(env: &Env, ctx: &Context) -> worker::Result<Response> {
     };
     let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, daemon.http_timeout());
     let platform = capabilities.platform();
-    match daemon.call(&platform).await {
-        Ok(answer) => {
-            if answer.refresh_due {
-                // Proactive refresh after the response: later requests never wait for it.
-                let (daemon, env) = (Rc::clone(&daemon), env.clone());
-                ctx.wait_until(async move {
-                    let capabilities =
-                        WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, daemon.http_timeout());
-                    if let Err(error) = daemon.refresh(&capabilities.platform()).await {
-                        console_warn!("background token refresh failed: {error}");
-                    }
-                });
+    let outcome = daemon.call(&platform).await;
+    if outcome.as_ref().is_ok_and(|answer| answer.refresh_due) {
+        // Proactive refresh after the response: later requests never wait for it.
+        let (daemon, env) = (Rc::clone(&daemon), env.clone());
+        ctx.wait_until(async move {
+            let capabilities =
+                WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, daemon.http_timeout());
+            if let Err(error) = daemon.refresh(&capabilities.platform()).await {
+                console_warn!("background token refresh failed: {error}");
             }
-            let downstream = answer.response;
-            let content_type = downstream.header("content-type").map(str::to_owned);
-            let mut response =
-                Response::from_bytes(downstream.body)?.with_status(downstream.status);
-            let headers = response.headers_mut();
-            if let Some(content_type) = content_type {
-                headers.set("content-type", &content_type)?;
-            }
-            headers.set("x-edge-token-source", answer.token_source.as_str())?;
-            Ok(response)
-        }
-        Err(error) => failure(&error),
+        });
     }
+    if let Err(error) = &outcome {
+        console_warn!("{error}");
+    }
+    http_response(call_reply(outcome))
 }
 
 fn failure(failure: &CallFailure) -> worker::Result<Response> {
     console_warn!("{failure}");
-    let (status, body) = error_reply(failure);
-    let mut response = json(status, body)?;
-    if let Some(secs) = retry_after(failure) {
-        response
-            .headers_mut()
-            .set("retry-after", &secs.to_string())?;
-    }
-    Ok(response)
+    http_response(call_reply(Err(failure.clone())))
 }
 
 fn json(status: u16, body: Vec<u8>) -> worker::Result<Response> {

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use cookie::{Cookie, SameSite as CookieSameSite};
 use worker::{Method, Request, Response};
 
+use crate::http::HttpResponse;
 use crate::web::{SameSite, WebRequest, WebResponse};
 
 /// The largest callback form accepted, in bytes (a `form_post` answer is a few KiB).
@@ -49,6 +50,17 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
         cookies,
         form,
     })
+}
+
+/// The `worker` response for a core reply (status, headers, body), e.g.
+/// [`crate::daemon::call_reply`]'s.
+pub fn http_response(reply: HttpResponse) -> worker::Result<Response> {
+    let mut response = Response::from_bytes(reply.body)?.with_status(reply.status);
+    let headers = response.headers_mut();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    Ok(response)
 }
 
 /// The `worker` response for `web`, cookies serialized as `Set-Cookie` headers with `Secure`,
