@@ -4,14 +4,17 @@
 //! Settings come from the Config Store [`super::CONFIG_STORE`] and secrets from the Secret
 //! Store [`super::SECRET_STORE`]; tokens are cached in the KV Store [`TOKEN_CACHE_STORE`].
 //! A Fastly instance serves one request, so the daemon (settings parsed, key imported) is
-//! built for each request and the token comes from the KV Store or the provider.
+//! built for each request and the token comes from the KV Store or the provider. When the
+//! core reports the token served as due for a proactive refresh, the response is sent first and
+//! the refresh runs after it, in the same instance (Fastly lets a request continue after
+//! `send_to_client`). The core reports that only for tokens held in instance memory, which a
+//! Fastly instance never has: today a stored token past its refresh time is refreshed inline.
 
 use super::{block_on, rustcrypto_signer, FastlyPlatform, StoreSettings};
 use super::{CONFIG_STORE, SECRET_STORE};
 use crate::config::azure_ad::AzureAdSettings;
 use crate::daemon::{
-    call_reply, daemon_route, error_reply, healthz_reply, json_reply, CallFailure, Daemon,
-    DaemonConfig, DaemonRoute,
+    call_reply, daemon_route, healthz_reply, CallFailure, Daemon, DaemonConfig, DaemonRoute,
 };
 use crate::error::Error;
 use crate::http::HttpResponse;
@@ -19,37 +22,54 @@ use crate::http::HttpResponse;
 /// The KV Store linked to the service as the token cache.
 pub const TOKEN_CACHE_STORE: &str = "token_cache";
 
-/// The reply to `method` `path`: the route's answer, 404/405 JSON for anything else. Failures
-/// are logged to stderr (no secret: [`CallFailure`]'s `Display`).
-pub fn serve(method: &str, path: &str) -> HttpResponse {
-    match daemon_route(method, path) {
-        Ok(DaemonRoute::Healthz) => healthz_reply(),
-        Ok(DaemonRoute::Call) => block_on(daemon_call()).unwrap_or_else(|| {
-            let failure = CallFailure::Token(Error::Platform("the call did not complete".into()));
-            let (status, body) = error_reply(&failure);
-            json_reply(status, body)
-        }),
-        Err(reply) => reply,
+/// Serves `request` (the client request, `fastly::Request::from_client()`): sends the route's
+/// answer, 404/405 JSON for anything else, then runs a due proactive refresh. Failures are
+/// logged to stderr (no secret: [`CallFailure`]'s `Display`).
+pub fn handle(request: &fastly::Request) {
+    match daemon_route(request.get_method_str(), request.get_path()) {
+        Ok(DaemonRoute::Healthz) => fastly_response(healthz_reply()).send_to_client(),
+        Ok(DaemonRoute::Call) => daemon_call(),
+        Err(reply) => fastly_response(reply).send_to_client(),
     }
 }
 
-async fn daemon_call() -> HttpResponse {
-    let outcome = call().await;
+fn daemon_call() {
+    let daemon = match block_on(build()) {
+        Some(Ok(daemon)) => daemon,
+        Some(Err(error)) => return fail(CallFailure::Token(error)),
+        None => return fail(incomplete()),
+    };
+    let capabilities = FastlyPlatform::new(TOKEN_CACHE_STORE, daemon.http_timeout());
+    let platform = capabilities.platform();
+    let outcome = block_on(daemon.call(&platform)).unwrap_or_else(|| Err(incomplete()));
+    let refresh_due = matches!(&outcome, Ok(answer) if answer.refresh_due);
     if let Err(failure) = &outcome {
         std::eprintln!("{failure}");
     }
-    call_reply(outcome)
+    fastly_response(call_reply(outcome)).send_to_client();
+    if refresh_due {
+        match block_on(daemon.refresh(&platform)) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => std::eprintln!("token refresh after the response failed: {error}"),
+            None => std::eprintln!("token refresh after the response did not complete"),
+        }
+    }
 }
 
-async fn call() -> Result<crate::daemon::DaemonAnswer, CallFailure> {
+async fn build() -> Result<Daemon, Error> {
     let settings = StoreSettings::open(CONFIG_STORE, SECRET_STORE);
-    let settings = AzureAdSettings::new(&settings).map_err(CallFailure::Token)?;
-    let config = DaemonConfig::from_settings(&settings).map_err(CallFailure::Token)?;
-    let daemon = Daemon::build(config, rustcrypto_signer)
-        .await
-        .map_err(CallFailure::Token)?;
-    let capabilities = FastlyPlatform::new(TOKEN_CACHE_STORE, daemon.http_timeout());
-    daemon.call(&capabilities.platform()).await
+    let config = DaemonConfig::from_settings(&AzureAdSettings::new(&settings)?)?;
+    Daemon::build(config, rustcrypto_signer).await
+}
+
+/// A future of this adapter that did not complete (none should: see [`block_on`]).
+fn incomplete() -> CallFailure {
+    CallFailure::Token(Error::Platform("the call did not complete".into()))
+}
+
+fn fail(failure: CallFailure) {
+    std::eprintln!("{failure}");
+    fastly_response(call_reply(Err(failure))).send_to_client();
 }
 
 /// The `fastly` response for `reply`.

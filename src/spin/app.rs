@@ -2,7 +2,9 @@
 //! the reference Worker does ([`crate::daemon::call_reply`]).
 //!
 //! One daemon per component instance, built on first use (a WASI 0.3 host may reuse an
-//! instance for many, also concurrent, requests: they then share its memory cache). Where the
+//! instance for many, also concurrent, requests: they then share its memory cache). A token
+//! due for a proactive refresh is served at once and refreshed by a task that runs after the
+//! response. Where the
 //! settings and the shared token store come from is the one choice the caller makes
 //! ([`Host`]): Spin variables and key-value in Spin ([`SpinHost`]); the environment and an
 //! in-memory store under runtimes without Spin's interfaces ([`WasiHost`], `wasmtime serve`).
@@ -131,14 +133,27 @@ async fn call<H: Host>(host: &H) -> Result<DaemonAnswer, CallFailure> {
     let daemon = daemon(host).await.map_err(CallFailure::Token)?;
     let transport = WasiHttpTransport::new(daemon.http_timeout());
     let store = host.token_store().await;
-    let platform = Platform {
+    let answer = daemon.call(&platform(&transport, &*store)).await?;
+    if answer.refresh_due {
+        // Proactive refresh after the response: the task outlives the handler's return
+        // (component-model async), so later requests find the new token without waiting.
+        spin_sdk::wit_bindgen::spawn(async move {
+            if let Err(error) = daemon.refresh(&platform(&transport, &*store)).await {
+                std::eprintln!("token refresh after the response failed: {error}");
+            }
+        });
+    }
+    Ok(answer)
+}
+
+fn platform<'a>(transport: &'a WasiHttpTransport, store: &'a dyn TokenStore) -> Platform<'a> {
+    Platform {
         clock: &SystemClock,
         sleep: &SpinSleep,
         entropy: &SpinEntropy,
-        transport: &transport,
-        store: &*store,
-    };
-    daemon.call(&platform).await
+        transport,
+        store,
+    }
 }
 
 /// The Spin SDK response for `reply` (a header the HTTP types refuse makes it a bare 500).

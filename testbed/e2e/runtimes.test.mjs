@@ -1,14 +1,17 @@
 // The daemon scenario on every edge runtime from one description: the reference Worker under
 // wrangler dev, the Fastly app under Viceroy, the Spin component under wasmtime serve (see
 // ../lib/runtimes.mjs). Each takes an app token from the local OpenID Provider (client
-// credentials) and calls the downstream API with it. Each case resets the provider's counters
-// before starting its app, so the counts it asserts include everything that app did.
+// credentials) and calls the downstream API with it; the provider sits behind the test bed's
+// fault-injecting proxy, so a case can add Entra's refresh_in to its answers. Each case resets
+// the provider's counters before starting its app, so the counts it asserts include everything
+// that app did.
 // (daemon.test.mjs holds the Worker's further cases: concurrency, KV state across restarts...)
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/runtimes.test.mjs
 //   EDGE_TOKEN_RUNTIMES="fastly spin" testbed/node_modules/.bin/node --test testbed/e2e/runtimes.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { listFromEnv } from '../lib/env.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
@@ -29,8 +32,20 @@ const CACHED_SOURCES = {
   spin: ['memory', 'store'],
 };
 
+/** The token endpoint's path behind the fault-injecting proxy. */
+const TOKEN_PATH = '/token';
+
+/**
+ * Whether a token past its refresh time is served from cache and refreshed after the response.
+ * The core flags that only for tokens in instance memory; a token read from the shared store
+ * past its refresh time is refreshed inline. A Fastly instance serves one request, so it only
+ * ever reads the KV Store: there the call after refresh_in gets a new token inline.
+ */
+const REFRESH_AFTER_RESPONSE = { workers: true, fastly: false, spin: true };
+
 let tb;
-before(async () => { tb = await startTestbed(); });
+// Behind the fault-injecting proxy, so a case can add Entra's refresh_in to token responses.
+before(async () => { tb = await startTestbed({ behindProxy: true }); });
 after(async () => { await tb?.stop(); });
 
 async function withApp(runtime, vars, fn) {
@@ -55,6 +70,16 @@ async function request(app, route, init) {
 }
 
 const callDaemon = (app) => request(app, '/daemon/call');
+
+/** Polls `check` until it is true or `timeoutMs` has passed; returns its last answer. */
+async function eventually(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+}
 
 /** The call succeeded and the downstream saw a token for `clientId` from our provider. */
 function assertDownstreamAccepted(result, clientId) {
@@ -100,6 +125,47 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
         assert.deepEqual(stats.by_assertion_alg, { PS256: 1 });
         assertDownstreamAccepted(await callDaemon(app), 'daemon-cert');
         assert.equal((await tb.stats()).token_requests, 1, 'second call served from cache');
+      });
+    });
+
+    it('refresh at refresh_in: one new token, then served from cache again', TIMEOUT, async () => {
+      await tb.reset();
+      await withApp(runtime, daemonVars(tb, 'secretPost'), async (app) => {
+        try {
+          // The provider's answer gains refresh_in: 1 (Entra sends it; oidc-provider does not).
+          await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 1 } });
+          const first = await callDaemon(app);
+          assertDownstreamAccepted(first, 'daemon-secret');
+          // The next token comes without refresh_in, so exactly one refresh happens.
+          await tb.proxy.setFaults({});
+          // refresh_on = requested_at + 1 s (whole seconds); jitter only brings it forward.
+          await sleep(2_100);
+
+          const second = await callDaemon(app);
+          assertDownstreamAccepted(second, 'daemon-secret');
+          if (REFRESH_AFTER_RESPONSE[runtime]) {
+            assert.ok(CACHED_SOURCES[runtime].includes(second.headers.get('x-edge-token-source')));
+            assert.equal(second.json.claims.jti, first.json.claims.jti, 'the cached token answers at once');
+            const refreshed = await eventually(async () => (await tb.stats()).token_requests >= 2, 5_000);
+            assert.ok(refreshed, 'the refresh after the response reached the provider within 5 s');
+          } else {
+            assert.equal(second.headers.get('x-edge-token-source'), 'provider');
+            assert.notEqual(second.json.claims.jti, first.json.claims.jti, 'refreshed inline');
+          }
+
+          // The app stores the new token once the provider's answer is back.
+          let third;
+          const used = await eventually(async () => {
+            third = await callDaemon(app);
+            return third.json?.claims?.jti !== first.json.claims.jti;
+          }, 3_000);
+          assert.ok(used, 'the refreshed token is used');
+          assertDownstreamAccepted(third, 'daemon-secret');
+          assert.ok(CACHED_SOURCES[runtime].includes(third.headers.get('x-edge-token-source')));
+          assert.equal((await tb.stats()).token_requests, 2, 'one refresh, no more');
+        } finally {
+          await tb.proxy.setFaults({});
+        }
       });
     });
 
