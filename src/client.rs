@@ -125,6 +125,17 @@ impl TokenOptions {
     }
 }
 
+/// How [`ConfidentialClient`]'s second level and provider are consulted after a memory miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refill {
+    /// A caller is waiting: a stored token due for refresh is served (flagged `refresh_due`).
+    Normal,
+    /// A background refresh ahead of expiry: only a fresh stored token stops the request.
+    Ahead,
+    /// The resource refused the cached token: skip the store, never serve it as stale.
+    Bypass,
+}
+
 /// A confidential client (RFC 6749 §2.1) of one authority.
 pub struct ConfidentialClient {
     authority: Authority,
@@ -273,7 +284,7 @@ impl ConfidentialClient {
             claims: claims.as_deref(),
         };
         let cached = self.memory.get(&key);
-        let refill = || self.refill(key.clone(), grant, cached, false, platform);
+        let refill = || self.refill(key.clone(), grant, cached, Refill::Ahead, platform);
         self.flights
             .run(key.clone(), refill, || {
                 platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
@@ -369,7 +380,12 @@ impl ConfidentialClient {
                 TokenState::Expired => {}
             }
         }
-        let refill = || self.refill(key.clone(), grant, cached, bypass, platform);
+        let mode = if bypass {
+            Refill::Bypass
+        } else {
+            Refill::Normal
+        };
+        let refill = || self.refill(key.clone(), grant, cached, mode, platform);
         self.flights
             .run(key.clone(), refill, || {
                 platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
@@ -378,15 +394,16 @@ impl ConfidentialClient {
     }
 
     /// Second level, then the provider; on a retryable provider failure, the best unexpired
-    /// cached token (unless `bypass`: the resource refused the cached one).
+    /// cached token (unless [`Refill::Bypass`]: the resource refused the cached one).
     async fn refill(
         &self,
         key: CacheKey,
         grant: Grant<'_>,
         cached: Option<CachedToken>,
-        bypass: bool,
+        mode: Refill,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
+        let bypass = mode == Refill::Bypass;
         let storage_key = key.storage_key();
         let stored = if bypass {
             None
@@ -397,12 +414,19 @@ impl ConfidentialClient {
             }
         };
         let now = platform.clock.now_unix_secs();
-        if let Some(token) = stored
-            .as_ref()
-            .filter(|t| t.state(now) == TokenState::Fresh)
-        {
-            self.memory.put(key, token.clone(), now);
-            return Ok(acquired(token, TokenSource::Store));
+        if let Some(token) = &stored {
+            let state = token.state(now);
+            // A stored token due for refresh is served as one in memory would be, with the
+            // refresh left to the adapter's background (one-request instances, like Fastly's,
+            // read only the store); a refresh ahead of time wants a fresher one.
+            if state == TokenState::Fresh
+                || (state == TokenState::RefreshDue && mode == Refill::Normal)
+            {
+                self.memory.put(key, token.clone(), now);
+                let mut served = acquired(token, TokenSource::Store);
+                served.refresh_due = state == TokenState::RefreshDue;
+                return Ok(served);
+            }
         }
         match self.request_token(grant, platform).await {
             Ok(token) => {

@@ -375,3 +375,32 @@ fn an_unknown_entra_host_is_validated_once_by_instance_discovery() {
         .unwrap();
     assert_eq!(env.requests.borrow().len(), 1);
 }
+
+#[test]
+fn a_stored_token_due_for_refresh_is_served_and_refreshed_ahead() {
+    // One isolate cached the token in the store; another (e.g. a Fastly instance) reads it later.
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
+    let store = MapStore::default();
+    block_on(client(ENTRA).acquire_token_for_client(&scopes(), &env.platform(&store))).unwrap();
+    env.now.set(NOW + 1799); // past Entra's refresh_in
+    let other = client(ENTRA);
+    let served =
+        block_on(other.acquire_token_for_client(&scopes(), &env.platform(&store))).unwrap();
+    assert_eq!(
+        (served.source, served.refresh_due),
+        (TokenSource::Store, true)
+    );
+    assert_eq!(env.requests.borrow().len(), 1, "served without waiting");
+    // The refresh ahead asks the provider (the stored token is not fresh) and stores the result.
+    env.push(200, SUCCESS);
+    let refreshed =
+        block_on(other.refresh_token_for_client(&scopes(), &env.platform(&store))).unwrap();
+    assert_eq!(refreshed.source, TokenSource::Provider);
+    assert_eq!(env.requests.borrow().len(), 2);
+    let again =
+        block_on(client(ENTRA).acquire_token_for_client(&scopes(), &env.platform(&store))).unwrap();
+    assert_eq!(
+        (again.source, again.refresh_due),
+        (TokenSource::Store, false)
+    );
+}

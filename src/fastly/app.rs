@@ -7,8 +7,7 @@
 //! built for each request and the token comes from the KV Store or the provider. When the
 //! core reports the token served as due for a proactive refresh, the response is sent first and
 //! the refresh runs after it, in the same instance (Fastly lets a request continue after
-//! `send_to_client`). The core reports that only for tokens held in instance memory, which a
-//! Fastly instance never has: today a stored token past its refresh time is refreshed inline.
+//! `send_to_client`). A token read from the KV Store past its refresh time is reported so too.
 
 use super::{block_on, rustcrypto_signer, FastlyPlatform, StoreSettings};
 use super::{CONFIG_STORE, SECRET_STORE};

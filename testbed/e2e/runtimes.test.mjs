@@ -36,12 +36,11 @@ const CACHED_SOURCES = {
 const TOKEN_PATH = '/token';
 
 /**
- * Whether a token past its refresh time is served from cache and refreshed after the response.
- * The core flags that only for tokens in instance memory; a token read from the shared store
- * past its refresh time is refreshed inline. A Fastly instance serves one request, so it only
- * ever reads the KV Store: there the call after refresh_in gets a new token inline.
+ * Whether a token past its refresh time is served from cache and refreshed after the response:
+ * on every runtime. The core flags it for tokens in instance memory and in the shared store
+ * alike (a Fastly instance serves one request, so it only ever reads the KV Store).
  */
-const REFRESH_AFTER_RESPONSE = { workers: true, fastly: false, spin: true };
+const REFRESH_AFTER_RESPONSE = { workers: true, fastly: true, spin: true };
 
 let tb;
 // Behind the fault-injecting proxy, so a case can add Entra's refresh_in to token responses.
