@@ -76,6 +76,8 @@ pub mod cloudflare;
 pub mod fastly;
 #[cfg(feature = "spin")]
 pub mod spin;
+#[cfg(any(feature = "fastly", feature = "spin"))]
+pub mod wasi;
 
 pub use authority::{Authority, AuthorityKind};
 pub use client::{AcquiredToken, ConfidentialClient, TokenSource};

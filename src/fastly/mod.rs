@@ -8,8 +8,9 @@
 //!   [`crate::cache::expiring::ExpiringStore`] it is the shared token store
 //!   ([`KvTokenStore`]), entries carrying their absolute expiry.
 //! - [`StoreSettings`]: settings from a Config Store, secrets from a Secret Store.
-//! - [`SystemClock`], [`FastlyEntropy`], [`ImmediateSleep`]: the host clock, the host's random
-//!   source (WASI `random_get` through getrandom), and a sleep that does not wait (see its docs).
+//! - [`SystemClock`], [`WasiEntropy`] (shared with Spin, [`crate::wasi`]), [`ImmediateSleep`]:
+//!   the host clock, the host's random source (WASI `random_get` through getrandom), and a
+//!   sleep that does not wait (see its docs).
 //! - [`rustcrypto_signer`]: the pure-Rust signer backend for certificate credentials.
 //!
 //! [`app`] serves the reference app's routes (`GET /daemon/call`, `GET /healthz`).
@@ -24,9 +25,9 @@ mod platform;
 mod settings;
 mod transport;
 
+pub use crate::signer::rustcrypto::rustcrypto_signer;
+pub use crate::wasi::{SystemClock, WasiEntropy};
 pub use kv::{FastlyKv, KvTokenStore};
-pub use platform::{
-    block_on, rustcrypto_signer, FastlyEntropy, FastlyPlatform, ImmediateSleep, SystemClock,
-};
+pub use platform::{block_on, FastlyPlatform, ImmediateSleep};
 pub use settings::{StoreSettings, CONFIG_STORE, SECRET_SETTINGS, SECRET_STORE};
 pub use transport::BackendTransport;

@@ -1,4 +1,5 @@
-//! Clock, randomness, sleep, signer construction and the per-request platform on Fastly.
+//! Sleep, the poll loop and the per-request platform on Fastly (the clock and randomness are
+//! [`crate::wasi`]'s).
 
 use alloc::boxed::Box;
 use core::future::Future;
@@ -8,33 +9,8 @@ use core::time::Duration;
 
 use super::{BackendTransport, FastlyKv, KvTokenStore};
 use crate::cache::NoStore;
-use crate::certificate::PrivateKey;
-use crate::error::Error;
-use crate::platform::{Clock, Entropy, LocalBoxFuture, Platform, Sleep};
-use crate::signer::rustcrypto::RustCryptoSigner;
-use crate::signer::{JwsAlgorithm, JwsSigner};
-
-/// The host's wall clock (`std::time::SystemTime`, WASI `clock_time_get`).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_secs(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs())
-    }
-}
-
-/// The host's random source: WASI `random_get`, through getrandom.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FastlyEntropy;
-
-impl Entropy for FastlyEntropy {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
-        getrandom::getrandom(dest).map_err(|_| Error::Platform("random_get failed".into()))
-    }
-}
+use crate::platform::{LocalBoxFuture, Platform, Sleep};
+use crate::wasi::{SystemClock, WasiEntropy};
 
 /// A sleep that completes at once. The core sleeps only while a single-flight waiter waits for
 /// another request's token request in the same instance; a Fastly instance serves one request,
@@ -46,18 +22,6 @@ impl Sleep for ImmediateSleep {
     fn sleep(&self, _millis: u32) -> LocalBoxFuture<'_, ()> {
         Box::pin(core::future::ready(()))
     }
-}
-
-/// The signer backend on Fastly (no WebCrypto): the pure-Rust RSA signer. Pass it to
-/// [`crate::daemon::Daemon::build`] or [`crate::config::ClientConfig::into_client`].
-///
-/// # Errors
-/// [`Error::Signing`] when the key does not suit `algorithm`.
-pub async fn rustcrypto_signer(
-    key: PrivateKey,
-    algorithm: JwsAlgorithm,
-) -> Result<Box<dyn JwsSigner>, Error> {
-    Ok(Box::new(RustCryptoSigner::new(&key, algorithm)?))
 }
 
 /// How many times [`block_on`] polls before giving up.
@@ -98,7 +62,7 @@ impl FastlyPlatform {
         Platform {
             clock: &SystemClock,
             sleep: &ImmediateSleep,
-            entropy: &FastlyEntropy,
+            entropy: &WasiEntropy,
             transport: &self.transport,
             store: match &self.store {
                 Some(store) => store,

@@ -60,3 +60,16 @@ impl fmt::Debug for RustCryptoSigner {
             .finish()
     }
 }
+
+/// The pure-Rust signer as a signer backend factory, for runtimes without WebCrypto (Fastly,
+/// Spin): pass it to [`crate::daemon::Daemon::build`] or
+/// [`crate::config::ClientConfig::into_client`].
+///
+/// # Errors
+/// [`Error::Signing`] when the key does not suit `algorithm`.
+pub async fn rustcrypto_signer(
+    key: PrivateKey,
+    algorithm: JwsAlgorithm,
+) -> Result<Box<dyn JwsSigner>, Error> {
+    Ok(Box::new(RustCryptoSigner::new(&key, algorithm)?))
+}

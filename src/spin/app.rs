@@ -17,8 +17,8 @@ use bytes::Bytes;
 use spin_sdk::http::FullBody;
 
 use super::{
-    rustcrypto_signer, EnvSettings, SpinEntropy, SpinKv, SpinSleep, SpinVariables, SystemClock,
-    VariableSettings, WasiHttpTransport,
+    rustcrypto_signer, EnvSettings, SpinKv, SpinSleep, SpinVariables, SystemClock,
+    VariableSettings, WasiEntropy, WasiHttpTransport,
 };
 use crate::cache::expiring::{ExpiringStore, MemoryKv};
 use crate::cache::{NoStore, TokenStore};
@@ -150,7 +150,7 @@ fn platform<'a>(transport: &'a WasiHttpTransport, store: &'a dyn TokenStore) -> 
     Platform {
         clock: &SystemClock,
         sleep: &SpinSleep,
-        entropy: &SpinEntropy,
+        entropy: &WasiEntropy,
         transport,
         store,
     }

@@ -11,8 +11,8 @@
 //!   [`VariableHost`] seam ([`SpinVariables`] in Spin, a double in tests).
 //! - [`EnvSettings`]: settings from the WASI environment, for runtimes that run the component
 //!   without Spin's interfaces (`wasmtime serve`).
-//! - [`SystemClock`], [`SpinSleep`], [`SpinEntropy`]: the host clock, the host's monotonic
-//!   timer and random source.
+//! - [`SystemClock`], [`SpinSleep`], [`WasiEntropy`]: the host clock, the host's monotonic
+//!   timer and random source (clock and randomness shared with Fastly, [`crate::wasi`]).
 //! - [`rustcrypto_signer`]: the pure-Rust signer backend for certificate credentials.
 //!
 //! [`app`] serves the reference component's routes (`GET /daemon/call`, `GET /healthz`).
@@ -23,7 +23,9 @@ mod platform;
 mod transport;
 mod variables;
 
+pub use crate::signer::rustcrypto::rustcrypto_signer;
+pub use crate::wasi::{SystemClock, WasiEntropy};
 pub use kv::{KvTokenStore, SpinKv};
-pub use platform::{rustcrypto_signer, SpinEntropy, SpinSleep, SystemClock};
+pub use platform::SpinSleep;
 pub use transport::WasiHttpTransport;
 pub use variables::{variable_name, EnvSettings, SpinVariables, VariableHost, VariableSettings};
