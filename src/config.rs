@@ -14,6 +14,7 @@
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
+//! | `LOG_LEVEL` | optional: `off` \| `error` \| `warn` (default) \| `info` \| `debug` ([`log_level`]) |
 //! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names ([`azure_ad`]) |
 //!
 //! Exactly one credential must be set. Errors name the setting, never its value.
@@ -56,6 +57,18 @@ pub fn required(settings: &dyn Settings, name: &str) -> Result<String, Error> {
 /// Reads an optional setting; empty or blank values are `None`.
 pub fn optional(settings: &dyn Settings, name: &str) -> Option<String> {
     settings.get(name).filter(|value| !value.trim().is_empty())
+}
+
+/// `LOG_LEVEL`: `off`, `error`, `warn` (the default, also for an unknown value), `info` or
+/// `debug`: the most detailed `log` records an adapter's logger passes on.
+pub fn log_level(settings: &dyn Settings) -> log::LevelFilter {
+    match optional(settings, "LOG_LEVEL").as_deref().map(str::trim) {
+        Some("off") => log::LevelFilter::Off,
+        Some("error") => log::LevelFilter::Error,
+        Some("info") => log::LevelFilter::Info,
+        Some("debug") => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Warn,
+    }
 }
 
 /// The default `HTTP_TIMEOUT_MS`.

@@ -4,10 +4,10 @@
 //! carry a secret: the core logs grant names, `client-request-id`s, statuses, provider error
 //! codes, throttle windows and clock offsets, never a token, code, assertion or key.
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use log::{Level, Log, Metadata, Record};
 use worker::{console_error, console_log, console_warn};
 
-use crate::config::{optional, Settings};
+use crate::config::{log_level, Settings};
 
 /// Writes records to `console.error` / `console.warn` / `console.log` by level.
 struct ConsoleLogger;
@@ -39,12 +39,5 @@ static LOGGER: ConsoleLogger = ConsoleLogger;
 pub fn install_console_logger(settings: &dyn Settings) {
     // Only the first call installs; later ones find it in place, which is what we want.
     let _ = log::set_logger(&LOGGER);
-    let level = match optional(settings, "LOG_LEVEL").as_deref().map(str::trim) {
-        Some("off") => LevelFilter::Off,
-        Some("error") => LevelFilter::Error,
-        Some("info") => LevelFilter::Info,
-        Some("debug") => LevelFilter::Debug,
-        _ => LevelFilter::Warn,
-    };
-    log::set_max_level(level);
+    log::set_max_level(log_level(settings));
 }

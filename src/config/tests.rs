@@ -307,3 +307,23 @@ fn azure_region_is_optional_validated_and_entra_only() {
         assert!(!message.contains("SENTINEL"), "{message}");
     }
 }
+
+#[test]
+fn log_level_defaults_to_warn() {
+    use log::LevelFilter;
+    for (value, level) in [
+        ("off", LevelFilter::Off),
+        ("error", LevelFilter::Error),
+        (" info ", LevelFilter::Info),
+        ("debug", LevelFilter::Debug),
+        ("warn", LevelFilter::Warn),
+        ("verbose", LevelFilter::Warn),
+    ] {
+        assert_eq!(
+            log_level(&settings(&[("LOG_LEVEL", value)])),
+            level,
+            "{value}"
+        );
+    }
+    assert_eq!(log_level(&settings(&[])), LevelFilter::Warn);
+}

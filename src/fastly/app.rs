@@ -57,6 +57,7 @@ fn daemon_call() {
 
 async fn build() -> Result<Daemon, Error> {
     let settings = StoreSettings::open(CONFIG_STORE, SECRET_STORE);
+    crate::wasi::install_stderr_logger(&settings);
     let config = DaemonConfig::from_settings(&AzureAdSettings::new(&settings)?)?;
     Daemon::build(config, rustcrypto_signer).await
 }

@@ -124,6 +124,7 @@ async fn daemon<H: Host>(host: &H) -> Result<Rc<Daemon>, Error> {
         return Ok(daemon);
     }
     let settings = host.settings().await?;
+    crate::wasi::install_stderr_logger(&*settings);
     let config = DaemonConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
     let built = Daemon::build(config, rustcrypto_signer).await?;
     Ok(DAEMON.with(|slot| Rc::clone(slot.borrow_mut().get_or_insert(Rc::new(built)))))
