@@ -27,16 +27,13 @@ use alloc::boxed::Box;
 use core::future::Future;
 use core::time::Duration;
 
-use url::Url;
-
 use crate::assertion::CertificateCredential;
-use crate::authority::{require_secure_url, Authority, AuthorityKind, Region};
+use crate::authority::{Authority, AuthorityKind, Region};
 use crate::certificate::{Certificate, PrivateKey};
 use crate::claims::parse_capabilities;
 use crate::client::ConfidentialClient;
 use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::error::Error;
-use crate::scope::Scopes;
 use crate::secret::{ClientAssertion, ClientSecret};
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
@@ -73,21 +70,6 @@ pub fn log_level(settings: &dyn Settings) -> log::LevelFilter {
 
 /// The default `HTTP_TIMEOUT_MS`.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `DOWNSTREAM_URL` (`https`, or `http` on loopback: bearer tokens travel only over TLS,
-/// RFC 6750 §5.3) and `DOWNSTREAM_SCOPES` (space-separated; on Entra `{resource}/.default`
-/// for app tokens, `{resource}/{scope}` or `/.default` for delegated ones).
-///
-/// # Errors
-/// [`Error::Configuration`] naming the missing or malformed setting.
-pub fn downstream_api(settings: &dyn Settings) -> Result<(Url, Scopes), Error> {
-    let url = Url::parse(&required(settings, "DOWNSTREAM_URL")?)
-        .map_err(|_| Error::configuration("DOWNSTREAM_URL is not an absolute URL"))?;
-    require_secure_url("DOWNSTREAM_URL", &url)?;
-    let scopes = Scopes::parse(&required(settings, "DOWNSTREAM_SCOPES")?)
-        .map_err(|_| Error::configuration("DOWNSTREAM_SCOPES must be space-separated scopes"))?;
-    Ok((url, scopes))
-}
 
 /// `HTTP_TIMEOUT_MS`: the time limit of each outgoing request, 100–60000 ms, default
 /// [`DEFAULT_HTTP_TIMEOUT`].

@@ -15,16 +15,14 @@ use core::future::Future;
 use core::time::Duration;
 
 use serde_json::json;
-use url::Url;
 
 use crate::certificate::PrivateKey;
 use crate::client::{ConfidentialClient, TokenSource};
-use crate::config::{downstream_api, http_timeout, ClientConfig, Settings};
+use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::error::{Error, TransportErrorKind};
 use crate::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
-use crate::scope::Scopes;
 use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// The daemon's configuration.
@@ -33,10 +31,8 @@ use crate::signer::{JwsAlgorithm, JwsSigner};
 pub struct DaemonConfig {
     /// Who we are and how we authenticate.
     pub client: ClientConfig,
-    /// `DOWNSTREAM_URL`.
-    pub downstream_url: Url,
-    /// `DOWNSTREAM_SCOPES`.
-    pub downstream_scopes: Scopes,
+    /// `DOWNSTREAM_URL` + `DOWNSTREAM_SCOPES`: the API called with app-only tokens.
+    pub downstream: DownstreamApi,
     /// `HTTP_TIMEOUT_MS`: the time limit of each outgoing request.
     pub http_timeout: Duration,
 }
@@ -48,12 +44,12 @@ impl DaemonConfig {
     /// [`Error::Configuration`] naming the first bad setting.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
-        let (downstream_url, downstream_scopes) = downstream_api(settings)?;
+        let downstream =
+            DownstreamApi::from_settings(settings, "DOWNSTREAM_URL", "DOWNSTREAM_SCOPES", true)?;
         let http_timeout = http_timeout(settings)?;
         Ok(Self {
             client,
-            downstream_url,
-            downstream_scopes,
+            downstream,
             http_timeout,
         })
     }
@@ -110,13 +106,10 @@ impl Daemon {
     {
         let DaemonConfig {
             client,
-            downstream_url,
-            downstream_scopes,
+            downstream,
             http_timeout,
         } = config;
         let client = client.into_client(signer).await?;
-        let downstream =
-            DownstreamApi::new("DOWNSTREAM_URL", downstream_url, downstream_scopes, true)?;
         Ok(Self {
             client,
             downstream,

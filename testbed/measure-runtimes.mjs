@@ -8,7 +8,7 @@
 //   testbed/node_modules/.bin/node testbed/measure-runtimes.mjs
 //   EDGE_TOKEN_RUNTIMES="fastly spin" testbed/node_modules/.bin/node testbed/measure-runtimes.mjs
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -19,25 +19,17 @@ import { REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { APPS_DIR, RUNTIMES, buildApps, startRuntime } from './lib/runtimes.mjs';
 import { daemonVars, startTestbed } from './lib/testbed.mjs';
+import { findWorkerWasm } from './lib/wasm.mjs';
 
 const CACHED_SAMPLES = 50;
 const OUTPUT = path.join(REPO_ROOT, 'target', 'measurements-runtimes.json');
 
-/** The Worker's wasm: the most recent .wasm under build/ (scripts/build-worker.sh). */
+/** The Worker's wasm, built first (scripts/build-worker.sh): see findWorkerWasm. */
 async function workerWasm() {
   await promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts', 'build-worker.sh')], {
     cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024,
   });
-  const dir = path.join(REPO_ROOT, 'build');
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = await Promise.all(entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.wasm'))
-    .map(async (entry) => {
-      const file = path.join(entry.parentPath, entry.name);
-      return { file, mtimeMs: (await stat(file)).mtimeMs };
-    }));
-  if (files.length === 0) throw new Error(`no .wasm under ${dir}`);
-  return files.sort((a, b) => b.mtimeMs - a.mtimeMs)[0].file;
+  return findWorkerWasm();
 }
 
 /**

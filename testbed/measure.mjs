@@ -10,7 +10,7 @@
 // nothing is asserted about timings.
 //
 //   testbed/node_modules/.bin/node testbed/measure.mjs
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,29 +22,11 @@ import { FetchBrowser } from './lib/fetch-browser.mjs';
 import {
   daemonVars, startTestbed, userAccessToken, webapiVars, webappUris, webappVars,
 } from './lib/testbed.mjs';
+import { findWorkerWasm } from './lib/wasm.mjs';
 import { freePort, startWorker } from './lib/worker.mjs';
 
 const CACHED_SAMPLES = 50;
-const BUILD_DIR = path.join(REPO_ROOT, 'build');
 const OUTPUT = path.join(REPO_ROOT, 'target', 'measurements.json');
-
-/**
- * The most recently built .wasm under build/ (worker-build writes e.g. build/index_bg.wasm),
- * leaving out build/.tmp/, worker-build's unoptimized output while it builds.
- */
-async function findWorkerWasm() {
-  const entries = await readdir(BUILD_DIR, { recursive: true, withFileTypes: true });
-  const building = path.join(BUILD_DIR, '.tmp');
-  const candidates = await Promise.all(entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.wasm'))
-    .filter((entry) => entry.parentPath !== building && !entry.parentPath.startsWith(`${building}${path.sep}`))
-    .map(async (entry) => {
-      const file = path.join(entry.parentPath, entry.name);
-      return { file, mtimeMs: (await stat(file)).mtimeMs };
-    }));
-  if (candidates.length === 0) throw new Error(`no .wasm under ${BUILD_DIR}`);
-  return candidates.sort((a, b) => b.mtimeMs - a.mtimeMs)[0].file;
-}
 
 /** One /daemon/call, timed to the end of the body; fails unless it answers 200. */
 async function timedCall(url) {

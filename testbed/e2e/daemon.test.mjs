@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   clients, credentials, daemonVars, describeCertificate, signAssertion, startTestbed,
 } from '../lib/testbed.mjs';
+import { readResponse } from '../lib/http.mjs';
 import { startWorker } from '../lib/worker.mjs';
 
 /** Room for the first start's Rust build. */
@@ -51,15 +52,7 @@ async function withWorker(vars, fn, { persistTo } = {}) {
 }
 
 async function callDaemon(worker) {
-  const response = await fetch(`${worker.url}/daemon/call`);
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readResponse(await fetch(`${worker.url}/daemon/call`));
 }
 
 /** The call succeeded and the downstream saw a token for `clientId` from our provider. */

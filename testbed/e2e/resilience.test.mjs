@@ -27,6 +27,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startFaultProxy } from '../lib/fault-proxy.mjs';
+import { readResponse } from '../lib/http.mjs';
 import { daemonVars, startTestbed } from '../lib/testbed.mjs';
 import { startWorker } from '../lib/worker.mjs';
 
@@ -70,18 +71,11 @@ async function withWorker(vars, fn) {
 /** GET /daemon/call: status, token source, parsed body, and how long it took. */
 async function callDaemon(worker) {
   const started = Date.now();
-  const response = await fetch(`${worker.url}/daemon/call`);
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const { status, headers, text, json } = await readResponse(await fetch(`${worker.url}/daemon/call`));
   return {
-    status: response.status,
-    source: response.headers.get('x-edge-token-source'),
-    retryAfter: response.headers.get('retry-after'),
+    status,
+    source: headers.get('x-edge-token-source'),
+    retryAfter: headers.get('retry-after'),
     text,
     json,
     at: started,

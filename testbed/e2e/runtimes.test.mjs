@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { listFromEnv } from '../lib/env.mjs';
+import { readResponse } from '../lib/http.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
 import { daemonVars, startTestbed } from '../lib/testbed.mjs';
 
@@ -57,15 +58,7 @@ async function withApp(runtime, vars, fn) {
 }
 
 async function request(app, route, init) {
-  const response = await fetch(`${app.url}${route}`, init);
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readResponse(await fetch(`${app.url}${route}`, init));
 }
 
 const callDaemon = (app) => request(app, '/daemon/call');

@@ -24,6 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 
 import { FetchBrowser } from '../lib/fetch-browser.mjs';
+import { readResponse } from '../lib/http.mjs';
 import {
   clients, credentials, DOWNSTREAM_SCOPE, MFA_CLAIMS_CHALLENGE, startTestbed, userAccessToken,
   WEBAPI_AUDIENCE, WEBAPI_OTHER_SCOPE, webapiVars, webappUris, webappVars,
@@ -73,22 +74,10 @@ async function persistDir() {
   return dir;
 }
 
-/** A response's status, headers, text and JSON body (undefined when not JSON). */
-async function read(response) {
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
 /** GET /api/profile at the web API Worker with `authorization` (a header value, or none). */
 async function profile(authorization) {
   const headers = authorization === undefined ? {} : { authorization };
-  return read(await fetch(`${urls.webapi}/api/profile`, { headers }));
+  return readResponse(await fetch(`${urls.webapi}/api/profile`, { headers }));
 }
 
 const bearer = (token) => `Bearer ${token}`;

@@ -202,7 +202,7 @@ fn a_daemon_section_with_a_pfx_gives_a_working_certificate_credential() {
     let pem_key = crate::certificate::PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
     assert_eq!(key.pkcs8_der(), pem_key.pkcs8_der());
     assert_eq!(
-        config.downstream_url.as_str(),
+        config.downstream.base_url.as_str(),
         "https://graph.microsoft.com/v1.0/users"
     );
 }
