@@ -17,33 +17,43 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "format, lints, docs"
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
-cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features cloudflare-app -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
-# Fastly (wasm32-wasip1) and Spin (wasm32-wasip2) adapters and their reference apps.
-cargo clippy --lib --quiet --target wasm32-wasip1 --no-default-features --features fastly -- -D warnings
-cargo clippy --quiet --target wasm32-wasip1 -p edge-token-fastly-app -- -D warnings
-cargo clippy --lib --quiet --target wasm32-wasip2 --no-default-features --features spin -- -D warnings
-cargo clippy --quiet --target wasm32-wasip2 -p edge-token-spin-app -- -D warnings
+# The core on the host (every feature), and each adapter with its reference app on its target.
+cargo clippy -p edge-token --all-targets --all-features --quiet -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-unknown-unknown \
+  -p edge-token-cloudflare -p edge-token-cloudflare-app -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-wasip1 -p edge-token-fastly -p edge-token-fastly-app -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-wasip2 -p edge-token-spin -p edge-token-spin-app -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 -p edge-token-spin-app --features wasmtime -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features fastly,spin
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-cloudflare --target wasm32-unknown-unknown
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-fastly --target wasm32-wasip1
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-spin --target wasm32-wasip2
 
-step "host unit tests"
-cargo test --quiet
-# Again with the Fastly and Spin adapters compiled in (their host-testable seams).
-cargo test --quiet --lib --features fastly,spin
+step "the core's dependency tree holds no platform crate"
+platform_crates='^(worker|web-sys|js-sys|wasm-bindgen|fastly|spin-sdk) '
+for target in wasm32-unknown-unknown wasm32-wasip1 wasm32-wasip2; do
+  if cargo tree -p edge-token --all-features -e normal --prefix none --target "$target" | grep -E "$platform_crates"; then
+    echo "the core depends on a platform crate on $target" >&2
+    exit 1
+  fi
+done
+
+step "host unit, integration and doc tests (core; adapters' host-testable seams)"
+cargo test --quiet -p edge-token --all-features
+cargo test --quiet -p edge-token-fastly -p edge-token-spin --lib
 
 step "core without std: cargo build --lib --no-default-features --target thumbv7em-none-eabihf"
-# (cargo notes that it drops the cdylib crate type for this target: expected.)
-cargo build --lib --quiet --no-default-features --target thumbv7em-none-eabihf
+cargo build --lib --quiet -p edge-token --no-default-features --target thumbv7em-none-eabihf
 
-step "unit tests on wasm32 in Node (core + WebCrypto signer)"
-wasm-pack test --node -- --features webcrypto
+step "unit tests on wasm32 in Node (core; Workers adapter with the WebCrypto signer and verifier)"
+wasm-pack test --node
+wasm-pack test --node crates/edge-token-cloudflare
 
-step "unit tests on wasm32 in headless Chromium (core + WebCrypto signer)"
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features webcrypto
+step "unit tests on wasm32 in headless Chromium (core; Workers adapter with WebCrypto)"
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome crates/edge-token-cloudflare
 
-step "end to end: test bed; the Worker (wrangler dev), Fastly app (Viceroy), Spin component (wasmtime serve)"
+step "end to end: test bed; the Worker (wrangler dev), Fastly app (Viceroy), Spin component (wasmtime serve); the README quick start"
 bash scripts/build-worker.sh
 bash scripts/build-apps.sh
 node --test testbed/e2e/*.test.mjs

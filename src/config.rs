@@ -15,7 +15,7 @@
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
 //! | `LOG_LEVEL` | optional: `off` \| `error` \| `warn` (default) \| `info` \| `debug` ([`log_level`]) |
-//! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names ([`azure_ad`]) |
+//! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
 //!
 //! Exactly one credential must be set. Errors name the setting, never its value.
 
@@ -27,15 +27,15 @@ use alloc::boxed::Box;
 use core::future::Future;
 use core::time::Duration;
 
-use crate::assertion::CertificateCredential;
-use crate::authority::{Authority, AuthorityKind, Region};
-use crate::certificate::{Certificate, PrivateKey};
-use crate::claims::parse_capabilities;
-use crate::client::ConfidentialClient;
-use crate::credential::{AssertionSource, ClientCredential, SecretMethod};
+use crate::acquisition::client::ConfidentialClient;
+use crate::credentials::assertion::CertificateCredential;
+use crate::credentials::certificate::{Certificate, PrivateKey};
+use crate::credentials::credential::{AssertionSource, ClientCredential, SecretMethod};
+use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
+use crate::protocol::authority::{Authority, AuthorityKind, Region};
+use crate::protocol::claims::parse_capabilities;
 use crate::secret::{ClientAssertion, ClientSecret};
-use crate::signer::{JwsAlgorithm, JwsSigner};
 
 /// A source of named settings. Empty values count as absent.
 pub trait Settings {
@@ -90,7 +90,7 @@ pub fn http_timeout(settings: &dyn Settings) -> Result<Duration, Error> {
 
 /// `AZURE_REGION` (optional): the Azure region whose regional token endpoint (ESTS-R) serves
 /// client credentials, checked against the authority (see
-/// [`crate::authority::EntraAuthority::regional_token_endpoint`]; MSAL's `WithAzureRegion`).
+/// `crate::protocol::authority::EntraAuthority::regional_token_endpoint`; MSAL's `WithAzureRegion`).
 ///
 /// # Errors
 /// [`Error::Configuration`] naming `AZURE_REGION` for a value that is not a region name, or an
@@ -118,7 +118,7 @@ pub struct ClientConfig {
     /// The one configured credential.
     pub credential: CredentialConfig,
     /// `CLIENT_CAPABILITIES` (optional; e.g. `cp1` to receive claims challenges): see
-    /// [`crate::claims`].
+    /// `crate::protocol::claims`.
     pub capabilities: Vec<String>,
     /// `AZURE_REGION` (optional, Entra ID): the regional token endpoint for client credentials.
     pub region: Option<Region>,
@@ -302,7 +302,8 @@ impl CredentialConfig {
     }
 }
 
-pub mod azure_ad;
+pub(crate) mod azure_ad;
+pub use azure_ad::AzureAdSettings;
 
 #[cfg(test)]
 mod tests;

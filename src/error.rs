@@ -32,9 +32,9 @@ pub enum Error {
     Platform(String),
     /// A token edge-token received and had to validate (an ID token, a bearer access token) was
     /// refused (OIDC Core §3.1.3.7, RFC 7519 §7.2).
-    InvalidToken(crate::jwt::TokenError),
+    InvalidToken(TokenError),
     /// The provider throttled this exact request (a `429`, or a `5xx` with `Retry-After`) and
-    /// the throttle has not ended: no request was sent ([`crate::throttle`]; MSAL's
+    /// the throttle has not ended: no request was sent (`crate::acquisition::throttle`; MSAL's
     /// `MsalThrottledServiceException`).
     Throttled {
         /// Seconds until the same request may be sent again.
@@ -209,6 +209,23 @@ pub struct TransportError {
     pub message: String,
 }
 
+impl TransportError {
+    /// A transport failure of `kind`; `message` is the platform's detail, which must not
+    /// contain request bodies or headers (they may hold secrets).
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(error: TransportError) -> Self {
+        Error::Transport(error)
+    }
+}
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
@@ -251,5 +268,80 @@ impl Error {
             | Self::Platform(_)
             | Self::InvalidToken(_) => false,
         }
+    }
+}
+
+/// Why a received token (ID token, bearer access token) was refused. Each rule of OIDC Core
+/// §3.1.3.7 / RFC 7519 §4.1 has its own variant so callers and tests can tell them apart.
+///
+/// No variant holds any part of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not a compact JWS with three base64url (no padding) parts, a header or payload that is
+    /// not a JSON object, a header without a string `alg`, or a header with `crit` (no
+    /// extension is understood, RFC 7515 §4.1.11).
+    Malformed,
+    /// The token is longer than the limit, in bytes (`crate::validation::jwt::MAX_TOKEN_BYTES`).
+    TooLarge {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
+    /// `alg` is not the configured algorithm (`none` and HMAC algorithms are always refused).
+    AlgorithmNotAllowed,
+    /// No key in the issuer's JWKS matches the token's `kid`, even after a refetch. Callers
+    /// refetch the key set once (see `crate::validation::jwks::JwksCache`) on this error only.
+    UnknownKey,
+    /// The key that matches the token cannot verify it: not an RSA key, a modulus outside
+    /// 2048–8192 bits, a malformed `n` / `e`, or an `alg` / `use` / `key_ops` that excludes the
+    /// configured algorithm or verification.
+    UnusableKey,
+    /// The signature does not verify with the issuer's key.
+    BadSignature,
+    /// `iss` differs from the expected issuer.
+    Issuer,
+    /// The token's tenant (`tid`) is not in the configured allow-list.
+    TenantNotAllowed,
+    /// `aud` does not contain the client id, or contains an untrusted audience.
+    Audience,
+    /// `azp` is present and is not the client id.
+    AuthorizedParty,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `nonce` is missing or differs from the one sent in the authorization request.
+    Nonce,
+    /// A required claim is missing or has the wrong type; holds the claim's name.
+    MissingClaim(&'static str),
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("not a well-formed compact JWS"),
+            Self::TooLarge { limit } => write!(f, "token longer than {limit} bytes"),
+            Self::AlgorithmNotAllowed => f.write_str("`alg` is not the configured algorithm"),
+            Self::UnknownKey => f.write_str("no key of the issuer matches the token's `kid`"),
+            Self::UnusableKey => f.write_str("the matching key cannot verify this algorithm"),
+            Self::BadSignature => f.write_str("the signature does not verify"),
+            Self::Issuer => f.write_str("`iss` is not the expected issuer"),
+            Self::TenantNotAllowed => f.write_str("the tenant (`tid`) is not allowed"),
+            Self::Audience => f.write_str("`aud` is not the expected audience"),
+            Self::AuthorizedParty => f.write_str("`azp` is not the client id"),
+            Self::Expired => f.write_str("the token has expired (`exp`)"),
+            Self::NotYetValid => f.write_str("the token is not valid yet (`nbf`)"),
+            Self::IssuedInFuture => f.write_str("the token is issued in the future (`iat`)"),
+            Self::Nonce => f.write_str("`nonce` is missing or differs"),
+            Self::MissingClaim(claim) => write!(f, "`{claim}` is missing or has the wrong type"),
+        }
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(problem: TokenError) -> Self {
+        Error::InvalidToken(problem)
     }
 }

@@ -10,9 +10,14 @@ use alloc::string::{String, ToString};
 use core::future::Future;
 use core::pin::Pin;
 
-use crate::cache::TokenStore;
 use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
+use alloc::vec::Vec;
+
+use crate::platform::http::{HttpRequest, HttpResponse};
+
+pub mod http;
+#[cfg(feature = "system")]
+pub mod system;
 
 /// A boxed, `!Send` future: the shape every async capability returns, so the traits stay
 /// object-safe (`&dyn`) without an async runtime.
@@ -43,7 +48,7 @@ pub trait Sleep {
 ///
 /// Implementations must not follow redirects (a 3xx is returned as a response), should bound
 /// the time of each attempt ([`crate::error::TransportErrorKind::Timeout`]), and should stop
-/// reading a body past [`crate::http::MAX_RESPONSE_BODY_BYTES`].
+/// reading a body past [`crate::platform::http::MAX_RESPONSE_BODY_BYTES`].
 pub trait HttpTransport {
     /// Sends `request` and returns the response, whatever its status.
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>>;
@@ -65,7 +70,7 @@ pub struct Platform<'a> {
 }
 
 impl<'a> Platform<'a> {
-    /// The same capabilities with another clock (e.g. a corrected one, [`crate::clock`]).
+    /// The same capabilities with another clock (e.g. a corrected one, `crate::acquisition::clock`).
     pub fn with_clock<'b>(&self, clock: &'b dyn Clock) -> Platform<'b>
     where
         'a: 'b,
@@ -85,5 +90,63 @@ impl<'a> Platform<'a> {
             .into_uuid()
             .hyphenated()
             .to_string())
+    }
+}
+
+/// A shared token store, the second cache level. Implementations keep opaque bytes under a
+/// `crate::acquisition::cache::CacheKey::storage_key`; the core decides what is valid.
+pub trait TokenStore {
+    /// The stored bytes, or `None` when absent.
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>>;
+    /// Stores `value` for `ttl_secs` seconds (>= `crate::acquisition::cache::MIN_STORE_TTL_SECS`).
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>>;
+    /// Removes the entry under `key`; absent keys are not an error.
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>>;
+}
+
+/// A store that keeps nothing: for platforms without a shared store.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoStore;
+
+impl TokenStore for NoStore {
+    fn get<'a>(&'a self, _key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        alloc::boxed::Box::pin(core::future::ready(Ok(None)))
+    }
+    fn put<'a>(
+        &'a self,
+        _key: &'a str,
+        _value: Vec<u8>,
+        _ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        alloc::boxed::Box::pin(core::future::ready(Ok(())))
+    }
+    fn delete<'a>(&'a self, _key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        alloc::boxed::Box::pin(core::future::ready(Ok(())))
+    }
+}
+
+/// A shared store is a store: adapters hand out `Rc<dyn TokenStore>` for stores that live as
+/// long as the instance.
+impl<T: TokenStore + ?Sized> TokenStore for alloc::rc::Rc<T> {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        (**self).get(key)
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        (**self).put(key, value, ttl_secs)
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        (**self).delete(key)
     }
 }

@@ -30,7 +30,7 @@ use crate::error::Error;
 use crate::platform::Entropy;
 
 /// Length of the root key, in bytes (AES-256).
-pub const KEY_BYTES: usize = 32;
+pub(crate) const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 const VERSION: u8 = 1;

@@ -82,7 +82,7 @@ secret_string!(
 );
 
 /// Tokens are serialized only into sealed or cached entries: the token cache entry
-/// ([`crate::cache::CachedToken`]) and the encrypted session record ([`crate::session`]).
+/// ([`crate::acquisition::cache::CachedToken`]) and the encrypted session record ([`crate::scenarios::session`]).
 macro_rules! serde_token {
     ($($name:ident),*) => {$(
         impl serde::Serialize for $name {

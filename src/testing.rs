@@ -7,10 +7,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use crate::cache::TokenStore;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::platform::TokenStore;
 use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Platform, Sleep};
 
 /// The tests' "now", Unix seconds (2026-11-18).

@@ -88,7 +88,7 @@ mod tests;
 use json::{error, Object};
 
 /// The setting that holds the JSON.
-pub const AZURE_AD: &str = "AZURE_AD";
+pub(crate) const AZURE_AD: &str = "AZURE_AD";
 
 /// A secret string (PEM key, base64 PFX, PFX password): `Debug` and `Display` print
 /// `[redacted]`; zeroized on drop.
@@ -431,7 +431,7 @@ fn downstream_api(mut entry: Object) -> Result<DownstreamApiDescription, Error> 
     Ok(api)
 }
 
-/// A [`Settings`] layer over flat settings: the names [`AZURE_AD`] defines come from it, the
+/// A [`Settings`] layer over flat settings: the names `AZURE_AD` defines come from it, the
 /// others from the flat settings, and MIW's defaults (`API_AUDIENCE`) come last.
 pub struct AzureAdSettings<'a> {
     flat: &'a dyn Settings,
@@ -440,12 +440,12 @@ pub struct AzureAdSettings<'a> {
 }
 
 impl<'a> AzureAdSettings<'a> {
-    /// Reads [`AZURE_AD`] from `flat`, if set, and checks it against the flat settings. Without
+    /// Reads `AZURE_AD` from `flat`, if set, and checks it against the flat settings. Without
     /// it, every name is answered by `flat`. On Workers:
     /// `WebAppConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)`.
     ///
     /// # Errors
-    /// As [`AzureAdSection::parse`] and [`AzureAdSettings::with_section`].
+    /// As `AzureAdSection::parse` and [`AzureAdSettings::with_section`].
     pub fn new(flat: &'a dyn Settings) -> Result<Self, Error> {
         match optional(flat, AZURE_AD) {
             None => Ok(Self {

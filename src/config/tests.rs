@@ -1,5 +1,5 @@
 use super::*;
-use crate::certificate::tests::{CERT_PEM, KEY_PKCS1_PEM, KEY_PKCS8_PEM};
+use crate::credentials::certificate::tests::{CERT_PEM, KEY_PKCS1_PEM, KEY_PKCS8_PEM};
 use alloc::collections::BTreeMap;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -150,7 +150,10 @@ fn errors_name_the_setting_and_never_the_value() {
         );
         assert!(!message.contains("SENTINEL"), "{message}");
     }
-    let unrelated = include_str!("../../testbed/credentials/unrelated-key.pem");
+    let unrelated = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testbed/credentials/unrelated-key.pem"
+    ));
     let message = config_error(&[
         ("CLIENT_CERTIFICATE", CERT_PEM),
         ("CLIENT_PRIVATE_KEY", unrelated),

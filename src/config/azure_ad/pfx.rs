@@ -23,7 +23,7 @@ use pkcs8::spki::AlgorithmIdentifierOwned;
 use sha2::Digest;
 use zeroize::Zeroizing;
 
-use crate::certificate::{Certificate, PrivateKey};
+use crate::credentials::certificate::{Certificate, PrivateKey};
 use crate::error::Error;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");

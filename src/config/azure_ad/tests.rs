@@ -1,26 +1,43 @@
 use super::*;
-use crate::certificate::tests::{CERT_PEM, KEY_PKCS8_PEM};
-use crate::certificate::Certificate;
 use crate::config::{ClientConfig, CredentialConfig};
-use crate::daemon::DaemonConfig;
-use crate::webapi::WebApiConfig;
-use crate::webapp::WebAppConfig;
+use crate::credentials::certificate::tests::{CERT_PEM, KEY_PKCS8_PEM};
+use crate::credentials::certificate::Certificate;
+use crate::scenarios::daemon::DaemonConfig;
+use crate::scenarios::webapi::WebApiConfig;
+use crate::scenarios::webapp::WebAppConfig;
 use alloc::string::ToString;
 use alloc::vec;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-const AES_PFX: &str = include_str!("../../../tests/fixtures/azure_ad/daemon-aes256.pfx.b64");
-const NO_PASSWORD_PFX: &str =
-    include_str!("../../../tests/fixtures/azure_ad/daemon-no-password.pfx.b64");
-const CHAIN_PFX: &str = include_str!("../../../tests/fixtures/azure_ad/daemon-with-chain.pfx.b64");
-const LEGACY_PFX: &str =
-    include_str!("../../../tests/fixtures/azure_ad/daemon-legacy-3des.pfx.b64");
-const CERT_ONLY_PFX: &str =
-    include_str!("../../../tests/fixtures/azure_ad/daemon-cert-only.pfx.b64");
-const KEY_ONLY_PFX: &str = include_str!("../../../tests/fixtures/azure_ad/key-only.pfx.b64");
-const MISMATCH_PFX: &str =
-    include_str!("../../../tests/fixtures/azure_ad/key-not-of-certificate.pfx.b64");
+const AES_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/daemon-aes256.pfx.b64"
+));
+const NO_PASSWORD_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/daemon-no-password.pfx.b64"
+));
+const CHAIN_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/daemon-with-chain.pfx.b64"
+));
+const LEGACY_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/daemon-legacy-3des.pfx.b64"
+));
+const CERT_ONLY_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/daemon-cert-only.pfx.b64"
+));
+const KEY_ONLY_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/key-only.pfx.b64"
+));
+const MISMATCH_PFX: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure_ad/key-not-of-certificate.pfx.b64"
+));
 const PFX_PASSWORD: &str = "edge-token-test";
 const SENTINEL: &str = "s3ntinel-SECRET-value";
 const COOKIE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
@@ -199,7 +216,8 @@ fn a_daemon_section_with_a_pfx_gives_a_working_certificate_credential() {
     let expected = Certificate::chain_from_pem("C", CERT_PEM).unwrap();
     assert_eq!(chain, expected);
     assert!(key.matches(&chain[0]));
-    let pem_key = crate::certificate::PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
+    let pem_key =
+        crate::credentials::certificate::PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
     assert_eq!(key.pkcs8_der(), pem_key.pkcs8_der());
     assert_eq!(
         config.downstream.base_url.as_str(),

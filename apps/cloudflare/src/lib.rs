@@ -1,0 +1,97 @@
+//! The reference Worker of edge-token: the daemon, web app and web API scenarios on Workers,
+//! through the public API of `edge-token-cloudflare` only, as any user's Worker would.
+//!
+//! Routes:
+//! - `GET /healthz`;
+//! - daemon: `GET /daemon/call` ([`TokenProvider::call_downstream`]): an app token for
+//!   `DOWNSTREAM_SCOPES`, then `DOWNSTREAM_URL` called with it, relayed with
+//!   `x-edge-token-source` (`memory`, `store`, `provider` or `stale`);
+//! - web app: `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`, `GET /auth/sign-out`,
+//!   `GET /me`, `GET /me/call`, `GET /me/api`;
+//! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
+//!
+//! Each scenario's settings are read only when one of its routes is used, so a deployment needs
+//! only the settings of the scenarios it serves.
+
+use edge_token::scenarios::{call_reply, CallFailure};
+use edge_token_cloudflare::{
+    http_response, web_request, web_response, TokenProvider, WorkerPlatform, TOKEN_CACHE_BINDING,
+};
+use worker::{event, Context, Env, Method, Request, Response};
+
+/// The Worker's `fetch` handler.
+#[event(fetch)]
+pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let tokens = TokenProvider::for_isolate();
+    let route = match (request.method(), request.path().as_str()) {
+        (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
+        (Method::Get, "/daemon/call") => {
+            return http_response(tokens.call_downstream(&env, &ctx).await)
+        }
+        (Method::Get, "/api/profile") => WebRoute::ApiProfile,
+        (Method::Get, "/") => WebRoute::Home,
+        (Method::Get, "/auth/sign-in") => WebRoute::SignIn,
+        (Method::Get | Method::Post, "/auth/callback") => WebRoute::Callback,
+        (Method::Get, "/auth/sign-out") => WebRoute::SignOut,
+        (Method::Get, "/me") => WebRoute::Me,
+        (Method::Get, "/me/call") => WebRoute::MeCall,
+        (Method::Get, "/me/api") => WebRoute::MeApi,
+        (
+            _,
+            "/healthz" | "/daemon/call" | "/api/profile" | "/" | "/auth/sign-in" | "/auth/callback"
+            | "/auth/sign-out" | "/me" | "/me/call" | "/me/api",
+        ) => return json(405, br#"{"error":"method_not_allowed"}"#.to_vec()),
+        _ => return json(404, br#"{"error":"not_found"}"#.to_vec()),
+    };
+    let web = web_request(&mut request).await?;
+    if let WebRoute::ApiProfile = route {
+        let api = match tokens.web_api(&env).await {
+            Ok(api) => api,
+            Err(error) => return failure(error),
+        };
+        let capabilities =
+            WorkerPlatform::write_behind(&env, &ctx, TOKEN_CACHE_BINDING, api.http_timeout());
+        return web_response(api.profile(&web, &capabilities.platform()).await);
+    }
+    let app = match tokens.web_app(&env).await {
+        Ok(app) => app,
+        Err(error) => return failure(error),
+    };
+    let capabilities =
+        WorkerPlatform::write_behind(&env, &ctx, TOKEN_CACHE_BINDING, app.http_timeout());
+    let platform = capabilities.platform();
+    let response = match route {
+        WebRoute::Home => app.home(&web, &platform).await,
+        WebRoute::SignIn => app.sign_in(&web, &platform).await,
+        WebRoute::Callback => app.callback(&web, &platform).await,
+        WebRoute::SignOut => app.sign_out(&web, &platform).await,
+        WebRoute::Me => app.me(&web, &platform).await,
+        WebRoute::MeCall => app.call_downstream(&web, &platform).await,
+        WebRoute::MeApi | WebRoute::ApiProfile => app.call_web_api(&web, &platform).await,
+    };
+    web_response(response)
+}
+
+enum WebRoute {
+    ApiProfile,
+    Home,
+    SignIn,
+    Callback,
+    SignOut,
+    Me,
+    MeCall,
+    MeApi,
+}
+
+fn failure(error: edge_token::Error) -> worker::Result<Response> {
+    worker::console_warn!("{error}");
+    http_response(call_reply(Err(CallFailure::Token(error))))
+}
+
+fn json(status: u16, body: Vec<u8>) -> worker::Result<Response> {
+    let mut response = Response::from_bytes(body)?.with_status(status);
+    response
+        .headers_mut()
+        .set("content-type", "application/json")?;
+    Ok(response)
+}

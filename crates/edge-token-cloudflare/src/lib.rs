@@ -1,0 +1,74 @@
+//! # edge-token-cloudflare
+//!
+//! The Cloudflare Workers adapter of [`edge_token`]: the runtime capabilities the core needs,
+//! and [`TokenProvider`], the one object a Worker keeps per isolate to get tokens. Thin by
+//! design: grants, caching rules, validation and sessions live in the core.
+//!
+//! | piece | what it is |
+//! | --- | --- |
+//! | [`TokenProvider`] | per isolate: app tokens (client credentials), on-behalf-of tokens for a validated bearer, the web app's sign-in; clients built once under single-flight, refreshes and KV writes in `ctx.wait_until` |
+//! | [`FetchTransport`] | Workers `fetch`, `redirect: "manual"`, a time limit per request, bodies capped |
+//! | [`KvTokenStore`] | Workers KV as the shared token store, writes deferred with `ctx.wait_until` |
+//! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (RS256, PS256) |
+//! | [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`] | `Date.now()`, `setTimeout`, `crypto.getRandomValues` |
+//! | [`EnvSettings`] | Worker vars and secrets as settings (`AUTHORITY`, `CLIENT_ID`, `AZURE_AD`, …) |
+//! | [`install_console_logger`] | the core's `log` records on the Workers console at `LOG_LEVEL` |
+//! | [`web_request`], [`web_response`], [`http_response`] | conversions between `worker` and the core's HTTP values |
+//!
+//! It is not a router and not an HTTP framework: the Worker keeps its own routes.
+//!
+//! ## Quick start
+//!
+//! A Worker answering `GET /` with a downstream API's response, called with an app token
+//! (client credentials). Settings: `AUTHORITY`, `CLIENT_ID`, `CLIENT_SECRET` (or
+//! `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY`), `DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES`; bind a KV
+//! namespace as `TOKEN_CACHE` for tokens shared across isolates.
+//!
+//! ```no_run
+//! use edge_token_cloudflare::TokenProvider;
+//! use worker::{event, Context, Env, Fetch, Headers, Request, RequestInit, Response, Result};
+//!
+//! #[event(fetch)]
+//! async fn fetch(_request: Request, env: Env, ctx: Context) -> Result<Response> {
+//!     let scopes = env.var("DOWNSTREAM_SCOPES")?.to_string();
+//!     let token = TokenProvider::for_isolate()
+//!         .app_token(&env, &ctx, &scopes)
+//!         .await
+//!         .map_err(|error| worker::Error::RustError(error.to_string()))?;
+//!     let headers = Headers::new();
+//!     headers.set("authorization", &token.authorization())?;
+//!     let mut init = RequestInit::new();
+//!     init.with_headers(headers);
+//!     let url = env.var("DOWNSTREAM_URL")?.to_string();
+//!     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
+//! }
+//! ```
+
+#![warn(missing_docs)]
+#![warn(unreachable_pub)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod kv;
+mod log;
+mod platform;
+mod provider;
+mod signer;
+#[cfg(test)]
+mod test_keys;
+mod transport;
+mod verifier;
+mod web;
+mod webcrypto;
+
+pub use self::log::install_console_logger;
+pub use kv::KvTokenStore;
+pub use platform::{
+    webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,
+};
+pub use provider::{OnBehalfOfError, TokenProvider, TOKEN_CACHE_BINDING};
+pub use signer::WebCryptoSigner;
+pub use transport::{FetchTransport, DEFAULT_TIMEOUT};
+pub use verifier::WebCryptoVerifier;
+pub use web::{http_response, web_request, web_response};

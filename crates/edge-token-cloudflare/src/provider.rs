@@ -1,0 +1,274 @@
+//! [`TokenProvider`]: the one object a Worker keeps per isolate to get tokens.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::time::Duration;
+
+use worker::{Context, Env};
+
+use edge_token::acquisition::BuiltOnce;
+use edge_token::acquisition::{AcquiredToken, ConfidentialClient};
+use edge_token::config::AzureAdSettings;
+use edge_token::config::{http_timeout, ClientConfig};
+use edge_token::error::Error;
+use edge_token::platform::http::HttpResponse;
+use edge_token::protocol::Scopes;
+use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig};
+use edge_token::scenarios::{Caller, WebApi, WebApiConfig};
+use edge_token::scenarios::{WebApp, WebAppConfig};
+
+use crate::{install_console_logger, webcrypto_signer, EnvSettings, WebCryptoVerifier};
+use crate::{WorkerPlatform, WorkerSleep};
+
+/// The KV namespace binding of the shared token cache (`[[kv_namespaces]] binding =
+/// "TOKEN_CACHE"` in `wrangler.toml`). Without it, tokens are cached per isolate only.
+pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
+
+/// The per-isolate token provider: keep one per isolate ([`TokenProvider::for_isolate`]) and
+/// ask it for tokens on every request.
+///
+/// Each scenario's client is built from the Worker's settings ([`EnvSettings`]: the flat
+/// settings `AUTHORITY`, `CLIENT_ID`, `CLIENT_SECRET` / `CLIENT_CERTIFICATE` +
+/// `CLIENT_PRIVATE_KEY` / `CLIENT_ASSERTION`, …, or Microsoft.Identity.Web's `AZURE_AD` JSON) on
+/// first use, once per isolate, under single-flight: concurrent first requests share one build
+/// (one WebCrypto key import, one discovery) and then one memory cache and one token request
+/// per key. A build that fails is retried by the next request. Settings are read only for the
+/// scenarios used, so a Worker needs only the settings of what it calls.
+///
+/// Background work goes to `ctx.wait_until`: a token past its refresh time is served at once
+/// and refreshed after the response, and KV writes never delay the response.
+///
+/// Cloning is cheap and shares the isolate's clients.
+#[derive(Clone, Default)]
+pub struct TokenProvider {
+    isolate: Rc<Isolate>,
+}
+
+#[derive(Default)]
+struct Isolate {
+    app: BuiltOnce<AppClient>,
+    daemon: BuiltOnce<Daemon>,
+    webapp: BuiltOnce<WebApp>,
+    webapi: BuiltOnce<WebApi>,
+}
+
+/// The client of app tokens: the registration's confidential client and its time limit.
+struct AppClient {
+    client: ConfidentialClient,
+    http_timeout: Duration,
+}
+
+thread_local! {
+    static ISOLATE: TokenProvider = TokenProvider::default();
+}
+
+impl core::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenProvider").finish_non_exhaustive()
+    }
+}
+
+impl TokenProvider {
+    /// This isolate's provider (one per isolate, shared by every request it serves).
+    pub fn for_isolate() -> Self {
+        ISOLATE.with(Clone::clone)
+    }
+
+    /// An app-only token (OAuth 2.0 client credentials, RFC 6749 §4.4) for `scopes`
+    /// (space-separated; on Entra one `{resource}/.default` scope), from this isolate's memory,
+    /// the `TOKEN_CACHE` KV namespace, or the provider. A token due for a proactive refresh is
+    /// returned at once and refreshed in `ctx.wait_until`.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming a missing or bad setting (or empty `scopes`); provider,
+    /// transport and signing failures as [`ConfidentialClient::acquire_token_for_client`];
+    /// [`Error::Throttled`] while the provider's `Retry-After` lasts.
+    pub async fn app_token(
+        &self,
+        env: &Env,
+        ctx: &Context,
+        scopes: &str,
+    ) -> Result<AcquiredToken, Error> {
+        let scopes = Scopes::parse(scopes)?;
+        let app = self.app_client(env).await?;
+        let capabilities =
+            WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, app.http_timeout);
+        let token = app
+            .client
+            .acquire_token_for_client(&scopes, &capabilities.platform())
+            .await?;
+        if token.refresh_due {
+            let (app, env) = (Rc::clone(&app), env.clone());
+            ctx.wait_until(async move {
+                let capabilities = WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout);
+                let platform = capabilities.platform();
+                if let Err(error) = app
+                    .client
+                    .refresh_token_for_client(&scopes, &platform)
+                    .await
+                {
+                    log::warn!("background token refresh failed: {error}");
+                }
+            });
+        }
+        Ok(token)
+    }
+
+    /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
+    /// DOWNSTREAM_URL` with it ([`Daemon::call`]), as the reply to send
+    /// ([`call_reply`]: the downstream status, `content-type` and body, `x-edge-token-source`;
+    /// failures as JSON with `Retry-After` when throttled). Refreshes run in `ctx.wait_until`.
+    pub async fn call_downstream(&self, env: &Env, ctx: &Context) -> HttpResponse {
+        let daemon = match self.daemon(env).await {
+            Ok(daemon) => daemon,
+            Err(error) => return failure(CallFailure::Token(error)),
+        };
+        let capabilities =
+            WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, daemon.http_timeout());
+        let outcome = daemon.call(&capabilities.platform()).await;
+        if outcome.as_ref().is_ok_and(|answer| answer.refresh_due) {
+            let (daemon, env) = (Rc::clone(&daemon), env.clone());
+            ctx.wait_until(async move {
+                let capabilities =
+                    WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, daemon.http_timeout());
+                if let Err(error) = daemon.refresh(&capabilities.platform()).await {
+                    log::warn!("background token refresh failed: {error}");
+                }
+            });
+        }
+        if let Err(failure) = &outcome {
+            log::warn!("{failure}");
+        }
+        call_reply(outcome)
+    }
+
+    /// Validates the incoming `Authorization` header as the web API's (`API_AUDIENCE`,
+    /// `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`; RFC 6750, RFC 9068) and acquires a token
+    /// for `scopes` on the caller's behalf (on-behalf-of), cached per incoming token.
+    ///
+    /// # Errors
+    /// [`OnBehalfOfError::Rejected`] when the bearer is refused (its
+    /// [`edge_token::scenarios::Rejection::response`] is the 401/403/503 to send);
+    /// [`OnBehalfOfError::Token`] when no token could be acquired (configuration, provider,
+    /// `interaction_required` with a claims challenge).
+    pub async fn on_behalf_of(
+        &self,
+        env: &Env,
+        ctx: &Context,
+        authorization: Option<&str>,
+        scopes: &str,
+    ) -> Result<(Caller, AcquiredToken), OnBehalfOfError> {
+        let api = self.web_api(env).await.map_err(OnBehalfOfError::Token)?;
+        let scopes = Scopes::parse(scopes).map_err(OnBehalfOfError::Token)?;
+        let capabilities =
+            WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, api.http_timeout());
+        let platform = capabilities.platform();
+        let caller = api
+            .authenticate(authorization, &platform)
+            .await
+            .map_err(OnBehalfOfError::Rejected)?;
+        let token = api
+            .acquire_token_on_behalf_of(&caller, &scopes, &platform)
+            .await
+            .map_err(OnBehalfOfError::Token)?;
+        Ok((caller, token))
+    }
+
+    /// This isolate's daemon (`DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES` and the client settings).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming a bad setting; [`Error::Signing`] when WebCrypto refuses
+    /// the key.
+    pub async fn daemon(&self, env: &Env) -> Result<Rc<Daemon>, Error> {
+        install_console_logger(&EnvSettings(env));
+        self.isolate
+            .daemon
+            .get(
+                || async {
+                    let config =
+                        DaemonConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
+                    Daemon::build(config, webcrypto_signer).await
+                },
+                &WorkerSleep,
+            )
+            .await
+    }
+
+    /// This isolate's web app (OpenID Connect sign-in, sessions in `TOKEN_CACHE`, delegated
+    /// calls): pass its route methods a [`WorkerPlatform`] and a [`crate::web_request`].
+    ///
+    /// # Errors
+    /// As [`TokenProvider::daemon`], for the web app's settings (`REDIRECT_URI`, `COOKIE_KEY`, …).
+    pub async fn web_app(&self, env: &Env) -> Result<Rc<WebApp>, Error> {
+        install_console_logger(&EnvSettings(env));
+        self.isolate
+            .webapp
+            .get(
+                || async {
+                    let config =
+                        WebAppConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
+                    WebApp::build(config, webcrypto_signer, Box::new(WebCryptoVerifier::new()))
+                        .await
+                },
+                &WorkerSleep,
+            )
+            .await
+    }
+
+    /// This isolate's web API (bearer validation and on-behalf-of).
+    ///
+    /// # Errors
+    /// As [`TokenProvider::daemon`], for the web API's settings (`API_AUDIENCE`, …).
+    pub async fn web_api(&self, env: &Env) -> Result<Rc<WebApi>, Error> {
+        install_console_logger(&EnvSettings(env));
+        self.isolate
+            .webapi
+            .get(
+                || async {
+                    let config =
+                        WebApiConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
+                    WebApi::build(config, webcrypto_signer, Box::new(WebCryptoVerifier::new()))
+                        .await
+                },
+                &WorkerSleep,
+            )
+            .await
+    }
+
+    async fn app_client(&self, env: &Env) -> Result<Rc<AppClient>, Error> {
+        install_console_logger(&EnvSettings(env));
+        self.isolate
+            .app
+            .get(
+                || async {
+                    let env = EnvSettings(env);
+                    let settings = AzureAdSettings::new(&env)?;
+                    let http_timeout = http_timeout(&settings)?;
+                    let client = ClientConfig::from_settings(&settings)?
+                        .into_client(webcrypto_signer)
+                        .await?;
+                    Ok(AppClient {
+                        client,
+                        http_timeout,
+                    })
+                },
+                &WorkerSleep,
+            )
+            .await
+    }
+}
+
+/// Why [`TokenProvider::on_behalf_of`] gave no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnBehalfOfError {
+    /// The incoming bearer was refused before any token request: send
+    /// [`edge_token::scenarios::Rejection::response`].
+    Rejected(edge_token::scenarios::Rejection),
+    /// No token could be acquired on the caller's behalf.
+    Token(Error),
+}
+
+fn failure(failure: CallFailure) -> HttpResponse {
+    log::warn!("{failure}");
+    call_reply(Err(failure))
+}

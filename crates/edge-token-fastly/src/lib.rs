@@ -1,0 +1,70 @@
+//! # edge-token-fastly
+//!
+//! The Fastly Compute adapter of [`edge_token`] (target `wasm32-wasip1`): the runtime
+//! capabilities the core needs and [`TokenProvider`], the one object an app keeps for its
+//! instance to get tokens. Thin by design: grants, caching rules and validation live in the core.
+//!
+//! | piece | what it is |
+//! | --- | --- |
+//! | [`TokenProvider`] | app tokens and the daemon's downstream call; proactive refreshes and KV Store writes run in [`TokenProvider::after_response`] |
+//! | [`BackendTransport`] | requests through Fastly backends (a configured backend named after the URL's origin, else a dynamic one), no redirects, time limits, capped bodies |
+//! | [`FastlyKv`], [`KvTokenStore`] | a Fastly KV Store as the shared token store, entries carrying their absolute expiry |
+//! | [`StoreSettings`] | settings from a Config Store, secrets ([`SECRET_SETTINGS`]) from a Secret Store |
+//! | [`FastlyPlatform`], [`FastlySleep`], [`block_on`] | the per-request platform, a sleep that really waits, the poll loop |
+//!
+//! The clock, random source and stderr logger are the core's
+//! [`edge_token::platform::system`] ones; certificates sign with the core's pure-Rust signer.
+//!
+//! Fastly runs one request per instance, to completion, and its host calls block: every future
+//! here is ready when first polled, so [`block_on`] runs the core's async API without an
+//! executor, and nothing is cached in memory across requests (the KV Store is the cache).
+//!
+//! ## Quick start
+//!
+//! ```no_run
+//! use edge_token_fastly::TokenProvider;
+//!
+//! fn main() {
+//!     let tokens = TokenProvider::default();
+//!     let response = match tokens.app_token("api://downstream/.default") {
+//!         Ok(token) => fastly::Request::get("https://api.example.com/data")
+//!             .with_header("authorization", token.authorization())
+//!             .send("api")
+//!             .unwrap_or_else(|_| fastly::Response::from_status(502)),
+//!         Err(_) => fastly::Response::from_status(503),
+//!     };
+//!     response.send_to_client();
+//!     tokens.after_response();
+//! }
+//! ```
+
+#![warn(missing_docs)]
+#![warn(unreachable_pub)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod kv;
+mod platform;
+mod provider;
+mod settings;
+mod transport;
+
+pub use kv::{FastlyKv, KvTokenStore};
+pub use platform::{block_on, FastlyPlatform, FastlySleep};
+pub use provider::{TokenProvider, TOKEN_CACHE_STORE};
+pub use settings::{StoreSettings, CONFIG_STORE, SECRET_SETTINGS, SECRET_STORE};
+pub use transport::BackendTransport;
+
+/// The `fastly` response for a core reply (status, headers, body), e.g.
+/// [`TokenProvider::call_downstream`]'s.
+pub fn fastly_response(reply: edge_token::platform::http::HttpResponse) -> fastly::Response {
+    let mut response = fastly::Response::from_status(reply.status);
+    for (name, value) in &reply.headers {
+        response.append_header(name.as_str(), value.as_str());
+    }
+    if !reply.body.is_empty() {
+        response.set_body(reply.body);
+    }
+    response
+}

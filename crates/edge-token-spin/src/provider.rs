@@ -1,0 +1,258 @@
+//! [`TokenProvider`]: the one object a Spin component keeps per instance to get tokens, and the
+//! [`Host`] it reads settings and stores tokens through.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::time::Duration;
+
+use bytes::Bytes;
+use spin_sdk::http::FullBody;
+
+use edge_token::acquisition::BuiltOnce;
+use edge_token::acquisition::WriteBehind;
+use edge_token::acquisition::{AcquiredToken, ConfidentialClient};
+use edge_token::acquisition::{ExpiringStore, MemoryKv};
+use edge_token::config::AzureAdSettings;
+use edge_token::config::{http_timeout, ClientConfig, Settings};
+use edge_token::credentials::rustcrypto_signer;
+use edge_token::error::Error;
+use edge_token::platform::http::HttpResponse;
+use edge_token::platform::system::{install_stderr_logger, SystemClock, SystemEntropy};
+use edge_token::platform::{LocalBoxFuture, NoStore, Platform, TokenStore};
+use edge_token::protocol::Scopes;
+use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig, DAEMON_SETTING_NAMES};
+
+use crate::{EnvSettings, SpinKv, SpinSleep, SpinVariables, VariableSettings, WasiHttpTransport};
+
+/// The Spin key-value store used as the token cache (`key_value_stores = ["default"]`).
+pub const KEY_VALUE_STORE: &str = "default";
+
+/// An in-memory token store for one component instance.
+pub type MemoryTokenStore = ExpiringStore<MemoryKv, SystemClock>;
+
+/// Where the component's settings and shared token store come from: the one choice a
+/// component makes. Only the host given to [`TokenProvider::new`] is compiled into the component, so a
+/// [`WasiHost`] build does not import Spin's interfaces.
+pub trait Host {
+    /// The settings to build the daemon from.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when they cannot be read.
+    fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>>;
+    /// The shared token store for one request.
+    fn token_store(&self) -> LocalBoxFuture<'_, Rc<dyn TokenStore>>;
+}
+
+/// Spin: settings from Spin variables ([`SpinVariables`], names in lower case), tokens in the
+/// key-value store [`KEY_VALUE_STORE`] (none, logged, if it cannot be opened).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SpinHost;
+
+impl Host for SpinHost {
+    fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>> {
+        Box::pin(async {
+            let settings = VariableSettings::load(&SpinVariables, DAEMON_SETTING_NAMES).await?;
+            Ok(Box::new(settings) as Box<dyn Settings>)
+        })
+    }
+
+    fn token_store(&self) -> LocalBoxFuture<'_, Rc<dyn TokenStore>> {
+        Box::pin(async {
+            match SpinKv::open(KEY_VALUE_STORE).await {
+                Ok(kv) => Rc::new(kv.into_token_store()) as Rc<dyn TokenStore>,
+                Err(error) => {
+                    log::warn!("{error}; running without a shared token store");
+                    Rc::new(NoStore)
+                }
+            }
+        })
+    }
+}
+
+/// A plain WASI HTTP host such as `wasmtime serve`: settings from the environment
+/// ([`EnvSettings`]), tokens in an in-memory store that lives as long as the instance.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WasiHost;
+
+impl Host for WasiHost {
+    fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>> {
+        Box::pin(core::future::ready(Ok(
+            Box::new(EnvSettings) as Box<dyn Settings>
+        )))
+    }
+
+    fn token_store(&self) -> LocalBoxFuture<'_, Rc<dyn TokenStore>> {
+        let store = MEMORY_STORE.with(|store| -> Rc<dyn TokenStore> { store.clone() });
+        Box::pin(core::future::ready(store))
+    }
+}
+
+thread_local! {
+    static MEMORY_STORE: Rc<MemoryTokenStore> =
+        Rc::new(ExpiringStore::new(MemoryKv::default(), SystemClock));
+}
+
+/// The per-instance token provider: keep one per component instance (a `thread_local!`) and
+/// ask it for tokens on every request. A WASI 0.3 host may run many, also concurrent, requests
+/// in one instance: they share its clients, memory cache and single-flight.
+///
+/// Clients are built from the [`Host`]'s settings (the same setting names and `AZURE_AD` as on
+/// Workers) on first use, under single-flight. Background work runs in a task spawned after
+/// the response: a token past its refresh time is served at once and refreshed there, and
+/// token store writes happen there too.
+///
+/// Cloning is cheap and shares the instance's clients.
+pub struct TokenProvider<H> {
+    inner: Rc<Inner<H>>,
+}
+
+struct Inner<H> {
+    host: H,
+    app: BuiltOnce<(ConfidentialClient, Duration)>,
+    daemon: BuiltOnce<Daemon>,
+}
+
+impl<H> Clone for TokenProvider<H> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Rc::clone(&self.inner),
+        }
+    }
+}
+
+impl<H> core::fmt::Debug for TokenProvider<H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenProvider").finish_non_exhaustive()
+    }
+}
+
+impl<H: Host + 'static> TokenProvider<H> {
+    /// A provider reading settings and storing tokens through `host`.
+    pub fn new(host: H) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                host,
+                app: BuiltOnce::default(),
+                daemon: BuiltOnce::default(),
+            }),
+        }
+    }
+
+    /// An app-only token (OAuth 2.0 client credentials, RFC 6749 §4.4) for `scopes`
+    /// (space-separated; on Entra one `{resource}/.default` scope), from the instance's memory,
+    /// the host's store, or the provider. A token due for a proactive refresh is returned at
+    /// once and refreshed after the response.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming a missing or bad setting; provider, transport and
+    /// signing failures as [`ConfidentialClient::acquire_token_for_client`].
+    pub async fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
+        let scopes = Scopes::parse(scopes)?;
+        let app = self.inner.app.get(|| self.build_app(), &SpinSleep).await?;
+        let transport = WasiHttpTransport::new(app.1);
+        let store = WriteBehind::new(self.inner.host.token_store().await);
+        let token = app
+            .0
+            .acquire_token_for_client(&scopes, &platform(&transport, &store))
+            .await?;
+        let refresh_due = token.refresh_due;
+        spin_sdk::wit_bindgen::spawn(async move {
+            if refresh_due {
+                if let Err(error) = app
+                    .0
+                    .refresh_token_for_client(&scopes, &platform(&transport, &store))
+                    .await
+                {
+                    log::warn!("token refresh after the response failed: {error}");
+                }
+            }
+            store.flush().await;
+        });
+        Ok(token)
+    }
+
+    /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
+    /// DOWNSTREAM_URL` with it, as the reply to send ([`call_reply`]). Failures are logged (no
+    /// secret: [`CallFailure`]'s `Display`).
+    pub async fn call_downstream(&self) -> HttpResponse {
+        let daemon = match self
+            .inner
+            .daemon
+            .get(|| self.build_daemon(), &SpinSleep)
+            .await
+        {
+            Ok(daemon) => daemon,
+            Err(error) => return failure(CallFailure::Token(error)),
+        };
+        let transport = WasiHttpTransport::new(daemon.http_timeout());
+        let store = WriteBehind::new(self.inner.host.token_store().await);
+        let outcome = daemon.call(&platform(&transport, &store)).await;
+        let refresh_due = matches!(&outcome, Ok(answer) if answer.refresh_due);
+        // After the response: the task outlives the handler's return (component-model async),
+        // so later requests find the new token without waiting.
+        spin_sdk::wit_bindgen::spawn(async move {
+            if refresh_due {
+                if let Err(error) = daemon.refresh(&platform(&transport, &store)).await {
+                    log::warn!("token refresh after the response failed: {error}");
+                }
+            }
+            store.flush().await;
+        });
+        match outcome {
+            Ok(answer) => call_reply(Ok(answer)),
+            Err(failure_) => failure(failure_),
+        }
+    }
+
+    async fn settings(&self) -> Result<Box<dyn Settings>, Error> {
+        let settings = self.inner.host.settings().await?;
+        install_stderr_logger(&*settings);
+        Ok(settings)
+    }
+
+    async fn build_app(&self) -> Result<(ConfidentialClient, Duration), Error> {
+        let settings = self.settings().await?;
+        let settings = AzureAdSettings::new(&*settings)?;
+        let timeout = http_timeout(&settings)?;
+        let client = ClientConfig::from_settings(&settings)?
+            .into_client(rustcrypto_signer)
+            .await?;
+        Ok((client, timeout))
+    }
+
+    async fn build_daemon(&self) -> Result<Daemon, Error> {
+        let settings = self.settings().await?;
+        let config = DaemonConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
+        Daemon::build(config, rustcrypto_signer).await
+    }
+}
+
+fn failure(failure: CallFailure) -> HttpResponse {
+    log::warn!("{failure}");
+    call_reply(Err(failure))
+}
+
+fn platform<'a>(transport: &'a WasiHttpTransport, store: &'a dyn TokenStore) -> Platform<'a> {
+    Platform {
+        clock: &SystemClock,
+        sleep: &SpinSleep,
+        entropy: &SystemEntropy,
+        transport,
+        store,
+    }
+}
+
+/// The Spin SDK response for `reply` (a header the HTTP types refuse makes it a bare 500).
+pub fn spin_response(reply: HttpResponse) -> spin_sdk::http::Response<FullBody<Bytes>> {
+    let mut builder = spin_sdk::http::Response::<()>::builder().status(reply.status);
+    for (name, value) in &reply.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+        .body(FullBody::new(Bytes::from(reply.body)))
+        .unwrap_or_else(|_| {
+            let mut response = spin_sdk::http::Response::new(FullBody::new(Bytes::new()));
+            *response.status_mut() = spin_sdk::http::StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        })
+}

@@ -1,0 +1,195 @@
+//! Settings from Spin variables (through a small seam) or from the WASI environment.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use edge_token::config::Settings;
+use edge_token::error::Error;
+use edge_token::platform::LocalBoxFuture;
+
+/// The Spin variable that holds setting `setting`: its name in lower case (Spin variable names
+/// are lower-case letters, digits and underscores), e.g. `CLIENT_ID` -> `client_id`.
+pub fn variable_name(setting: &str) -> String {
+    setting.to_ascii_lowercase()
+}
+
+/// Where Spin variables come from: [`SpinVariables`] in Spin, a double in tests.
+pub trait VariableHost {
+    /// The value of variable `name`, or `None` when the application does not define it.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming the variable when the host cannot read it.
+    fn get<'a>(&'a self, name: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, Error>>;
+}
+
+/// Spin's variables interface (`spin_sdk::variables::get`). The component must declare each
+/// variable it reads in `spin.toml` (`[component.<id>.variables]`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SpinVariables;
+
+impl VariableHost for SpinVariables {
+    fn get<'a>(&'a self, name: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move {
+            match spin_sdk::variables::get(name).await {
+                Ok(value) => Ok(Some(value)),
+                Err(spin_sdk::variables::Error::Undefined(_)) => Ok(None),
+                Err(error) => Err(Error::configuration(format!(
+                    "Spin variable {name} could not be read: {error}"
+                ))),
+            }
+        })
+    }
+}
+
+/// Settings read from Spin variables once, up front ([`edge_token::config::Settings`] is
+/// synchronous, Spin variables are not). `Debug` shows the names only.
+pub struct VariableSettings {
+    values: BTreeMap<String, String>,
+}
+
+impl VariableSettings {
+    /// Reads the variable of each setting in `settings` (see [`variable_name`]) from `host`;
+    /// undefined variables are unset settings.
+    ///
+    /// # Errors
+    /// The first host error ([`Error::Configuration`] naming the variable).
+    pub async fn load(host: &dyn VariableHost, settings: &[&str]) -> Result<Self, Error> {
+        let mut values = BTreeMap::new();
+        for setting in settings {
+            if let Some(value) = host.get(&variable_name(setting)).await? {
+                values.insert(String::from(*setting), value);
+            }
+        }
+        Ok(Self { values })
+    }
+}
+
+impl Settings for VariableSettings {
+    fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+}
+
+impl fmt::Debug for VariableSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.values.keys().map(String::as_str).collect();
+        f.debug_struct("VariableSettings")
+            .field("names", &names)
+            .finish()
+    }
+}
+
+/// Settings from the WASI environment (`wasmtime serve --env NAME=VALUE`), under the
+/// settings' own names. For running the component without Spin's variables interface.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EnvSettings;
+
+impl Settings for EnvSettings {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    /// A variables host that knows some variables and fails on others.
+    struct Double {
+        defined: BTreeMap<&'static str, &'static str>,
+        failing: &'static [&'static str],
+        asked: core::cell::RefCell<Vec<String>>,
+    }
+
+    impl VariableHost for Double {
+        fn get<'a>(&'a self, name: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, Error>> {
+            self.asked.borrow_mut().push(name.into());
+            let result = if self.failing.contains(&name) {
+                Err(Error::configuration(format!(
+                    "Spin variable {name} could not be read"
+                )))
+            } else {
+                Ok(self.defined.get(name).map(|value| String::from(*value)))
+            };
+            Box::pin(core::future::ready(result))
+        }
+    }
+
+    fn double(
+        defined: &[(&'static str, &'static str)],
+        failing: &'static [&'static str],
+    ) -> Double {
+        Double {
+            defined: defined.iter().copied().collect(),
+            failing,
+            asked: Default::default(),
+        }
+    }
+
+    #[test]
+    fn settings_are_read_from_their_lower_case_variables() {
+        let host = double(&[("client_id", "daemon"), ("client_secret", "s3cret")], &[]);
+        let settings = block_on(VariableSettings::load(
+            &host,
+            &["CLIENT_ID", "CLIENT_SECRET", "AUTHORITY"],
+        ))
+        .unwrap();
+        assert_eq!(
+            *host.asked.borrow(),
+            ["client_id", "client_secret", "authority"]
+        );
+        assert_eq!(settings.get("CLIENT_ID").as_deref(), Some("daemon"));
+        assert_eq!(settings.get("AUTHORITY"), None, "undefined is unset");
+        assert_eq!(
+            settings.get("client_id"),
+            None,
+            "settings keep their own names"
+        );
+    }
+
+    #[test]
+    fn a_host_error_stops_loading_and_names_the_variable() {
+        let host = double(&[("client_id", "daemon")], &["client_secret"]);
+        let error = block_on(VariableSettings::load(
+            &host,
+            &["CLIENT_SECRET", "CLIENT_ID"],
+        ))
+        .unwrap_err();
+        assert!(matches!(&error, Error::Configuration(m) if m.contains("client_secret")));
+    }
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let host = double(&[("client_secret", "SENTINEL-VALUE")], &[]);
+        let settings = block_on(VariableSettings::load(&host, &["CLIENT_SECRET"])).unwrap();
+        let debug = format!("{settings:?}");
+        assert!(debug.contains("CLIENT_SECRET"));
+        assert!(!debug.contains("SENTINEL"));
+    }
+
+    #[test]
+    fn the_daemon_reads_its_configuration_through_the_variables() {
+        let host = double(
+            &[
+                ("authority", "http://127.0.0.1:9400"),
+                ("client_id", "daemon"),
+                ("client_secret", "s"),
+                ("downstream_url", "http://127.0.0.1:9500/api"),
+                ("downstream_scopes", "api://downstream/.default"),
+            ],
+            &[],
+        );
+        let settings = block_on(VariableSettings::load(
+            &host,
+            edge_token::scenarios::DAEMON_SETTING_NAMES,
+        ))
+        .unwrap();
+        let config = edge_token::scenarios::DaemonConfig::from_settings(&settings).unwrap();
+        assert_eq!(config.client.client_id, "daemon");
+    }
+}

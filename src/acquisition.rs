@@ -1,0 +1,18 @@
+//! Getting tokens: the [`ConfidentialClient`] (client credentials, on-behalf-of, authorization
+//! code and refresh token grants), its two-level cache and expiry rules, single-flight,
+//! throttling and retries, and clock correction.
+//!
+//! The rules come from RFC 6749 §4–6 and MSAL's conventions (see the items): tokens are served
+//! from the isolate's memory, then the shared [`crate::platform::TokenStore`], then the provider;
+//! concurrent misses for one key share one request; a `Retry-After` is honoured per request.
+
+pub(crate) mod cache;
+pub(crate) mod client;
+pub(crate) mod clock;
+pub(crate) mod single_flight;
+pub(crate) mod throttle;
+
+pub use cache::expiring::{ExpiringStore, KvHost, MemoryKv};
+pub use cache::write_behind::WriteBehind;
+pub use client::{AcquiredToken, ConfidentialClient, TokenOptions, TokenSource};
+pub use single_flight::{BuiltOnce, SingleFlight};

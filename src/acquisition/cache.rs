@@ -1,0 +1,257 @@
+//! Token cache rules: keys, entries, expiry and refresh decisions, and the store contract.
+//!
+//! The rules follow MSAL's conventions (Microsoft identity platform "token cache" docs):
+//! - a token counts as expired [`EXPIRY_MARGIN_SECS`] (300 s) before its `expires_on`, so no
+//!   caller is handed a token that expires in flight;
+//! - a refresh is due at `refresh_in` when the provider sends it, or at half-life for tokens that
+//!   live [`HALF_LIFE_REFRESH_MIN_SECS`] (2 h) or more;
+//! - a token with too little life left is returned to its caller but not cached;
+//! - app tokens are keyed by (authority, client id, scopes as a set).
+//!
+//! Two levels: a per-isolate [`MemoryCache`] here, and a shared [`TokenStore`] (Workers KV,
+//! Fastly KV Store, Spin key-value) implemented by adapters. Entries carry absolute times, so
+//! they stay correct wherever they are read.
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::protocol::authority::Authority;
+use crate::protocol::response::TokenResponse;
+use crate::protocol::scope::Scopes;
+use crate::secret::AccessToken;
+
+/// Seconds before `expires_on` at which a cached token stops being handed out (MSAL: 5 min).
+pub(crate) const EXPIRY_MARGIN_SECS: u64 = 300;
+
+/// Lifetime from which a token without `refresh_in` is refreshed at half-life, in seconds
+/// (MSAL: tokens of 2 h or more).
+pub(crate) const HALF_LIFE_REFRESH_MIN_SECS: u64 = 2 * 3600;
+
+/// The shortest time-to-live a store accepts, in seconds (Workers KV `expirationTtl` >= 60).
+pub(crate) const MIN_STORE_TTL_SECS: u64 = 60;
+
+// A token worth caching has more than the margin left, so its TTL always meets the store minimum.
+const _: () = assert!(EXPIRY_MARGIN_SECS >= MIN_STORE_TTL_SECS);
+
+/// Entries a [`MemoryCache`] holds at most; past that, expired and then the soonest-expiring
+/// entries are dropped.
+pub(crate) const MEMORY_CACHE_CAPACITY: usize = 256;
+
+/// Identifies cached tokens. Built from canonical JSON, so no two different tuples collide
+/// through a separator character.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct CacheKey(String);
+
+impl CacheKey {
+    /// The key of an app-only token (MSAL's app token partition: client id + tenant, plus
+    /// scopes): `["app", authority, client_id, scopes]` with the authority's identity (which
+    /// carries the tenant) and the scopes sorted.
+    pub(crate) fn app_token(authority: &Authority, client_id: &str, scopes: &Scopes) -> Self {
+        let canonical = serde_json::json!([
+            "app",
+            authority.cache_identity(),
+            client_id,
+            scopes.to_param()
+        ]);
+        Self(canonical.to_string())
+    }
+
+    /// The key of an on-behalf-of token (MSAL's convention): `["obo", authority, client_id,
+    /// user_assertion_hash, scopes]`, where the user partition is [`user_assertion_hash`] of
+    /// the incoming token. Two users never share an entry, and a cached entry is reachable only
+    /// with the very token that obtained it.
+    pub(crate) fn on_behalf_of(
+        authority: &Authority,
+        client_id: &str,
+        assertion: &AccessToken,
+        scopes: &Scopes,
+    ) -> Self {
+        let canonical = serde_json::json!([
+            "obo",
+            authority.cache_identity(),
+            client_id,
+            user_assertion_hash(assertion),
+            scopes.to_param()
+        ]);
+        Self(canonical.to_string())
+    }
+
+    #[cfg(test)]
+    /// The canonical text of the key.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name under which a shared store keeps the entry: `edge-token/v1/` + base64url
+    /// (no padding) of SHA-256 of the canonical key. Fixed length (57 bytes) whatever the scopes,
+    /// within every store's key limits (Workers KV: 512 bytes).
+    pub(crate) fn storage_key(&self) -> String {
+        hashed_storage_key("edge-token/v1/", &self.0)
+    }
+}
+
+/// A store key: `prefix` + base64url (no padding) of SHA-256 of `canonical`. Fixed length
+/// whatever the input, and the input (which may hold a session id) never appears in the store's
+/// key list. Every key edge-token writes is built here.
+pub(crate) fn hashed_storage_key(prefix: &str, canonical: &str) -> String {
+    let mut key = String::from(prefix);
+    URL_SAFE_NO_PAD.encode_string(Sha256::digest(canonical.as_bytes()), &mut key);
+    key
+}
+
+/// MSAL's on-behalf-of partition key: base64url (no padding) of SHA-256 of the incoming
+/// assertion's text (43 characters). The token itself is never kept in a key.
+pub(crate) fn user_assertion_hash(assertion: &AccessToken) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(assertion.expose_secret().as_bytes()))
+}
+
+/// A cached access token with absolute times (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// When the provider says it expires, Unix seconds.
+    pub expires_on: u64,
+    /// When to refresh proactively, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_on: Option<u64>,
+    /// Entra `ext_expires_in` as an absolute time: how long the provider honours the token
+    /// during its own outage, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_expires_on: Option<u64>,
+}
+
+/// Where a cached token stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Hand it out.
+    Fresh,
+    /// Still good, but a refresh is due: fetch a new one, and hand this one out if that fails.
+    RefreshDue,
+    /// Within [`EXPIRY_MARGIN_SECS`] of `expires_on`, or past it.
+    Expired,
+}
+
+impl CachedToken {
+    /// The entry for `response` received at `now` (Unix seconds). A missing `expires_in` means
+    /// an unknown lifetime: the token is used once and not cached.
+    pub fn from_response(response: &TokenResponse, now: u64) -> Self {
+        let lifetime = response.expires_in.unwrap_or(0);
+        let refresh_on = match response.refresh_in {
+            Some(refresh_in) => Some(now.saturating_add(refresh_in)),
+            None if lifetime >= HALF_LIFE_REFRESH_MIN_SECS => {
+                Some(now.saturating_add(lifetime / 2))
+            }
+            None => None,
+        };
+        Self {
+            access_token: response.access_token.clone(),
+            expires_on: now.saturating_add(lifetime),
+            refresh_on,
+            ext_expires_on: response.ext_expires_in.map(|ext| now.saturating_add(ext)),
+        }
+    }
+
+    /// The token's state at `now`.
+    pub fn state(&self, now: u64) -> TokenState {
+        if now.saturating_add(EXPIRY_MARGIN_SECS) >= self.expires_on {
+            TokenState::Expired
+        } else if self.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
+            TokenState::RefreshDue
+        } else {
+            TokenState::Fresh
+        }
+    }
+
+    /// Whether the token has not yet reached `expires_on` (ignoring the margin): the last
+    /// resort when the provider cannot issue a new one.
+    pub fn is_unexpired(&self, now: u64) -> bool {
+        now < self.expires_on
+    }
+
+    /// How long a store should keep the entry, in seconds; `None` when it should not be cached
+    /// at all (it would be [`TokenState::Expired`] already). Always above
+    /// [`EXPIRY_MARGIN_SECS`], hence above [`MIN_STORE_TTL_SECS`].
+    pub fn store_ttl(&self, now: u64) -> Option<u64> {
+        (self.state(now) != TokenState::Expired).then(|| self.expires_on - now)
+    }
+
+    /// The entry as stored: JSON.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] if serialization fails.
+    pub fn to_json(&self) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(self).map_err(|_| Error::Cache("cannot serialize the entry".into()))
+    }
+
+    /// Reads a stored entry.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] for anything that is not an entry: callers treat it as a miss.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        serde_json::from_slice(bytes).map_err(|_| Error::Cache("stored entry is malformed".into()))
+    }
+}
+
+/// The per-isolate first cache level: a bounded map from key to entry.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryCache {
+    entries: RefCell<BTreeMap<CacheKey, CachedToken>>,
+}
+
+impl MemoryCache {
+    /// The entry for `key`, in whatever state.
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<CachedToken> {
+        self.entries.borrow().get(key).cloned()
+    }
+
+    /// Stores `entry` if it is worth caching at `now` (see [`CachedToken::store_ttl`]).
+    pub(crate) fn put(&self, key: CacheKey, entry: CachedToken, now: u64) {
+        if entry.store_ttl(now).is_none() {
+            return;
+        }
+        let mut entries = self.entries.borrow_mut();
+        if entries.len() >= MEMORY_CACHE_CAPACITY && !entries.contains_key(&key) {
+            entries.retain(|_, cached| cached.state(now) != TokenState::Expired);
+            if entries.len() >= MEMORY_CACHE_CAPACITY {
+                let soonest = entries
+                    .iter()
+                    .min_by_key(|(_, cached)| cached.expires_on)
+                    .map(|(k, _)| k.clone());
+                if let Some(soonest) = soonest {
+                    entries.remove(&soonest);
+                }
+            }
+        }
+        entries.insert(key, entry);
+    }
+
+    /// Forgets `key`.
+    pub(crate) fn remove(&self, key: &CacheKey) {
+        self.entries.borrow_mut().remove(key);
+    }
+
+    /// How many entries are held.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.borrow().len()
+    }
+
+    #[cfg(test)]
+    /// Whether nothing is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+pub(crate) mod expiring;
+#[cfg(test)]
+mod tests;
+pub(crate) mod write_behind;

@@ -1,0 +1,550 @@
+//! The confidential client: acquires tokens with the cache rules, single-flight and the
+//! client's credential, over the platform's clock, entropy, transport and store.
+//!
+//! This is MSAL's `ConfidentialClientApplication` for the edge. It does no IO of its own: every
+//! effect goes through the [`Platform`] passed to each call. Keep one client per isolate (per
+//! configuration): its memory cache, single-flight table and discovered endpoints live in it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use url::Url;
+
+use crate::acquisition::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
+use crate::acquisition::clock::{ClockOffset, CorrectedClock};
+use crate::acquisition::single_flight::SingleFlight;
+use crate::acquisition::throttle::ThrottleTable;
+use crate::credentials::credential::ClientCredential;
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::protocol::authority::{Authority, Region};
+use crate::protocol::claims::claims_parameter;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::pkce::PkceVerifier;
+use crate::protocol::request::Grant;
+use crate::protocol::response::TokenResponse;
+use crate::protocol::scope::Scopes;
+use crate::secret::{AccessToken, RefreshToken};
+use send::random_below;
+
+/// How often a request waiting for another request's token request rechecks it, in
+/// milliseconds. Adds at most this much latency to waiters on a cold cache.
+pub(crate) const SINGLE_FLIGHT_RECHECK_MS: u32 = 10;
+
+/// A token handed to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AcquiredToken {
+    /// The access token, for `Authorization: Bearer` (RFC 6750 §2.1).
+    pub access_token: AccessToken,
+    /// When it expires, Unix seconds.
+    pub expires_on: u64,
+    /// Where it came from.
+    pub source: TokenSource,
+    /// The token is good, but a refresh is due (`refresh_in`, or half-life, with jitter): the
+    /// adapter should run [`ConfidentialClient::refresh_token_for_client`] in the background
+    /// (`ctx.waitUntil` on Workers) so later callers never wait (MSAL's proactive refresh).
+    pub refresh_due: bool,
+}
+
+impl AcquiredToken {
+    /// The `Authorization` request header value for this token: `Bearer {access_token}` (RFC
+    /// 6750 §2.1). It holds the token: send it, never log it.
+    pub fn authorization(&self) -> String {
+        alloc::format!("Bearer {}", self.access_token.expose_secret())
+    }
+
+    /// The token of a cache entry, from `source`.
+    pub fn from_cached(token: &CachedToken, source: TokenSource) -> Self {
+        Self {
+            access_token: token.access_token.clone(),
+            expires_on: token.expires_on,
+            source,
+            refresh_due: false,
+        }
+    }
+}
+
+/// The largest random advance of a proactive refresh, in seconds: isolates holding the same
+/// token do not all refresh at the same second.
+pub(crate) const REFRESH_JITTER_SECS: u16 = 60;
+
+/// Where an [`AcquiredToken`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// This isolate's memory cache.
+    Memory,
+    /// The shared store (e.g. Workers KV).
+    Store,
+    /// A token request to the provider.
+    Provider,
+    /// A cached token that was due for refresh (or inside the expiry margin) but still
+    /// unexpired, served because the provider failed with a retryable error (MSAL behaviour).
+    CachedAfterProviderFailure,
+}
+
+impl TokenSource {
+    /// A short name for logs and diagnostics headers: `memory`, `store`, `provider`, `stale`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Store => "store",
+            Self::Provider => "provider",
+            Self::CachedAfterProviderFailure => "stale",
+        }
+    }
+}
+
+/// How a token is wanted (MSAL's `WithForceRefresh` and `WithClaims`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenOptions {
+    /// Skip the caches and ask the provider; the cached entry is evicted first, and a provider
+    /// failure is not covered by serving it (the resource has refused it). For a downstream
+    /// `401 invalid_token`.
+    pub force_refresh: bool,
+    /// A claims challenge (JSON text) to send, merged with the client capabilities; implies
+    /// `force_refresh` (a cached token cannot satisfy it).
+    pub claims: Option<String>,
+}
+
+impl TokenOptions {
+    /// Bypass and evict the cache.
+    pub fn force_refresh() -> Self {
+        Self {
+            force_refresh: true,
+            claims: None,
+        }
+    }
+
+    /// Answer the claims challenge `claims` (JSON text), bypassing the cache.
+    pub fn with_claims(claims: impl Into<String>) -> Self {
+        Self {
+            force_refresh: true,
+            claims: Some(claims.into()),
+        }
+    }
+
+    fn bypasses_cache(&self) -> bool {
+        self.force_refresh || self.claims.is_some()
+    }
+}
+
+/// How [`ConfidentialClient`]'s second level and provider are consulted after a memory miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refill {
+    /// A caller is waiting: a stored token due for refresh is served (flagged `refresh_due`).
+    Normal,
+    /// A background refresh ahead of expiry: only a fresh stored token stops the request.
+    Ahead,
+    /// The resource refused the cached token: skip the store, never serve it as stale.
+    Bypass,
+}
+
+/// A confidential client (RFC 6749 §2.1) of one authority.
+pub struct ConfidentialClient {
+    authority: Authority,
+    client_id: String,
+    credential: ClientCredential,
+    capabilities: Vec<String>,
+    metadata: RefCell<Option<ProviderMetadata>>,
+    memory: MemoryCache,
+    flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
+    throttles: ThrottleTable,
+    clock_offset: ClockOffset,
+    region: Option<Region>,
+    instance_validated: core::cell::Cell<bool>,
+}
+
+impl ConfidentialClient {
+    /// A client `client_id` of `authority`, authenticating with `credential`.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when `client_id` is empty.
+    pub fn new(
+        authority: Authority,
+        client_id: impl Into<String>,
+        credential: ClientCredential,
+    ) -> Result<Self, Error> {
+        let client_id = client_id.into();
+        if client_id.trim().is_empty() {
+            return Err(Error::configuration("CLIENT_ID is empty"));
+        }
+        Ok(Self {
+            authority,
+            client_id,
+            credential,
+            capabilities: Vec::new(),
+            metadata: RefCell::default(),
+            memory: MemoryCache::default(),
+            flights: SingleFlight::default(),
+            throttles: ThrottleTable::default(),
+            clock_offset: ClockOffset::default(),
+            region: None,
+            instance_validated: core::cell::Cell::new(false),
+        })
+    }
+
+    /// Declares client capabilities (e.g. [`crate::protocol::claims::CAPABILITY_CP1`]): sent as the
+    /// `claims` parameter of every client credentials, on-behalf-of and refresh token request
+    /// (see `claims_parameter`).
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Vec<String>) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Sends client credentials requests to the regional token endpoint of `region` (ESTS-R;
+    /// MSAL `WithAzureRegion`): lower latency and resilience for app tokens. Other grants keep
+    /// the global endpoint; cache and throttle keys stay on the configured authority.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the authority has no regional endpoints (B2C, External ID,
+    /// AD FS, OIDC, IP hosts).
+    pub fn with_region(mut self, region: Region) -> Result<Self, Error> {
+        self.authority.regional_token_endpoint(&region)?;
+        self.region = Some(region);
+        Ok(self)
+    }
+
+    /// The `claims` parameter for a request answering `challenge`, if any.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when `challenge` is not a JSON object.
+    pub fn claims_parameter(&self, challenge: Option<&str>) -> Result<Option<String>, Error> {
+        claims_parameter(&self.capabilities, challenge)
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The authority.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Acquires an app-only token for `scopes` with the client credentials grant (RFC 6749
+    /// §4.4; MSAL `AcquireTokenForClient`): from memory, else from the store, else from the
+    /// provider, with concurrent misses for the same scopes sharing one token request.
+    ///
+    /// # Errors
+    /// - [`Error::Configuration`] for an Entra multi-tenant alias authority (`common`,
+    ///   `organizations`, `consumers`): app tokens need a tenant.
+    /// - [`Error::Server`] / [`Error::InvalidResponse`] / [`Error::Transport`] / [`Error::Signing`]
+    ///   when no token could be obtained. Store failures are not errors: they count as misses.
+    pub async fn acquire_token_for_client(
+        &self,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.acquire_token_for_client_with(scopes, &TokenOptions::default(), platform)
+            .await
+    }
+
+    /// [`ConfidentialClient::acquire_token_for_client`] with `options`: a forced refresh or a
+    /// claims challenge skips (and evicts) the cached token.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; [`Error::Configuration`] for a
+    /// claims challenge that is not a JSON object.
+    pub async fn acquire_token_for_client_with(
+        &self,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("client credentials")?;
+        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
+        let claims = self.claims_parameter(options.claims.as_deref())?;
+        let grant = Grant::ClientCredentials {
+            scopes,
+            claims: claims.as_deref(),
+        };
+        self.acquire(key, grant, options, platform).await
+    }
+
+    /// Refreshes the app token for `scopes` ahead of time (when an [`AcquiredToken`] said
+    /// `refresh_due`): adopts a fresher one from the store if another isolate already
+    /// refreshed, else asks the provider, under the same single-flight as foreground misses.
+    /// Run it in the background (`ctx.waitUntil`); a failure keeps the cached token, which
+    /// stays valid until its expiry margin.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; callers running it in the
+    /// background only log them.
+    pub async fn refresh_token_for_client(
+        &self,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("client credentials")?;
+        let clock = self.corrected_clock(platform);
+        let platform = &platform.with_clock(&clock);
+        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
+        let claims = self.claims_parameter(None)?;
+        let grant = Grant::ClientCredentials {
+            scopes,
+            claims: claims.as_deref(),
+        };
+        let cached = self.memory.get(&key);
+        let refill = || self.refill(key.clone(), grant, cached, Refill::Ahead, platform);
+        self.flights
+            .run(key.clone(), refill, || {
+                platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
+            })
+            .await
+    }
+
+    /// The local clock corrected by the offset learned from the provider's `Date` headers
+    /// ([`crate::acquisition::clock`]).
+    fn corrected_clock<'p>(&'p self, platform: &Platform<'p>) -> CorrectedClock<'p> {
+        CorrectedClock {
+            local: platform.clock,
+            offset: &self.clock_offset,
+        }
+    }
+
+    /// Acquires a token for `scopes` on behalf of the user whose access token this web API
+    /// received (Microsoft identity platform "on-behalf-of flow"; MSAL
+    /// `AcquireTokenOnBehalfOf`): from memory, else from the store, else from the provider, with
+    /// concurrent misses for the same (assertion, scopes) sharing one request. Tokens are cached
+    /// under `CacheKey::on_behalf_of`, so each incoming token has its own entries.
+    ///
+    /// Validate `assertion` first ([`crate::validation::access_token::validate_access_token`]): an expired
+    /// incoming token must be refused before it reaches the cache.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for an Entra multi-tenant alias authority (on-behalf-of needs
+    /// the tenant) or a malformed claims challenge; provider failures as
+    /// [`ConfidentialClient::acquire_token_for_client`], notably `interaction_required` (with
+    /// `claims` and `suberror`) when the user must satisfy a policy first: see
+    /// [`crate::error::ServerError`].
+    pub async fn acquire_token_on_behalf_of(
+        &self,
+        assertion: &AccessToken,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.require_tenant("on-behalf-of")?;
+        let key = CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, scopes);
+        let claims = self.claims_parameter(options.claims.as_deref())?;
+        let grant = Grant::OnBehalfOf {
+            assertion,
+            scopes,
+            claims: claims.as_deref(),
+        };
+        self.acquire(key, grant, options, platform).await
+    }
+
+    fn require_tenant(&self, flow: &str) -> Result<(), Error> {
+        match &self.authority {
+            Authority::Entra(entra) if entra.is_tenantless() => Err(Error::configuration(
+                alloc::format!("AUTHORITY: {flow} needs a tenant-specific authority, not common/organizations/consumers"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Memory, then (under single-flight) the store and the provider; `options` may skip both
+    /// caches.
+    async fn acquire(
+        &self,
+        key: CacheKey,
+        grant: Grant<'_>,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        let clock = self.corrected_clock(platform);
+        let platform = &platform.with_clock(&clock);
+        let bypass = options.bypasses_cache();
+        if bypass {
+            self.memory.remove(&key);
+            // A failed delete costs only one more refused call downstream.
+            let _ = platform.store.delete(&key.storage_key()).await;
+        }
+        let cached = self.memory.get(&key);
+        if let Some(token) = &cached {
+            let now = platform.clock.now_unix_secs();
+            match token.state(now) {
+                TokenState::Fresh => {
+                    let jitter = u64::from(random_below(platform, REFRESH_JITTER_SECS));
+                    let mut fresh = acquired(token, TokenSource::Memory);
+                    fresh.refresh_due = token
+                        .refresh_on
+                        .is_some_and(|refresh_on| now.saturating_add(jitter) >= refresh_on);
+                    return Ok(fresh);
+                }
+                TokenState::RefreshDue => {
+                    let mut due = acquired(token, TokenSource::Memory);
+                    due.refresh_due = true;
+                    return Ok(due);
+                }
+                TokenState::Expired => {}
+            }
+        }
+        let mode = if bypass {
+            Refill::Bypass
+        } else {
+            Refill::Normal
+        };
+        let refill = || self.refill(key.clone(), grant, cached, mode, platform);
+        self.flights
+            .run(key.clone(), refill, || {
+                platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
+            })
+            .await
+    }
+
+    /// Second level, then the provider; on a retryable provider failure, the best unexpired
+    /// cached token (unless [`Refill::Bypass`]: the resource refused the cached one).
+    async fn refill(
+        &self,
+        key: CacheKey,
+        grant: Grant<'_>,
+        cached: Option<CachedToken>,
+        mode: Refill,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        let bypass = mode == Refill::Bypass;
+        let storage_key = key.storage_key();
+        let stored = if bypass {
+            None
+        } else {
+            match platform.store.get(&storage_key).await {
+                Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
+                Ok(None) | Err(_) => None,
+            }
+        };
+        let now = platform.clock.now_unix_secs();
+        if let Some(token) = &stored {
+            let state = token.state(now);
+            // A stored token due for refresh is served as one in memory would be, with the
+            // refresh left to the adapter's background (one-request instances, like Fastly's,
+            // read only the store); a refresh ahead of time wants a fresher one.
+            if state == TokenState::Fresh
+                || (state == TokenState::RefreshDue && mode == Refill::Normal)
+            {
+                self.memory.put(key, token.clone(), now);
+                let mut served = acquired(token, TokenSource::Store);
+                served.refresh_due = state == TokenState::RefreshDue;
+                return Ok(served);
+            }
+        }
+        match self.request_token(grant, platform).await {
+            Ok(token) => {
+                let now = platform.clock.now_unix_secs();
+                if let Some(ttl) = token.store_ttl(now) {
+                    self.memory.put(key, token.clone(), now);
+                    if let Ok(bytes) = token.to_json() {
+                        // A store failure costs only a later miss elsewhere.
+                        let _ = platform.store.put(&storage_key, bytes, ttl).await;
+                    }
+                }
+                Ok(acquired(&token, TokenSource::Provider))
+            }
+            Err(err) if err.is_retryable() && !bypass => [cached, stored]
+                .into_iter()
+                .flatten()
+                .filter(|t| t.is_unexpired(now))
+                .max_by_key(|t| t.expires_on)
+                .map(|t| acquired(&t, TokenSource::CachedAfterProviderFailure))
+                .ok_or(err),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn request_token(
+        &self,
+        grant: Grant<'_>,
+        platform: &Platform<'_>,
+    ) -> Result<CachedToken, Error> {
+        let received = self.send_grant(grant, platform).await?;
+        Ok(CachedToken::from_response(
+            &received.response,
+            received.requested_at,
+        ))
+    }
+
+    /// Redeems an authorization code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636 §4.5;
+    /// MSAL `AcquireTokenByAuthorizationCode`). Codes are single-use: this is never retried and
+    /// never served from a cache.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` when the code was
+    /// already used, has expired, or the verifier or redirect URI differ.
+    pub async fn redeem_authorization_code(
+        &self,
+        code: &str,
+        redirect_uri: &Url,
+        code_verifier: &PkceVerifier,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+            scopes,
+        };
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
+    }
+
+    /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
+    /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
+    /// challenge (merged with the client capabilities). The caller keeps the rotated refresh token the response may carry.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
+    /// `suberror`) or `interaction_required` when the user must sign in again.
+    pub async fn acquire_token_by_refresh_token(
+        &self,
+        refresh_token: &RefreshToken,
+        scopes: &Scopes,
+        claims: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
+        let claims = self.claims_parameter(claims)?;
+        let grant = Grant::RefreshToken {
+            refresh_token,
+            scopes,
+            claims: claims.as_deref(),
+        };
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
+    }
+}
+
+/// Tokens straight from the provider, with the time they were asked for (lifetimes count from
+/// there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedTokens {
+    /// The parsed token response.
+    pub response: TokenResponse,
+    /// When the request was sent, Unix seconds.
+    pub requested_at: u64,
+}
+
+impl core::fmt::Debug for ConfidentialClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ConfidentialClient")
+            .field("authority", &self.authority)
+            .field("client_id", &self.client_id)
+            .field("credential", &self.credential)
+            .field("cached_tokens", &self.memory.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
+    AcquiredToken::from_cached(token, source)
+}
+
+mod metadata;
+mod send;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! Client assertions signed with a certificate's key (RFC 7523 §2.2 and §3; Microsoft identity
+//! platform "certificate credentials").
+//!
+//! Header: `alg` (`PS256` by default, `RS256` legacy), `typ: JWT`, and the certificate's
+//! thumbprint: `x5t#S256` with PS256, `x5t` (SHA-1) with RS256; optionally `x5c`, the chain
+//! (Entra "subject name + issuer" authentication). Claims: `aud` = the token endpoint URL
+//! exactly, `iss` = `sub` = client id, `jti` = a fresh UUID, `nbf` = `iat` = now, `exp` = now +
+//! [`ASSERTION_LIFETIME_SECS`].
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::credentials::certificate::{Certificate, PrivateKey};
+use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
+use crate::error::Error;
+use crate::secret::ClientAssertion;
+
+/// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2).
+pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long an assertion is valid, in seconds (Entra accepts 5–10 minutes after `nbf`; MSAL
+/// uses 10 minutes).
+pub(crate) const ASSERTION_LIFETIME_SECS: u64 = 600;
+
+/// A certificate credential: the registered certificate (chain) and a signer for its key.
+pub struct CertificateCredential {
+    chain: Vec<Certificate>,
+    signer: Box<dyn JwsSigner>,
+    send_x5c: bool,
+}
+
+impl CertificateCredential {
+    /// Combines a certificate chain (leaf first) with a signer for the leaf's key. `key` is the
+    /// key the signer was made from; it is only checked against the certificate here.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the chain is empty or `key` is not the leaf certificate's
+    /// key (which the provider would reject with AADSTS700027).
+    pub fn new(
+        chain: Vec<Certificate>,
+        key: &PrivateKey,
+        signer: Box<dyn JwsSigner>,
+        send_x5c: bool,
+    ) -> Result<Self, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::configuration("CLIENT_CERTIFICATE holds no certificate"))?;
+        if !key.matches(leaf) {
+            return Err(Error::configuration(
+                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
+            ));
+        }
+        Ok(Self {
+            chain,
+            signer,
+            send_x5c,
+        })
+    }
+
+    /// The leaf certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.chain[0]
+    }
+
+    /// The assertion's algorithm, the signer's: `PS256` (header `x5t#S256`) or `RS256` (header
+    /// `x5t`). AD FS accepts only `RS256` (see
+    /// [`crate::protocol::authority::Authority::requires_rs256_assertion`]).
+    pub fn algorithm(&self) -> JwsAlgorithm {
+        self.signer.algorithm()
+    }
+
+    /// Signs a fresh assertion for `client_id` at `token_endpoint`.
+    ///
+    /// `now` is Unix seconds; `jti` a fresh UUID (see [`crate::platform::Platform::random_uuid`]).
+    ///
+    /// # Errors
+    /// [`Error::Signing`] from the signer.
+    pub async fn sign_assertion(
+        &self,
+        client_id: &str,
+        token_endpoint: &str,
+        now: u64,
+        jti: &str,
+    ) -> Result<ClientAssertion, Error> {
+        let algorithm = self.signer.algorithm();
+        let leaf = self.certificate();
+        let header = Header {
+            alg: algorithm.name(),
+            typ: "JWT",
+            x5t_s256: (algorithm == JwsAlgorithm::Ps256).then(|| leaf.thumbprint_sha256()),
+            x5t: (algorithm == JwsAlgorithm::Rs256).then(|| leaf.thumbprint_sha1()),
+            x5c: self
+                .send_x5c
+                .then(|| self.chain.iter().map(Certificate::x5c_entry).collect()),
+        };
+        let claims = Claims {
+            aud: token_endpoint,
+            iss: client_id,
+            sub: client_id,
+            jti,
+            nbf: now,
+            iat: now,
+            exp: now.saturating_add(ASSERTION_LIFETIME_SECS),
+        };
+        let mut jws = encode_json(&header)?;
+        jws.push('.');
+        jws.push_str(&encode_json(&claims)?);
+        let signature = self.signer.sign(jws.as_bytes()).await?;
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(ClientAssertion::new(jws))
+    }
+}
+
+impl fmt::Debug for CertificateCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateCredential")
+            .field("certificate", self.certificate())
+            .field("algorithm", &self.signer.algorithm())
+            .field("send_x5c", &self.send_x5c)
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
+struct Header {
+    alg: &'static str,
+    typ: &'static str,
+    #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    x5t_s256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x5t: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x5c: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: &'a str,
+    nbf: u64,
+    iat: u64,
+    exp: u64,
+}
+
+fn encode_json(value: &impl Serialize) -> Result<String, Error> {
+    let json = serde_json::to_vec(value)
+        .map_err(|_| Error::Signing("cannot serialize the assertion".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;

@@ -1,0 +1,279 @@
+//! Certificates and private keys from PEM, for certificate credentials.
+//!
+//! A certificate credential (Microsoft identity platform "certificate credentials", RFC 7523) is
+//! an X.509 certificate registered with the provider plus its private key. The provider finds
+//! the registered certificate by thumbprint: `x5t#S256` (SHA-256 of the DER certificate) or the
+//! legacy `x5t` (SHA-1), both base64url without padding (RFC 7515 §4.1.7–4.1.8). `x5c` carries
+//! the chain as standard base64 DER, leaf first (RFC 7515 §4.1.6).
+//!
+//! Keys are RSA (Entra requires at least 2048 bits), from PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
+//! (`BEGIN RSA PRIVATE KEY`) PEM, normalised to PKCS#8 DER for the signer backends (WebCrypto
+//! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1`, `pkcs8` and `x509-cert`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use der::{Decode, Encode};
+use pkcs8::PrivateKeyInfo;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// The smallest RSA modulus accepted, in bits (Microsoft identity platform: "at least 2048").
+pub(crate) const MIN_RSA_BITS: usize = 2048;
+
+/// `rsaEncryption` (RFC 8017 Appendix A.1).
+const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// An X.509 certificate in DER form.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+    rsa_public_key: Option<RsaPublic>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct RsaPublic {
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+}
+
+impl Certificate {
+    /// Decodes every `CERTIFICATE` block in `pem`, in order (leaf first for a chain).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` when the text holds no certificate or a block
+    /// is not a valid DER X.509 certificate.
+    pub fn chain_from_pem(setting: &str, pem: &str) -> Result<Vec<Self>, Error> {
+        let bad =
+            || Error::configuration(alloc::format!("{setting} is not a PEM X.509 certificate"));
+        let pem = pem.trim();
+        // x509-cert 0.2.5's `load_pem_chain` underflows (`len() - 1`) on empty input: refuse it here.
+        if pem.is_empty() {
+            return Err(bad());
+        }
+        let chain = x509_cert::Certificate::load_pem_chain(pem.as_bytes()).map_err(|_| bad())?;
+        if chain.is_empty() {
+            return Err(bad());
+        }
+        chain
+            .iter()
+            .map(|cert| Self::from_x509(cert).ok_or_else(bad))
+            .collect()
+    }
+
+    fn from_x509(cert: &x509_cert::Certificate) -> Option<Self> {
+        // DER is canonical, so re-encoding the decoded certificate gives back its exact bytes.
+        let der = cert.to_der().ok()?;
+        let spki = &cert.tbs_certificate.subject_public_key_info;
+        let rsa_public_key = (spki.algorithm.oid == RSA_ENCRYPTION)
+            .then(|| pkcs1::RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).ok())
+            .flatten()
+            .map(|key| RsaPublic {
+                modulus: key.modulus.as_bytes().to_vec(),
+                exponent: key.public_exponent.as_bytes().to_vec(),
+            });
+        Some(Self {
+            der,
+            rsa_public_key,
+        })
+    }
+
+    /// The DER bytes.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// `x5t#S256`: base64url (no padding) of the SHA-256 digest of the DER certificate.
+    pub fn thumbprint_sha256(&self) -> String {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(&self.der))
+    }
+
+    /// `x5t`: base64url (no padding) of the SHA-1 digest of the DER certificate (legacy).
+    pub fn thumbprint_sha1(&self) -> String {
+        URL_SAFE_NO_PAD.encode(Sha1::digest(&self.der))
+    }
+
+    /// One `x5c` array entry: standard base64 (with padding) of the DER certificate.
+    pub fn x5c_entry(&self) -> String {
+        STANDARD.encode(&self.der)
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("x5t#S256", &self.thumbprint_sha256())
+            .finish()
+    }
+}
+
+/// An RSA private key, held as PKCS#8 DER. `Debug` redacts it; the bytes are zeroized on drop.
+#[derive(Clone)]
+pub struct PrivateKey {
+    pkcs8_der: Zeroizing<Vec<u8>>,
+    public: RsaPublic,
+}
+
+impl PrivateKey {
+    /// Decodes a PEM private key: PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` when the text is not one of those PEM blocks,
+    /// the key is encrypted (`ENCRYPTED PRIVATE KEY`: decrypt it before storing it as a
+    /// secret), not RSA, or shorter than `MIN_RSA_BITS`. The error never contains key bytes.
+    pub fn from_pem(setting: &str, pem: &str) -> Result<Self, Error> {
+        let bad = |what: &str| Error::configuration(alloc::format!("{setting} {what}"));
+        let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())
+            .map_err(|_| bad("is not a PEM private key"))?;
+        let der = Zeroizing::new(der);
+        let pkcs8_der = match label {
+            "PRIVATE KEY" => Zeroizing::new(der.to_vec()),
+            "RSA PRIVATE KEY" => {
+                pkcs1::RsaPrivateKey::from_der(&der)
+                    .map_err(|_| bad("is not a valid PKCS#1 RSA key"))?;
+                let info = PrivateKeyInfo::new(pkcs1::ALGORITHM_ID, &der);
+                Zeroizing::new(
+                    info.to_der()
+                        .map_err(|_| bad("cannot be converted to PKCS#8"))?,
+                )
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(bad("is encrypted: store the decrypted PKCS#8 key"))
+            }
+            _ => {
+                return Err(bad(
+                    "must be a PEM `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY` (PKCS#1)",
+                ))
+            }
+        };
+        let info =
+            PrivateKeyInfo::from_der(&pkcs8_der).map_err(|_| bad("is not a valid PKCS#8 key"))?;
+        if info.algorithm.oid != RSA_ENCRYPTION {
+            return Err(bad("is not an RSA key (only RSA keys are supported)"));
+        }
+        let key = pkcs1::RsaPrivateKey::from_der(info.private_key)
+            .map_err(|_| bad("is not a valid RSA key"))?;
+        let public = RsaPublic {
+            modulus: key.modulus.as_bytes().to_vec(),
+            exponent: key.public_exponent.as_bytes().to_vec(),
+        };
+        if public.modulus.len() * 8 < MIN_RSA_BITS {
+            return Err(bad("is shorter than 2048 bits"));
+        }
+        Ok(Self { pkcs8_der, public })
+    }
+
+    /// The key as PKCS#8 DER. A secret: hand it only to a signer backend.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
+    /// Whether `certificate` carries this key's public key. A mismatch is the usual cause of
+    /// Entra's AADSTS700027, so configuration checks it up front.
+    pub fn matches(&self, certificate: &Certificate) -> bool {
+        certificate.rsa_public_key.as_ref() == Some(&self.public)
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PrivateKey([redacted])")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    pub(crate) const CERT_PEM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testbed/credentials/daemon-cert.pem"
+    ));
+    pub(crate) const OTHER_CERT_PEM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testbed/credentials/other-cert.pem"
+    ));
+    pub(crate) const KEY_PKCS8_PEM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testbed/credentials/daemon-key.pem"
+    ));
+    pub(crate) const KEY_PKCS1_PEM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testbed/credentials/daemon-key-pkcs1.pem"
+    ));
+
+    #[test]
+    fn thumbprints_match_openssl() {
+        let cert = &Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap()[0];
+        // openssl x509 -in daemon-cert.pem -outform DER | openssl dgst -sha256 -binary | basenc --base64url
+        assert_eq!(
+            cert.thumbprint_sha256(),
+            "C3laERVFbXjnNyNSQSfYFyoVNxrLywCzOOEtmmiOjIU"
+        );
+        assert_eq!(cert.thumbprint_sha1().len(), 27);
+        let der = STANDARD.decode(cert.x5c_entry()).unwrap();
+        assert_eq!(der, cert.der());
+    }
+
+    #[test]
+    fn a_chain_keeps_its_order() {
+        let chain = Certificate::chain_from_pem(
+            "CLIENT_CERTIFICATE",
+            &alloc::format!("{CERT_PEM}\n{OTHER_CERT_PEM}"),
+        )
+        .unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_ne!(chain[0].thumbprint_sha256(), chain[1].thumbprint_sha256());
+    }
+
+    #[test]
+    fn pkcs1_and_pkcs8_keys_decode_to_the_same_pkcs8() {
+        let pkcs8 = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM).unwrap();
+        let pkcs1 = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", KEY_PKCS1_PEM).unwrap();
+        assert_eq!(pkcs8.pkcs8_der(), pkcs1.pkcs8_der());
+        let cert = &Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap()[0];
+        assert!(pkcs8.matches(cert) && pkcs1.matches(cert));
+    }
+
+    #[test]
+    fn bad_pem_is_a_configuration_error_without_key_material() {
+        for bad in [
+            "",
+            "hello",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            CERT_PEM,
+        ] {
+            let err = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", bad).unwrap_err();
+            assert!(
+                matches!(err, Error::Configuration(ref m) if m.starts_with("CLIENT_PRIVATE_KEY")),
+                "{err:?}"
+            );
+        }
+        let encrypted =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----";
+        assert!(
+            alloc::format!("{}", PrivateKey::from_pem("K", encrypted).unwrap_err())
+                .contains("encrypted")
+        );
+        for bad in ["", "not pem", KEY_PKCS8_PEM] {
+            assert!(
+                matches!(
+                    Certificate::chain_from_pem("CLIENT_CERTIFICATE", bad),
+                    Err(Error::Configuration(_))
+                ),
+                "{bad}"
+            );
+        }
+        let key = PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
+        assert_eq!(alloc::format!("{key:?}"), "PrivateKey([redacted])");
+    }
+}

@@ -1,0 +1,259 @@
+//! Client credentials: how a confidential client authenticates to the token endpoint
+//! (RFC 6749 §2.3, RFC 7521 §4.2, RFC 7523 §2.2; Microsoft identity platform "application
+//! credentials": secret, certificate, federated assertion).
+
+use alloc::boxed::Box;
+use core::fmt;
+
+use url::Url;
+
+use crate::credentials::assertion::CertificateCredential;
+use crate::error::Error;
+use crate::platform::{LocalBoxFuture, Platform};
+use crate::secret::{ClientAssertion, ClientSecret};
+
+/// How the client proves its identity.
+pub enum ClientCredential {
+    /// A client secret (RFC 6749 §2.3.1).
+    Secret {
+        /// The secret.
+        secret: ClientSecret,
+        /// Where it goes in the request.
+        method: SecretMethod,
+    },
+    /// A certificate: edge-token signs a fresh assertion for every request (RFC 7523).
+    Certificate(CertificateCredential),
+    /// An assertion someone else signs, e.g. a workload identity federation token.
+    Assertion(AssertionSource),
+}
+
+/// Where a client secret is sent (RFC 7591 §2 `token_endpoint_auth_method` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecretMethod {
+    /// `client_secret_post`: `client_id` and `client_secret` in the form body. What MSAL sends
+    /// to Entra.
+    #[default]
+    Post,
+    /// `client_secret_basic`: HTTP Basic authentication with the form-urlencoded client id and
+    /// secret (RFC 6749 §2.3.1).
+    Basic,
+}
+
+impl SecretMethod {
+    /// Parses `client_secret_post` or `client_secret_basic`.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` for any other value.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, Error> {
+        match value {
+            "client_secret_post" => Ok(Self::Post),
+            "client_secret_basic" => Ok(Self::Basic),
+            _ => Err(Error::configuration(alloc::format!(
+                "{setting} must be client_secret_post or client_secret_basic"
+            ))),
+        }
+    }
+}
+
+/// Where a caller-supplied client assertion comes from (workload identity federation: Entra
+/// "federated identity credentials"; MSAL `WithClientAssertion`).
+pub enum AssertionSource {
+    /// The same assertion every time (the caller refreshes the whole client when it expires).
+    Fixed(ClientAssertion),
+    /// Asked for every token request, so short-lived assertions stay fresh.
+    Callback(Box<dyn AssertionCallback>),
+}
+
+/// Produces a client assertion on demand.
+pub trait AssertionCallback {
+    /// Returns an assertion for `request`.
+    ///
+    /// # Errors
+    /// Any [`Error`]; it fails the token request.
+    fn assertion<'a>(
+        &'a self,
+        request: AssertionRequest<'a>,
+    ) -> LocalBoxFuture<'a, Result<ClientAssertion, Error>>;
+}
+
+/// What an [`AssertionCallback`] is asked for (MSAL's `AssertionRequestOptions`).
+#[derive(Debug, Clone, Copy)]
+pub struct AssertionRequest<'a> {
+    /// The client id the assertion must name.
+    pub client_id: &'a str,
+    /// The token endpoint the assertion is for (its `aud`).
+    pub token_endpoint: &'a str,
+}
+
+/// The client authentication of one request, ready to put on the wire.
+pub enum ClientAuthentication<'a> {
+    /// `client_secret` in the body.
+    SecretPost(&'a ClientSecret),
+    /// HTTP Basic with the secret.
+    SecretBasic(&'a ClientSecret),
+    /// `client_assertion_type` + `client_assertion` in the body.
+    Assertion(ClientAssertion),
+}
+
+impl ClientCredential {
+    /// Resolves the credential for one request to `token_endpoint`: signs a fresh assertion
+    /// (certificate) or asks the callback (federated); secrets are used as they are.
+    ///
+    /// # Errors
+    /// [`Error::Signing`] from the signer, or whatever the assertion callback or the platform's
+    /// entropy returns.
+    pub async fn authenticate<'a>(
+        &'a self,
+        client_id: &str,
+        token_endpoint: &Url,
+        platform: &Platform<'_>,
+    ) -> Result<ClientAuthentication<'a>, Error> {
+        Ok(match self {
+            Self::Secret {
+                secret,
+                method: SecretMethod::Post,
+            } => ClientAuthentication::SecretPost(secret),
+            Self::Secret {
+                secret,
+                method: SecretMethod::Basic,
+            } => ClientAuthentication::SecretBasic(secret),
+            Self::Certificate(certificate) => {
+                let now = platform.clock.now_unix_secs();
+                let jti = platform.random_uuid()?;
+                ClientAuthentication::Assertion(
+                    certificate
+                        .sign_assertion(client_id, token_endpoint.as_str(), now, &jti)
+                        .await?,
+                )
+            }
+            Self::Assertion(AssertionSource::Fixed(assertion)) => {
+                ClientAuthentication::Assertion(assertion.clone())
+            }
+            Self::Assertion(AssertionSource::Callback(callback)) => {
+                let request = AssertionRequest {
+                    client_id,
+                    token_endpoint: token_endpoint.as_str(),
+                };
+                ClientAuthentication::Assertion(callback.assertion(request).await?)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Secret { method, .. } => f
+                .debug_struct("Secret")
+                .field("method", method)
+                .finish_non_exhaustive(),
+            Self::Certificate(certificate) => certificate.fmt(f),
+            Self::Assertion(AssertionSource::Fixed(_)) => {
+                f.write_str("Assertion(Fixed([redacted]))")
+            }
+            Self::Assertion(AssertionSource::Callback(_)) => f.write_str("Assertion(Callback)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::acquisition::cache::CachedToken;
+    use crate::acquisition::client::{AcquiredToken, ConfidentialClient, TokenSource};
+    use crate::platform::NoStore;
+    use crate::protocol::authority::Authority;
+    use crate::secret::AccessToken;
+    use crate::testing::ReplayPlatform;
+    use alloc::format;
+    use alloc::rc::Rc;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+
+    const SENTINEL: &str = "SENTINEL-secret-value";
+
+    /// A federated credential source that records what it was asked for.
+    struct Federated {
+        asked: Rc<RefCell<Vec<(String, String)>>>,
+    }
+
+    impl AssertionCallback for Federated {
+        fn assertion<'a>(
+            &'a self,
+            request: AssertionRequest<'a>,
+        ) -> LocalBoxFuture<'a, Result<ClientAssertion, Error>> {
+            self.asked
+                .borrow_mut()
+                .push((request.client_id.into(), request.token_endpoint.into()));
+            Box::pin(core::future::ready(Ok(ClientAssertion::new(
+                "federated.jwt.value",
+            ))))
+        }
+    }
+
+    #[test]
+    fn a_callback_is_asked_for_each_request_with_the_client_and_endpoint() {
+        let asked = Rc::new(RefCell::new(Vec::new()));
+        let credential =
+            ClientCredential::Assertion(AssertionSource::Callback(Box::new(Federated {
+                asked: Rc::clone(&asked),
+            })));
+        let endpoint =
+            Url::parse("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token").unwrap();
+        let sends_nothing = ReplayPlatform::new(&[]);
+        for _ in 0..2 {
+            let auth = futures::executor::block_on(credential.authenticate(
+                "client-1",
+                &endpoint,
+                &sends_nothing.platform(&NoStore),
+            ))
+            .unwrap();
+            let ClientAuthentication::Assertion(assertion) = auth else {
+                panic!("an assertion")
+            };
+            assert_eq!(assertion.expose_secret(), "federated.jwt.value");
+        }
+        let expected = (String::from("client-1"), String::from(endpoint.as_str()));
+        assert_eq!(*asked.borrow(), [expected.clone(), expected]);
+    }
+
+    #[test]
+    fn types_holding_secrets_redact_them() {
+        let secret = ClientCredential::Secret {
+            secret: ClientSecret::new(SENTINEL),
+            method: SecretMethod::Post,
+        };
+        let fixed =
+            ClientCredential::Assertion(AssertionSource::Fixed(ClientAssertion::new(SENTINEL)));
+        let token = CachedToken {
+            access_token: AccessToken::new(SENTINEL),
+            expires_on: 1,
+            refresh_on: None,
+            ext_expires_on: None,
+        };
+        let acquired = AcquiredToken {
+            access_token: AccessToken::new(SENTINEL),
+            expires_on: 1,
+            source: TokenSource::Provider,
+            refresh_due: false,
+        };
+        let client = ConfidentialClient::new(
+            Authority::parse("https://id.example.com", None).unwrap(),
+            "c",
+            secret,
+        )
+        .unwrap();
+        for text in [
+            format!("{fixed:?}"),
+            format!("{token:?}"),
+            format!("{acquired:?}"),
+            format!("{client:?} {client:#?}"),
+        ] {
+            assert!(!text.contains(SENTINEL), "{text}");
+        }
+    }
+}

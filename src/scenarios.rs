@@ -1,0 +1,22 @@
+//! The three Microsoft identity platform scenarios, platform-free so that every runtime's app
+//! is a few lines: a daemon that calls web APIs with app tokens, a web app that signs users in
+//! (OIDC authorization code + PKCE) and calls APIs as them, and a web API that validates its
+//! callers' bearer tokens and calls APIs on their behalf; plus calls to downstream APIs and the
+//! runtime-neutral HTTP values the apps convert to and from.
+
+pub(crate) mod daemon;
+pub(crate) mod downstream;
+pub(crate) mod return_to;
+pub(crate) mod session;
+pub(crate) mod web;
+pub(crate) mod webapi;
+pub(crate) mod webapp;
+
+pub use daemon::{
+    call_reply, daemon_route, healthz_reply, CallFailure, Daemon, DaemonAnswer, DaemonConfig,
+    DaemonRoute, DAEMON_SETTING_NAMES, TOKEN_SOURCE_HEADER,
+};
+pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
+pub use web::{SameSite, SetCookie, WebRequest, WebResponse};
+pub use webapi::{Caller, Rejection, WebApi, WebApiConfig};
+pub use webapp::{WebApp, WebAppConfig};

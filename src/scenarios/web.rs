@@ -1,0 +1,222 @@
+//! Plain values for the HTTP exchanges of the web app (with the browser) and of the web API
+//! (with its callers): what an adapter hands in (method, query, cookies, form, `Authorization`)
+//! and what it sends back (status, headers, cookies to set, body). Adapters parse and serialize
+//! cookies with a cookie library; the core decides names, values and attributes.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+/// An incoming request, as the web app and the web API need it.
+#[derive(Clone, Default)]
+pub struct WebRequest {
+    /// The `Authorization` header as received (RFC 9110 §11.6.2), for the web API: a secret
+    /// (it carries the caller's token), so `Debug` shows only whether it is present.
+    pub authorization: Option<String>,
+    /// `true` for `POST` (the `form_post` callback), `false` for `GET`.
+    pub is_post: bool,
+    /// Query parameters, decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// Cookies (name, value) from the `Cookie` header, in order.
+    pub cookies: Vec<(String, String)>,
+    /// Form fields of an `application/x-www-form-urlencoded` body, decoded, in order.
+    pub form: Vec<(String, String)>,
+}
+
+impl fmt::Debug for WebRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Cookie values, codes and states are secrets: only names are shown.
+        let names = |pairs: &[(String, String)]| {
+            pairs
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect::<Vec<_>>()
+        };
+        f.debug_struct("WebRequest")
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "[redacted]"),
+            )
+            .field("is_post", &self.is_post)
+            .field("query", &names(&self.query))
+            .field("cookies", &names(&self.cookies))
+            .field("form", &names(&self.form))
+            .finish()
+    }
+}
+
+impl WebRequest {
+    /// The first cookie named `name`.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        first(&self.cookies, name)
+    }
+
+    /// The first query parameter named `name`.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        first(&self.query, name)
+    }
+
+    /// The parameters of an authorization response: the form for `POST`, else the query.
+    pub fn callback_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        let pairs = if self.is_post {
+            &self.form
+        } else {
+            &self.query
+        };
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The `SameSite` cookie attribute (RFC 6265bis §5.4.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on same-site requests and top-level cross-site `GET` navigations.
+    Lax,
+    /// Sent on every request, including the provider's cross-site `form_post`; requires
+    /// `Secure`.
+    None,
+}
+
+/// A cookie to set. Always `Secure`, `HttpOnly` and `Path=/` (the `__Host-` prefix demands
+/// `Secure`, `Path=/` and no `Domain`, RFC 6265bis §4.1.3.2).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SetCookie {
+    /// Name (with its `__Host-` prefix).
+    pub name: String,
+    /// Value (empty when deleting).
+    pub value: String,
+    /// `Max-Age` in seconds; `Some(0)` deletes; `None` makes a browser-session cookie.
+    pub max_age: Option<u64>,
+    /// `SameSite`.
+    pub same_site: SameSite,
+}
+
+impl SetCookie {
+    /// A cookie that deletes `name` (`Max-Age=0`, empty value).
+    pub fn delete(name: &str, same_site: SameSite) -> Self {
+        Self {
+            name: name.to_string(),
+            value: String::new(),
+            max_age: Some(0),
+            same_site,
+        }
+    }
+}
+
+impl fmt::Debug for SetCookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("name", &self.name)
+            .field("max_age", &self.max_age)
+            .field("same_site", &self.same_site)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response for the browser. `Debug` shows the status, header names, cookies (names only)
+/// and body length: a `Location` can carry an `id_token_hint`, a body the user's claims.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Header fields (names lower-case), besides `Set-Cookie`.
+    pub headers: Vec<(String, String)>,
+    /// Cookies to set or delete.
+    pub cookies: Vec<SetCookie>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for WebResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("WebResponse")
+            .field("status", &self.status)
+            .field("headers", &names)
+            .field("cookies", &self.cookies)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl WebResponse {
+    /// `302 Found` to `location`, never cached.
+    pub fn redirect(location: &str) -> Self {
+        Self::new(302, &[("location", location)], Vec::new())
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self::new(
+            status,
+            &[("content-type", "application/json")],
+            serde_json::to_vec(body).unwrap_or_default(),
+        )
+    }
+
+    /// An HTML page.
+    pub fn html(status: u16, page: String) -> Self {
+        Self::new(
+            status,
+            &[("content-type", "text/html; charset=utf-8")],
+            page.into_bytes(),
+        )
+    }
+
+    /// A response with `headers` plus `cache-control: no-store` (every answer here is
+    /// user-specific or carries a cookie: RFC 9111 §5.2.2.5).
+    pub fn new(status: u16, headers: &[(&str, &str)], body: Vec<u8>) -> Self {
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .collect();
+        all.push(("cache-control".into(), "no-store".into()));
+        Self {
+            status,
+            headers: all,
+            cookies: Vec::new(),
+            body,
+        }
+    }
+
+    /// An API's answer relayed to the caller: its status, `content-type` (default
+    /// `application/octet-stream`) and body, plus `x-edge-token-source` naming where the token
+    /// came from ([`crate::acquisition::client::TokenSource::as_str`]).
+    pub fn relayed(answer: &crate::platform::http::HttpResponse, token_source: &str) -> Self {
+        let content_type = answer
+            .header("content-type")
+            .unwrap_or("application/octet-stream");
+        Self::new(
+            answer.status,
+            &[
+                ("content-type", content_type),
+                ("x-edge-token-source", token_source),
+            ],
+            answer.body.clone(),
+        )
+    }
+
+    /// Adds a header field (`name` lower-case).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds a cookie to set.
+    pub fn with_cookie(mut self, cookie: SetCookie) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
+
+    /// The first header named `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        first(&self.headers, name)
+    }
+}

@@ -1,0 +1,79 @@
+//! The web API's settings (see the table in [`crate::scenarios::webapi`]).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
+use crate::error::Error;
+use crate::scenarios::downstream::DownstreamApi;
+use crate::validation::access_token::RequiredPermissions;
+
+/// The web API's configuration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct WebApiConfig {
+    /// Who the API is (its own app registration) and how it authenticates for on-behalf-of.
+    pub client: ClientConfig,
+    /// `API_AUDIENCE`: the audiences accepted in `aud` (client id and/or App ID URI).
+    pub audiences: Vec<String>,
+    /// `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`: any one of them is enough.
+    pub required: RequiredPermissions,
+    /// `ALLOWED_TENANTS`: for a multi-tenant API (Entra `{tenantid}` issuers), the tenants
+    /// accepted (empty = any).
+    pub allowed_tenants: Vec<String>,
+    /// `API_DOWNSTREAM_URL` + `API_DOWNSTREAM_SCOPES`: what `/api/profile` calls on behalf of
+    /// the caller.
+    pub downstream: DownstreamApi,
+    /// `HTTP_TIMEOUT_MS`.
+    pub http_timeout: Duration,
+}
+
+/// Names separated by spaces or commas.
+fn list(setting: Option<String>) -> Vec<String> {
+    setting
+        .map(|value| {
+            value
+                .split([' ', ','])
+                .filter(|item| !item.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl WebApiConfig {
+    /// Reads and validates every web API setting.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming the first missing or bad setting; also when neither
+    /// `API_REQUIRED_SCOPE` nor `API_REQUIRED_ROLES` is set (an API that accepts any token
+    /// for its audience is a mistake, not a default).
+    pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+        let client = ClientConfig::from_settings(settings)?;
+        let audiences = list(Some(required(settings, "API_AUDIENCE")?));
+        let required = RequiredPermissions::new(
+            list(optional(settings, "API_REQUIRED_SCOPE")),
+            list(optional(settings, "API_REQUIRED_ROLES")),
+        );
+        if required.is_empty() {
+            return Err(Error::configuration(
+                "set API_REQUIRED_SCOPE (delegated scopes) or API_REQUIRED_ROLES (app roles)",
+            ));
+        }
+        let downstream = DownstreamApi::from_settings(
+            settings,
+            "API_DOWNSTREAM_URL",
+            "API_DOWNSTREAM_SCOPES",
+            false,
+        )?;
+        Ok(Self {
+            client,
+            audiences,
+            required,
+            allowed_tenants: list(optional(settings, "ALLOWED_TENANTS")),
+            downstream,
+            http_timeout: http_timeout(settings)?,
+        })
+    }
+}

@@ -1,0 +1,493 @@
+//! The web app scenario (Microsoft identity platform "web app that signs in users" and "web app
+//! that calls web APIs"): OpenID Connect sign-in with the authorization code flow and PKCE, a
+//! server-side session, and delegated tokens acquired silently with the refresh token.
+//! Platform-free: an adapter routes requests to these operations and converts the plain
+//! [`WebRequest`] / [`WebResponse`] values.
+//!
+//! | operation | route in the reference apps |
+//! |---|---|
+//! | [`WebApp::home`] | `GET /` |
+//! | [`WebApp::sign_in`] | `GET /auth/sign-in?returnTo=/path` (+ `login_hint`, `domain_hint`, `prompt`) |
+//! | [`WebApp::callback`] | `GET` or `POST /auth/callback` |
+//! | [`WebApp::sign_out`] | `GET /auth/sign-out` |
+//! | [`WebApp::me`] | `GET /me` |
+//! | [`WebApp::call_downstream`] | `GET /me/call` |
+//! | [`WebApp::call_web_api`] | `GET /me/api` |
+//!
+//! Settings, besides [`crate::config`]'s: `REDIRECT_URI` (absolute URL of the callback, as
+//! registered), `COOKIE_KEY` (secret: base64url of 32 random bytes), optional
+//! `POST_LOGOUT_REDIRECT_URI`, `RESPONSE_MODE` (`query` | `form_post`), `ID_TOKEN_SIGNING_ALG`
+//! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
+//! comma separated), the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES` (delegated, asked at
+//! sign-in), and optionally a web API's `WEB_API_URL` / `WEB_API_SCOPES` (delegated, acquired
+//! silently with the refresh token: incremental consent).
+
+mod calls;
+mod config;
+mod keys;
+pub(crate) mod pages;
+mod silent;
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::future::Future;
+use core::time::Duration;
+
+use serde_json::{json, Value};
+use url::Url;
+
+use crate::acquisition::cache::{hashed_storage_key, MIN_STORE_TTL_SECS};
+use crate::acquisition::client::{AcquiredToken, ConfidentialClient};
+use crate::acquisition::single_flight::SingleFlight;
+use crate::credentials::certificate::PrivateKey;
+use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::protocol::authorization::{
+    transaction_id, AuthorizationResponse, CallbackError, ResponseMode, SignInOptions, Transaction,
+    TRANSACTION_LIFETIME_SECS,
+};
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::scope::Scopes;
+use crate::scenarios::daemon::{error_reply, CallFailure};
+use crate::scenarios::downstream::DownstreamApi;
+use crate::scenarios::return_to::safe_return_to;
+use crate::scenarios::session::{Session, SessionId, SessionStore};
+use crate::scenarios::web::SameSite;
+pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
+use crate::seal::{Purpose, SealError, Sealer};
+use crate::validation::issuer_keys::IssuerKeys;
+use crate::validation::verifier::JwsVerifier;
+pub use config::WebAppConfig;
+pub(crate) use silent::SilentFailure;
+
+/// Name prefix of transaction cookies; the rest is the transaction id, so parallel sign-ins
+/// (several tabs) each have their own cookie.
+pub(crate) const TRANSACTION_COOKIE_PREFIX: &str = "__Host-edge-token-tx-";
+
+/// Name of the session cookie (it holds only the session id).
+pub(crate) const SESSION_COOKIE: &str = "__Host-edge-token-session";
+
+/// The longest transaction cookie value accepted, in characters. A sealed transaction is about
+/// 700 characters; browsers cap a cookie at 4096 bytes with its name.
+pub(crate) const MAX_TRANSACTION_COOKIE_LEN: usize = 3072;
+
+/// `prompt` values passed through from `/auth/sign-in` (OIDC Core §3.1.2.1; `create` from
+/// OpenID Connect Prompt Create 1.0, as Entra External ID accepts).
+pub(crate) const PROMPT_VALUES: [&str; 5] =
+    ["none", "login", "consent", "select_account", "create"];
+
+/// Longest `login_hint` / `domain_hint` passed through, in bytes.
+pub(crate) const MAX_HINT_LEN: usize = 256;
+
+/// The web app. Build one per isolate: it keeps the client (memory cache, discovered
+/// metadata), the provider's signing keys and the refresh single-flight table.
+pub struct WebApp {
+    client: ConfidentialClient,
+    redirect_uri: Url,
+    post_logout_redirect_uri: Option<Url>,
+    downstream: DownstreamApi,
+    web_api: Option<DownstreamApi>,
+    response_mode: ResponseMode,
+    id_token_algorithm: JwsAlgorithm,
+    allowed_tenants: Vec<String>,
+    http_timeout: Duration,
+    transactions: Sealer,
+    sessions: Sealer,
+    verifier: Box<dyn JwsVerifier>,
+    keys: IssuerKeys,
+    refreshes: SingleFlight<String, Result<AcquiredToken, SilentFailure>>,
+}
+
+impl core::fmt::Debug for WebApp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WebApp")
+            .field("client", &self.client)
+            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("response_mode", &self.response_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebApp {
+    /// Builds the web app from `config`; `signer` is the adapter's signer backend for a
+    /// certificate's key (see [`crate::config::CredentialConfig::into_credential`]) and
+    /// `verifier` its signature backend for ID tokens.
+    ///
+    /// # Errors
+    /// As [`crate::config::CredentialConfig::into_credential`].
+    pub async fn build<F, Fut>(
+        config: WebAppConfig,
+        signer: F,
+        verifier: Box<dyn JwsVerifier>,
+    ) -> Result<Self, Error>
+    where
+        F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
+        Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
+    {
+        let client = config.client.into_client(signer).await?;
+        Ok(Self {
+            client,
+            redirect_uri: config.redirect_uri,
+            post_logout_redirect_uri: config.post_logout_redirect_uri,
+            downstream: config.downstream,
+            web_api: config.web_api,
+            response_mode: config.response_mode,
+            id_token_algorithm: config.id_token_algorithm,
+            allowed_tenants: config.allowed_tenants,
+            http_timeout: config.http_timeout,
+            transactions: config.cookie_key.sealer(Purpose::Transaction),
+            sessions: config.cookie_key.sealer(Purpose::Session),
+            verifier,
+            keys: IssuerKeys::default(),
+            refreshes: SingleFlight::default(),
+        })
+    }
+
+    /// The time limit for each outgoing request, for the adapter's transport.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+
+    /// `GET /`: the signed-in user's name and links, or a sign-in link.
+    pub async fn home(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        match self.current_session(request, platform).await {
+            Some((_, session)) => WebResponse::html(200, pages::signed_in(session.display_name())),
+            None => WebResponse::html(200, pages::signed_out()),
+        }
+    }
+
+    /// `GET /auth/sign-in`: a new transaction cookie and a redirect to the authorization
+    /// endpoint. `returnTo` is kept only if it is a same-origin path (`safe_return_to`);
+    /// `login_hint`, `domain_hint` and a known `prompt` value are passed on.
+    pub async fn sign_in(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        let hint = |name| {
+            request
+                .query_param(name)
+                .filter(|v| !v.is_empty() && v.len() <= MAX_HINT_LEN)
+                .map(str::to_string)
+        };
+        let options = SignInOptions {
+            prompt: request
+                .query_param("prompt")
+                .filter(|p| PROMPT_VALUES.contains(p))
+                .map(str::to_string),
+            login_hint: hint("login_hint"),
+            domain_hint: hint("domain_hint"),
+            claims: None,
+        };
+        let return_to = safe_return_to(request.query_param("returnTo"));
+        self.challenge(return_to, &options, platform).await
+    }
+
+    /// Starts a sign-in that comes back to `return_to`: used by [`WebApp::sign_in`] and when a
+    /// silent token acquisition needs the user (incremental consent, claims challenges).
+    async fn challenge(
+        &self,
+        return_to: String,
+        options: &SignInOptions,
+        platform: &Platform<'_>,
+    ) -> WebResponse {
+        let metadata = match self.client.metadata(platform).await {
+            Ok(metadata) => metadata,
+            Err(error) => return unavailable(&error),
+        };
+        let Some(endpoint) = &metadata.authorization_endpoint else {
+            return unavailable(&Error::configuration(
+                "the provider publishes no authorization_endpoint",
+            ));
+        };
+        let now = platform.clock.now_unix_secs();
+        let transaction = match Transaction::begin(
+            &metadata.issuer,
+            Some(&self.downstream.scopes),
+            return_to,
+            self.response_mode,
+            now,
+            platform.entropy,
+        ) {
+            Ok(transaction) => transaction,
+            Err(error) => return unavailable(&error),
+        };
+        let name = format!("{TRANSACTION_COOKIE_PREFIX}{}", transaction.id());
+        let sealed = match self.transactions.seal(
+            &transaction,
+            transaction.expires_at(),
+            name.as_bytes(),
+            platform.entropy,
+        ) {
+            Ok(sealed) => sealed,
+            Err(error) => return unavailable(&error),
+        };
+        let entra = self.client.authority().supports_client_info();
+        let location = transaction.authorization_url(
+            endpoint,
+            self.client.client_id(),
+            &self.redirect_uri,
+            options,
+            entra,
+        );
+        WebResponse::redirect(location.as_str()).with_cookie(SetCookie {
+            name,
+            value: sealed,
+            max_age: Some(TRANSACTION_LIFETIME_SECS),
+            same_site: same_site(self.response_mode),
+        })
+    }
+
+    /// `GET|POST /auth/callback`: checks the answer against its transaction, redeems the code
+    /// once, validates the ID token, and starts a new session (a new id, always).
+    ///
+    /// Every failure answers 400 with `pages::sign_in_failed` and never calls the token
+    /// endpoint twice for one transaction: a transaction is marked consumed in the store before
+    /// its code is redeemed, and its cookie is deleted.
+    pub async fn callback(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        let response = match AuthorizationResponse::parse(request.callback_params()) {
+            Ok(response) => response,
+            Err(_) => return failed("The sign-in response was malformed.", None),
+        };
+        let Some(state) = response.state() else {
+            return failed("The sign-in response names no sign-in in progress.", None);
+        };
+        let name = format!("{TRANSACTION_COOKIE_PREFIX}{}", transaction_id(state));
+        let Some(sealed) = request.cookie(&name) else {
+            return failed(
+                "This sign-in is unknown, has expired, or was already completed.",
+                None,
+            );
+        };
+        let now = platform.clock.now_unix_secs();
+        let opened = self.transactions.open::<Transaction>(
+            sealed,
+            name.as_bytes(),
+            now,
+            MAX_TRANSACTION_COOKIE_LEN,
+        );
+        let clear = SetCookie::delete(&name, SameSite::Lax);
+        let transaction = match opened {
+            Ok(transaction) => transaction,
+            Err(SealError::Expired) => return failed("The sign-in took too long.", Some(clear)),
+            Err(_) => return failed("The sign-in could not be verified.", Some(clear)),
+        };
+        let clear = SetCookie::delete(&name, same_site(transaction.response_mode));
+        let code = match transaction.check_response(response) {
+            Ok(code) => code,
+            Err(CallbackError::Provider(_)) => {
+                return failed(
+                    "The identity provider did not complete the sign-in.",
+                    Some(clear),
+                )
+            }
+            Err(_) => {
+                return failed(
+                    "The sign-in response does not match this sign-in.",
+                    Some(clear),
+                )
+            }
+        };
+        if !self.consume(&transaction, now, platform).await {
+            return failed("This sign-in was already completed.", Some(clear));
+        }
+        match self
+            .complete_sign_in(&transaction, &code, request, platform)
+            .await
+        {
+            Ok(mut response) => {
+                response.cookies.push(clear);
+                response
+            }
+            Err(reason) => failed(reason, Some(clear)),
+        }
+    }
+
+    /// Marks `transaction` consumed; `false` when it already was. A store that cannot answer
+    /// does not block the sign-in: the deleted cookie and the single-use code still stand.
+    async fn consume(&self, transaction: &Transaction, now: u64, platform: &Platform<'_>) -> bool {
+        let canonical = json!([
+            "consumed",
+            self.client.authority().cache_identity(),
+            self.client.client_id(),
+            transaction.id()
+        ]);
+        let key = hashed_storage_key("edge-token/v1/consumed/", &canonical.to_string());
+        if let Ok(Some(_)) = platform.store.get(&key).await {
+            return false;
+        }
+        let ttl = transaction
+            .expires_at()
+            .saturating_sub(now)
+            .max(MIN_STORE_TTL_SECS);
+        let _ = platform.store.put(&key, b"1".to_vec(), ttl).await;
+        true
+    }
+
+    async fn complete_sign_in(
+        &self,
+        transaction: &Transaction,
+        code: &str,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+    ) -> Result<WebResponse, &'static str> {
+        const REFUSED: &str = "The identity provider refused to complete the sign-in.";
+        let scopes = Scopes::parse(&transaction.scopes).map_err(|_| REFUSED)?;
+        let received = self
+            .client
+            .redeem_authorization_code(
+                code,
+                &self.redirect_uri,
+                &transaction.code_verifier,
+                &scopes,
+                platform,
+            )
+            .await
+            .map_err(|_| REFUSED)?;
+        let id_token = received
+            .response
+            .id_token
+            .clone()
+            .ok_or("The identity provider sent no ID token.")?;
+        let metadata = self.client.metadata(platform).await.map_err(|_| REFUSED)?;
+        let claims = self
+            .validate(&id_token, &transaction.nonce, &metadata, platform)
+            .await
+            .map_err(|_| "The ID token could not be validated.")?;
+        let session = Session::begin(
+            claims.all.clone(),
+            claims.user_id().canonical(),
+            id_token,
+            &received.response,
+            &self.downstream.scopes,
+            received.requested_at,
+        );
+        let id = SessionId::generate(platform.entropy).map_err(|_| REFUSED)?;
+        let sessions = self.session_store(platform);
+        let now = platform.clock.now_unix_secs();
+        sessions
+            .save(&id, &session, now, platform.entropy)
+            .await
+            .map_err(|_| "The session could not be saved. Please try again.")?;
+        if let Some(previous) = request.cookie(SESSION_COOKIE).and_then(SessionId::parse) {
+            let _ = sessions.delete(&previous).await;
+        }
+        Ok(
+            WebResponse::redirect(&transaction.return_to).with_cookie(SetCookie {
+                name: SESSION_COOKIE.to_string(),
+                value: id.expose_secret().to_string(),
+                max_age: None,
+                same_site: SameSite::Lax,
+            }),
+        )
+    }
+
+    /// `GET /me`: the validated ID token claims as JSON; 401 `{"error":"not_signed_in"}`
+    /// without a session.
+    pub async fn me(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        match self.current_session(request, platform).await {
+            Some((_, session)) => WebResponse::json(200, &Value::Object(session.claims)),
+            None => not_signed_in(),
+        }
+    }
+
+    /// `GET /auth/sign-out`: ends the local session (record deleted, cookie expired), then
+    /// sends the browser to the provider's `end_session_endpoint` (OIDC RP-Initiated Logout
+    /// §2: `id_token_hint`, `client_id`, `post_logout_redirect_uri`) when it has one, else to
+    /// `POST_LOGOUT_REDIRECT_URI` or `/`.
+    pub async fn sign_out(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        let session = self.current_session(request, platform).await;
+        if let Some((id, _)) = &session {
+            let _ = self.session_store(platform).delete(id).await;
+        }
+        let fallback = self
+            .post_logout_redirect_uri
+            .as_ref()
+            .map_or("/", Url::as_str)
+            .to_string();
+        let location = match self.client.metadata(platform).await {
+            Ok(ProviderMetadata {
+                end_session_endpoint: Some(mut endpoint),
+                ..
+            }) => {
+                {
+                    let mut query = endpoint.query_pairs_mut();
+                    if let Some((_, session)) = &session {
+                        query.append_pair("id_token_hint", session.id_token.expose_secret());
+                    }
+                    query.append_pair("client_id", self.client.client_id());
+                    if let Some(uri) = &self.post_logout_redirect_uri {
+                        query.append_pair("post_logout_redirect_uri", uri.as_str());
+                    }
+                }
+                endpoint.to_string()
+            }
+            _ => fallback,
+        };
+        WebResponse::redirect(&location)
+            .with_cookie(SetCookie::delete(SESSION_COOKIE, SameSite::Lax))
+    }
+
+    /// The session the request's cookie names, if it exists and opens.
+    async fn current_session(
+        &self,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+    ) -> Option<(SessionId, Session)> {
+        let id = SessionId::parse(request.cookie(SESSION_COOKIE)?)?;
+        let now = platform.clock.now_unix_secs();
+        let session = self.session_store(platform).load(&id, now).await.ok()??;
+        Some((id, session))
+    }
+
+    fn session_store<'a>(&'a self, platform: &Platform<'a>) -> SessionStore<'a> {
+        SessionStore {
+            store: platform.store,
+            sealer: &self.sessions,
+            authority: self.client.authority(),
+            client_id: self.client.client_id(),
+        }
+    }
+}
+
+fn same_site(mode: ResponseMode) -> SameSite {
+    match mode {
+        ResponseMode::Query => SameSite::Lax,
+        // The provider's auto-submitted form is a cross-site POST.
+        ResponseMode::FormPost => SameSite::None,
+    }
+}
+
+fn failed(reason: &str, clear: Option<SetCookie>) -> WebResponse {
+    log::warn!("sign-in refused: {reason}");
+    let response = WebResponse::html(400, pages::sign_in_failed(reason));
+    match clear {
+        Some(cookie) => response.with_cookie(cookie),
+        None => response,
+    }
+}
+
+fn unavailable(error: &Error) -> WebResponse {
+    log::warn!("web app unavailable: {error}");
+    let status = if matches!(error, Error::Configuration(_)) {
+        500
+    } else {
+        503
+    };
+    let reason = match error {
+        Error::Configuration(_) => "The web app is not configured correctly.",
+        _ => "The identity provider cannot be reached right now. Please try again shortly.",
+    };
+    WebResponse::html(status, pages::unavailable(reason))
+}
+
+fn not_signed_in() -> WebResponse {
+    WebResponse::json(401, &json!({"error": "not_signed_in"}))
+}
+
+fn call_failure(failure: CallFailure) -> WebResponse {
+    let (status, body) = error_reply(&failure);
+    WebResponse::new(status, &[("content-type", "application/json")], body)
+}
+
+#[cfg(test)]
+mod tests;

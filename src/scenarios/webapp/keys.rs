@@ -1,0 +1,51 @@
+//! ID token validation for the web app, with the provider's signing keys from
+//! [`crate::validation::issuer_keys::IssuerKeys`].
+
+use super::WebApp;
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::secret::IdToken;
+use crate::validation::id_token::{
+    validate_id_token, IdTokenClaims, IdTokenValidation, IssuerRule,
+};
+use crate::validation::jwks::JwkSet;
+use crate::validation::jwt::TENANT_PLACEHOLDER;
+
+impl WebApp {
+    /// Validates an ID token with the provider's keys (refetched once per cooldown when the
+    /// token names an unknown key).
+    pub(super) async fn validate(
+        &self,
+        id_token: &IdToken,
+        nonce: &str,
+        metadata: &ProviderMetadata,
+        platform: &Platform<'_>,
+    ) -> Result<IdTokenClaims, Error> {
+        let issuer = if metadata.issuer.contains(TENANT_PLACEHOLDER) {
+            IssuerRule::EntraTemplate {
+                template: metadata.issuer.clone(),
+                allowed_tenants: Some(self.allowed_tenants.clone()),
+            }
+        } else {
+            IssuerRule::Exact(metadata.issuer.clone())
+        };
+        let rules = &IdTokenValidation::new(
+            issuer,
+            self.client.client_id(),
+            self.id_token_algorithm,
+            nonce,
+            platform.clock.now_unix_secs(),
+        );
+        let jwks_uri = metadata
+            .jwks_uri
+            .as_ref()
+            .ok_or_else(|| Error::configuration("the provider publishes no jwks_uri"))?;
+        let verifier = self.verifier.as_ref();
+        self.keys
+            .validate_with(jwks_uri, platform, |keys: JwkSet| async move {
+                validate_id_token(id_token, rules, &keys, verifier).await
+            })
+            .await
+    }
+}

@@ -1,0 +1,92 @@
+//! The reference web app's HTML: small, static, every dynamic value HTML-escaped. Provider
+//! text (`error_description`) is never shown: error pages say what happened in our words.
+
+use alloc::format;
+use alloc::string::String;
+
+use html_escape::encode_text;
+
+/// The sign-in link every signed-out or failed page offers.
+pub(crate) const SIGN_IN_HREF: &str = "/auth/sign-in?returnTo=%2F";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title></head>\n<body>\n{body}\n</body></html>\n",
+        title = encode_text(title)
+    )
+}
+
+/// `/` for a visitor without a session.
+pub(crate) fn signed_out() -> String {
+    page(
+        "edge-token web app",
+        &format!(
+            "<h1>edge-token web app</h1>\n<p>You are signed out.</p>\n\
+             <p><a id=\"sign-in\" href=\"{SIGN_IN_HREF}\">Sign in</a></p>"
+        ),
+    )
+}
+
+/// `/` for a signed-in user called `name`.
+pub(crate) fn signed_in(name: &str) -> String {
+    page(
+        "edge-token web app",
+        &format!(
+            "<h1>edge-token web app</h1>\n\
+             <p>Signed in as <span id=\"user-name\">{name}</span>.</p>\n<ul>\n\
+             <li><a id=\"me\" href=\"/me\">Your ID token claims</a> (<code>GET /me</code>)</li>\n\
+             <li><a id=\"me-call\" href=\"/me/call\">Call the downstream API as you</a> (<code>GET /me/call</code>)</li>\n\
+             <li><a id=\"sign-out\" href=\"/auth/sign-out\">Sign out</a></li>\n</ul>",
+            name = encode_text(name)
+        ),
+    )
+}
+
+/// The page for a sign-in that could not complete: `reason` is one of our own sentences.
+pub(crate) fn sign_in_failed(reason: &str) -> String {
+    page(
+        "Sign-in failed",
+        &format!(
+            "<h1>Sign-in failed</h1>\n<p>{reason}</p>\n\
+             <p><a id=\"sign-in\" href=\"{SIGN_IN_HREF}\">Sign in again</a></p>",
+            reason = encode_text(reason)
+        ),
+    )
+}
+
+/// The page for a failure outside sign-in (configuration, provider unreachable).
+pub(crate) fn unavailable(reason: &str) -> String {
+    page(
+        "Temporarily unavailable",
+        &format!(
+            "<h1>Temporarily unavailable</h1>\n<p>{reason}</p>\n<p><a href=\"/\">Home</a></p>",
+            reason = encode_text(reason)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn dynamic_text_is_escaped() {
+        let html = signed_in("<script>alert('x')</script> & co");
+        assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; co"));
+        assert!(!html.contains("<script>"));
+        assert!(sign_in_failed("a <b>").contains("a &lt;b&gt;"));
+    }
+
+    #[test]
+    fn pages_carry_their_landmarks() {
+        assert!(signed_out().contains("<a id=\"sign-in\" href=\"/auth/sign-in?returnTo=%2F\">"));
+        assert!(signed_in("Alice Example").contains("<span id=\"user-name\">Alice Example</span>"));
+        let failed = sign_in_failed("state mismatch");
+        assert!(failed.contains("<h1>Sign-in failed</h1>"));
+        assert!(failed.contains("id=\"sign-in\""));
+    }
+}

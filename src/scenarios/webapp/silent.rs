@@ -1,0 +1,167 @@
+//! Silent acquisition of delegated tokens from a session (MSAL `AcquireTokenSilent`; the
+//! refresh token grant, RFC 6749 §6).
+//!
+//! Rules:
+//! - a fresh token held for the exact scope set is used as is, unless the caller forces a
+//!   refresh or answers a claims challenge ([`TokenOptions`]);
+//! - otherwise the refresh token is redeemed for the scopes plus the OIDC scopes, once per
+//!   (session, scopes) at a time in an isolate (single-flight: with refresh token rotation, two
+//!   concurrent redemptions of one refresh token would make the provider revoke the grant);
+//! - a rotated refresh token is stored (session saved) before the new access token is used; a
+//!   response without one keeps the old one;
+//! - `invalid_grant`, `interaction_required`, `consent_required`, `login_required` or a claims
+//!   challenge mean the user must interact: [`SilentFailure::InteractionRequired`];
+//! - a retryable provider failure serves the held token while it is unexpired (even inside the
+//!   early-expiry margin).
+
+use alloc::string::String;
+
+use super::WebApp;
+use crate::acquisition::cache::{CachedToken, TokenState};
+use crate::acquisition::client::{
+    AcquiredToken, TokenOptions, TokenSource, SINGLE_FLIGHT_RECHECK_MS,
+};
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::protocol::authorization::OIDC_SCOPES;
+use crate::protocol::scope::Scopes;
+use crate::scenarios::session::{Session, SessionId};
+
+/// Why no token could be acquired silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilentFailure {
+    /// The user must go through the authorization endpoint again, with `claims` when the
+    /// provider sent a claims challenge.
+    InteractionRequired {
+        /// The claims challenge (JSON text) to send as the `claims` parameter.
+        claims: Option<String>,
+    },
+    /// Anything else (provider down, configuration, store).
+    Failed(Error),
+}
+
+/// OAuth errors that only the user can resolve.
+const INTERACTION_ERRORS: [&str; 4] = [
+    "invalid_grant",
+    "interaction_required",
+    "consent_required",
+    "login_required",
+];
+
+impl WebApp {
+    /// A delegated token for `scopes` in session `id` (whose record, as loaded, is `session`).
+    /// With [`TokenOptions::force_refresh`] or a claims challenge, the held token is skipped
+    /// and the refresh token redeemed (with the claims).
+    ///
+    /// # Errors
+    /// `SilentFailure`.
+    pub async fn acquire_token_silent(
+        &self,
+        id: &SessionId,
+        session: &Session,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, SilentFailure> {
+        let now = platform.clock.now_unix_secs();
+        let bypass = options.force_refresh || options.claims.is_some();
+        if let Some(token) = fresh(session, scopes, now).filter(|_| !bypass) {
+            return Ok(acquired(token, TokenSource::Store));
+        }
+        let mut key = id.storage_key(self.client.authority(), self.client.client_id());
+        key.push(' ');
+        key.push_str(&scopes.to_param());
+        self.refreshes
+            .run(
+                key,
+                || self.refresh(id, scopes, options, platform),
+                || platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
+            )
+            .await
+    }
+
+    async fn refresh(
+        &self,
+        id: &SessionId,
+        scopes: &Scopes,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, SilentFailure> {
+        let bypass = options.force_refresh || options.claims.is_some();
+        let sessions = self.session_store(platform);
+        let now = platform.clock.now_unix_secs();
+        // Reloaded: another request may have refreshed (and rotated) meanwhile.
+        let mut session = match sessions.load(id, now).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Err(SilentFailure::InteractionRequired { claims: None }),
+            Err(error) => return Err(SilentFailure::Failed(error)),
+        };
+        if let Some(token) = fresh(&session, scopes, now).filter(|_| !bypass) {
+            return Ok(acquired(token, TokenSource::Store));
+        }
+        let Some(refresh_token) = session.refresh_token.clone() else {
+            return Err(SilentFailure::InteractionRequired { claims: None });
+        };
+        let mut wanted = scopes.to_param();
+        for scope in OIDC_SCOPES {
+            wanted.push(' ');
+            wanted.push_str(scope);
+        }
+        let wanted = Scopes::parse(&wanted).map_err(SilentFailure::Failed)?;
+        let result = self
+            .client
+            .acquire_token_by_refresh_token(
+                &refresh_token,
+                &wanted,
+                options.claims.as_deref(),
+                platform,
+            )
+            .await;
+        match result {
+            Ok(received) => {
+                session.apply_refresh(&received.response, scopes, received.requested_at);
+                sessions
+                    .save(
+                        id,
+                        &session,
+                        platform.clock.now_unix_secs(),
+                        platform.entropy,
+                    )
+                    .await
+                    .map_err(SilentFailure::Failed)?;
+                let token = CachedToken::from_response(&received.response, received.requested_at);
+                Ok(acquired(&token, TokenSource::Provider))
+            }
+            Err(error) => {
+                if let Some(server) = error.server_error() {
+                    if server.claims.is_some()
+                        || INTERACTION_ERRORS.contains(&server.error.as_str())
+                    {
+                        return Err(SilentFailure::InteractionRequired {
+                            claims: server.claims.clone(),
+                        });
+                    }
+                }
+                let held = session
+                    .token_for(scopes)
+                    .filter(|t| !bypass && t.is_unexpired(now));
+                match held {
+                    Some(token) if error.is_retryable() => {
+                        Ok(acquired(token, TokenSource::CachedAfterProviderFailure))
+                    }
+                    _ => Err(SilentFailure::Failed(error)),
+                }
+            }
+        }
+    }
+}
+
+fn fresh<'a>(session: &'a Session, scopes: &Scopes, now: u64) -> Option<&'a CachedToken> {
+    session
+        .token_for(scopes)
+        .filter(|token| token.state(now) == TokenState::Fresh)
+}
+
+fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
+    AcquiredToken::from_cached(token, source)
+}

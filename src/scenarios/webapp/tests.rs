@@ -1,0 +1,504 @@
+//! The web app's decisions with a replayed provider: sign-in, callback (success, replay,
+//! tampering, nonce), sessions, silent refresh with rotation, incremental consent, sign-out.
+//! The real provider and browser run the same paths end to end in `testbed/e2e/webapp.test.mjs`.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use super::*;
+use crate::config::Settings;
+use crate::testing::{MapStore, ReplayPlatform, NOW};
+use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
+use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM};
+use alloc::collections::BTreeMap;
+use futures::executor::block_on;
+
+const ISSUER: &str = "https://id.example.com";
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks","end_session_endpoint":"https://id.example.com/logout"}"#;
+
+struct Map(BTreeMap<&'static str, String>);
+impl Settings for Map {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn app(extra: &[(&'static str, &str)]) -> WebApp {
+    let mut settings = BTreeMap::from([
+        ("AUTHORITY", ISSUER.to_string()),
+        ("CLIENT_ID", "webapp".to_string()),
+        ("CLIENT_SECRET", "pw".to_string()),
+        (
+            "REDIRECT_URI",
+            "https://app.example.com/auth/callback".to_string(),
+        ),
+        ("COOKIE_KEY", KEY.to_string()),
+        (
+            "POST_LOGOUT_REDIRECT_URI",
+            "https://app.example.com/".to_string(),
+        ),
+        (
+            "DOWNSTREAM_URL",
+            "https://api.example.com/whoami".to_string(),
+        ),
+        ("DOWNSTREAM_SCOPES", "api://downstream/.default".to_string()),
+    ]);
+    for (name, value) in extra {
+        settings.insert(name, value.to_string());
+    }
+    let config = WebAppConfig::from_settings(&Map(settings)).unwrap();
+    let signer = |_, _| async { Err(Error::Signing("no certificate here".into())) };
+    block_on(WebApp::build(
+        config,
+        signer,
+        Box::new(RustCryptoVerifier::new()),
+    ))
+    .unwrap()
+}
+
+fn get(query: &[(&str, &str)], cookies: &[(String, String)]) -> WebRequest {
+    WebRequest {
+        query: query
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        cookies: cookies.to_vec(),
+        ..WebRequest::default()
+    }
+}
+
+fn param(location: &str, name: &str) -> String {
+    let url = Url::parse(location).unwrap();
+    let value = url
+        .query_pairs()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned());
+    value.unwrap_or_default()
+}
+
+fn cookie_pair(response: &WebResponse, prefix: &str) -> (String, String) {
+    let cookie = response
+        .cookies
+        .iter()
+        .find(|c| c.name.starts_with(prefix))
+        .unwrap();
+    (cookie.name.clone(), cookie.value.clone())
+}
+
+fn id_token(nonce: &str) -> String {
+    let claims = json!({"iss": ISSUER, "sub": "alice", "aud": "webapp", "exp": NOW + 3600, "iat": NOW, "nonce": nonce, "name": "Alice Example"});
+    sign_jws(
+        KEY_PEM,
+        JwsAlgorithm::Rs256,
+        &json!({"alg": "RS256", "kid": "k1"}),
+        &claims,
+    )
+}
+
+fn token_response(
+    id_token: Option<&str>,
+    access: &str,
+    refresh: Option<&str>,
+    expires_in: u64,
+) -> String {
+    let mut body =
+        json!({"token_type": "Bearer", "access_token": access, "expires_in": expires_in});
+    if let Some(id_token) = id_token {
+        body["id_token"] = json!(id_token);
+    }
+    if let Some(refresh) = refresh {
+        body["refresh_token"] = json!(refresh);
+    }
+    body.to_string()
+}
+
+fn jwks() -> String {
+    json!({"keys": [public_jwk_json(KEY_PEM, "k1")]}).to_string()
+}
+
+/// Starts a sign-in with `query`; returns the response and its `Location`.
+fn start_sign_in(
+    app: &WebApp,
+    platform: &Platform<'_>,
+    query: &[(&str, &str)],
+) -> (WebResponse, String) {
+    let start = block_on(app.sign_in(&get(query, &[]), platform));
+    assert_eq!(start.status, 302);
+    let location = start.header("location").unwrap().to_string();
+    (start, location)
+}
+
+/// Queues the provider's answers to a code redemption: tokens with an ID token for `nonce`
+/// (access token `at-1`, refresh token `rt-1`), then the key set.
+fn queue_redemption(replay: &ReplayPlatform, nonce: &str) {
+    replay.push(
+        200,
+        &token_response(Some(&id_token(nonce)), "at-1", Some("rt-1"), 3600),
+    );
+    replay.push(200, &jwks());
+}
+
+/// Signs in through sign_in + callback; returns the callback request (to replay) and the
+/// session cookie.
+fn signed_in(
+    app: &WebApp,
+    replay: &ReplayPlatform,
+    store: &MapStore,
+    return_to: &str,
+) -> (WebRequest, WebResponse) {
+    let platform = replay.platform(store);
+    let (start, location) = start_sign_in(app, &platform, &[("returnTo", return_to)]);
+    let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
+    queue_redemption(replay, &param(&location, "nonce"));
+    let callback = get(
+        &[("code", "c0de"), ("state", &param(&location, "state"))],
+        &[tx_cookie],
+    );
+    let done = block_on(app.callback(&callback, &platform));
+    (callback, done)
+}
+
+#[test]
+fn sign_in_redeems_the_code_once_and_starts_a_session() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (callback, done) = signed_in(&app, &replay, &store, "/me?x=1");
+    assert_eq!(done.status, 302, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(done.header("location"), Some("/me?x=1"));
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let deleted = done
+        .cookies
+        .iter()
+        .find(|c| c.name.starts_with(TRANSACTION_COOKIE_PREFIX))
+        .unwrap();
+    assert_eq!(deleted.max_age, Some(0));
+    let requests = replay
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| r.url.to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        requests,
+        [
+            "https://id.example.com/.well-known/openid-configuration",
+            "https://id.example.com/token",
+            "https://id.example.com/jwks"
+        ]
+    );
+    let token_request = String::from_utf8(replay.requests.borrow()[1].body.clone()).unwrap();
+    assert!(
+        token_request.contains("grant_type=authorization_code")
+            && token_request.contains("code_verifier=")
+    );
+
+    let platform = replay.platform(&store);
+    let me = block_on(app.me(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_eq!(me.status, 200);
+    let claims: Value = serde_json::from_slice(&me.body).unwrap();
+    assert_eq!(claims["sub"], "alice");
+    let home = block_on(app.home(&get(&[], &[session]), &platform));
+    assert!(String::from_utf8(home.body)
+        .unwrap()
+        .contains("<span id=\"user-name\">Alice Example</span>"));
+
+    // The same callback again (the cookie replayed too): refused, no token request.
+    let again = block_on(app.callback(&callback, &platform));
+    assert_eq!(again.status, 400);
+    assert!(String::from_utf8(again.body)
+        .unwrap()
+        .contains("<h1>Sign-in failed</h1>"));
+    assert_eq!(replay.requests.borrow().len(), 3);
+}
+
+#[test]
+fn missing_tampered_or_foreign_transactions_end_before_the_token_endpoint() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let (start, location) = start_sign_in(&app, &platform, &[]);
+    let state = param(&location, "state");
+    let (name, value) = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
+    let mut tampered = value.clone().into_bytes();
+    tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let cases = [
+        get(&[("code", "c"), ("state", &state)], &[]),
+        get(
+            &[("code", "c"), ("state", &state)],
+            &[(name.clone(), tampered)],
+        ),
+        get(
+            &[("code", "c"), ("state", "another-state")],
+            &[(name.clone(), value.clone())],
+        ),
+        get(&[("code", "c")], &[(name.clone(), value.clone())]),
+        get(
+            &[
+                ("error", "access_denied"),
+                ("error_description", "<b>no</b>"),
+                ("state", &state),
+            ],
+            &[(name, value)],
+        ),
+    ];
+    for request in cases {
+        let answer = block_on(app.callback(&request, &platform));
+        assert_eq!(answer.status, 400, "{request:?}");
+        let page = String::from_utf8(answer.body).unwrap();
+        assert!(page.contains("Sign-in failed") && !page.contains("<b>no</b>"));
+        assert!(answer.cookies.iter().all(|c| c.name != SESSION_COOKIE));
+    }
+    assert_eq!(replay.requests.borrow().len(), 1, "only discovery");
+}
+
+#[test]
+fn an_id_token_for_another_nonce_starts_no_session() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let (start, location) = start_sign_in(&app, &platform, &[]);
+    queue_redemption(&replay, "another-nonce");
+    let request = get(
+        &[("code", "c"), ("state", &param(&location, "state"))],
+        &[cookie_pair(&start, TRANSACTION_COOKIE_PREFIX)],
+    );
+    let answer = block_on(app.callback(&request, &platform));
+    assert_eq!(answer.status, 400);
+    assert!(String::from_utf8(answer.body)
+        .unwrap()
+        .contains("ID token could not be validated"));
+    assert!(answer.cookies.iter().all(|c| c.name != SESSION_COOKIE));
+}
+
+#[test]
+fn open_redirects_return_home_and_form_post_cookies_are_cross_site() {
+    let app = app(&[("RESPONSE_MODE", "form_post")]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let query = [
+        ("returnTo", "//evil.test"),
+        ("prompt", "bogus"),
+        ("login_hint", "alice"),
+    ];
+    let (start, location) = start_sign_in(&app, &platform, &query);
+    assert_eq!(param(&location, "response_mode"), "form_post");
+    assert_eq!(param(&location, "login_hint"), "alice");
+    assert_eq!(param(&location, "prompt"), "");
+    let cookie = start
+        .cookies
+        .iter()
+        .find(|c| c.name.starts_with(TRANSACTION_COOKIE_PREFIX))
+        .unwrap();
+    assert_eq!(cookie.same_site, SameSite::None);
+    assert!(
+        cookie.value.len() < 1500,
+        "transaction cookie is {} characters",
+        cookie.value.len()
+    );
+
+    queue_redemption(&replay, &param(&location, "nonce"));
+    let callback = WebRequest {
+        is_post: true,
+        form: vec![
+            ("code".into(), "c".into()),
+            ("state".into(), param(&location, "state")),
+        ],
+        cookies: vec![(cookie.name.clone(), cookie.value.clone())],
+        ..WebRequest::default()
+    };
+    let done = block_on(app.callback(&callback, &platform));
+    assert_eq!(done.header("location"), Some("/"));
+}
+
+#[test]
+fn refresh_rotates_and_interaction_required_redirects_with_the_claims() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let platform = replay.platform(&store);
+
+    // Fresh token: no refresh.
+    replay.push(200, r#"{"sub":"alice"}"#);
+    let answer =
+        block_on(app.call_downstream(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_eq!(
+        (answer.status, answer.header("x-edge-token-source")),
+        (200, Some("store"))
+    );
+
+    // Past the early-expiry margin: the refresh token is redeemed and the rotated one kept.
+    replay.now.set(NOW + 3400);
+    replay.push(200, &token_response(None, "at-2", Some("rt-2"), 3600));
+    replay.push(200, r#"{"sub":"alice"}"#);
+    let answer =
+        block_on(app.call_downstream(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_eq!(
+        (answer.status, answer.header("x-edge-token-source")),
+        (200, Some("provider"))
+    );
+    let refresh = String::from_utf8(replay.requests.borrow()[4].body.clone()).unwrap();
+    assert!(refresh.contains("grant_type=refresh_token&client_id=webapp&refresh_token=rt-1&scope=api%3A%2F%2Fdownstream%2F.default+offline_access+openid+profile"), "{refresh}");
+    let authorization = replay.requests.borrow()[5]
+        .header("authorization")
+        .map(str::to_string);
+    assert_eq!(authorization.as_deref(), Some("Bearer at-2"));
+    let id = SessionId::parse(&session.1).unwrap();
+    let stored = block_on(app.session_store(&platform).load(&id, NOW + 3400))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+        Some("rt-2".into())
+    );
+
+    // The provider wants the user back, with a claims challenge.
+    replay.now.set(NOW + 3400 + 3400);
+    replay.push(400, r#"{"error":"invalid_grant","suberror":"bad_token","claims":"{\"access_token\":{\"nbf\":{\"essential\":true}}}"}"#);
+    let answer = block_on(app.call_downstream(&get(&[], &[session]), &platform));
+    assert_eq!(answer.status, 302);
+    let location = answer.header("location").unwrap();
+    assert!(location.starts_with("https://id.example.com/authorize?"));
+    assert_eq!(
+        param(location, "claims"),
+        r#"{"access_token":{"nbf":{"essential":true}}}"#
+    );
+    let refresh = String::from_utf8(replay.requests.borrow()[6].body.clone()).unwrap();
+    assert!(refresh.contains("refresh_token=rt-2"));
+}
+
+#[test]
+fn the_web_api_token_comes_from_the_refresh_token_and_claims_challenges_end_without_a_loop() {
+    let app = app(&[
+        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
+        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
+    ]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let platform = replay.platform(&store);
+    let request = get(&[], core::slice::from_ref(&session));
+
+    // Incremental consent: no token for the web API yet, so the refresh token is redeemed.
+    replay.push(200, &token_response(None, "api-1", Some("rt-2"), 3600));
+    replay.push(200, r#"{"ok":true}"#);
+    let answer = block_on(app.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-edge-token-source"), Some("provider"));
+    let refresh = String::from_utf8(replay.requests.borrow()[3].body.clone()).unwrap();
+    assert!(
+        refresh
+            .contains("&scope=api%3A%2F%2Fwebapi%2Faccess_as_user+offline_access+openid+profile"),
+        "{refresh}"
+    );
+    assert_eq!(
+        replay.requests.borrow()[4].url.as_str(),
+        "https://webapi.example.com/api/profile"
+    );
+
+    // The web API relays a claims challenge: one refresh with the claims, one retry, then the
+    // page hears about it (no redirect loop through the authorization endpoint).
+    let claims = r#"{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}"#;
+    let challenge = crate::protocol::bearer::BearerChallenge {
+        claims: Some(claims.into()),
+        ..crate::protocol::bearer::BearerChallenge::error(
+            crate::protocol::bearer::BearerErrorCode::InsufficientClaims,
+            "",
+        )
+    }
+    .to_header_value();
+    replay.push_response(401, &[("www-authenticate", &challenge)], "");
+    replay.push(200, &token_response(None, "api-2", Some("rt-3"), 3600));
+    replay.push_response(401, &[("www-authenticate", &challenge)], "");
+    let answer = block_on(app.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 401);
+    let body: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error"], "interaction_required");
+    assert_eq!(body["claims"], claims);
+    let requests = replay.requests.borrow();
+    assert_eq!(requests.len(), 8);
+    let refresh = String::from_utf8(requests[6].body.clone()).unwrap();
+    assert!(
+        refresh.contains("refresh_token=rt-2") && refresh.contains("&claims=%7B%22access_token")
+    );
+    assert_eq!(requests[7].header("authorization"), Some("Bearer api-2"));
+    drop(requests);
+
+    // Without WEB_API_URL the route is a configuration error.
+    let plain = self::app(&[]);
+    let answer = block_on(plain.call_web_api(&request, &platform));
+    assert_eq!(answer.status, 500);
+}
+
+#[test]
+fn sign_out_ends_the_session_here_and_at_the_provider() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let platform = replay.platform(&store);
+    let out = block_on(app.sign_out(&get(&[], core::slice::from_ref(&session)), &platform));
+    let location = out.header("location").unwrap();
+    assert!(location.starts_with("https://id.example.com/logout?"));
+    assert_eq!(
+        param(location, "post_logout_redirect_uri"),
+        "https://app.example.com/"
+    );
+    assert_eq!(param(location, "client_id"), "webapp");
+    assert!(!param(location, "id_token_hint").is_empty());
+    assert_eq!(
+        out.cookies,
+        vec![SetCookie::delete(SESSION_COOKIE, SameSite::Lax)]
+    );
+    assert_eq!(
+        block_on(app.me(&get(&[], &[session]), &platform)).status,
+        401
+    );
+}
+
+#[test]
+fn the_cookie_key_and_redirect_uri_are_required() {
+    let mut settings = BTreeMap::from([
+        ("AUTHORITY", ISSUER.to_string()),
+        ("CLIENT_ID", "webapp".to_string()),
+        ("CLIENT_SECRET", "pw".to_string()),
+        (
+            "REDIRECT_URI",
+            "https://app.example.com/auth/callback".to_string(),
+        ),
+        (
+            "DOWNSTREAM_URL",
+            "https://api.example.com/whoami".to_string(),
+        ),
+        ("DOWNSTREAM_SCOPES", "api://downstream/.default".to_string()),
+    ]);
+    let error = |settings: &BTreeMap<&'static str, String>| {
+        WebAppConfig::from_settings(&Map(settings.clone()))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(error(&settings).contains("missing setting COOKIE_KEY"));
+    settings.insert("COOKIE_KEY", "c2hvcnQ".into());
+    assert!(error(&settings).contains("COOKIE_KEY must be base64url of 32 random bytes"));
+    settings.insert("COOKIE_KEY", KEY.into());
+    settings.remove("REDIRECT_URI");
+    assert!(error(&settings).contains("missing setting REDIRECT_URI"));
+    settings.insert(
+        "REDIRECT_URI",
+        "https://app.example.com/auth/callback".into(),
+    );
+    settings.insert("RESPONSE_MODE", "fragment".into());
+    assert!(error(&settings).contains("RESPONSE_MODE must be query or form_post"));
+}

@@ -1,0 +1,326 @@
+//! JSON Web Keys (RFC 7517 §4, RFC 7518 §6) and key sets (RFC 7517 §5): the issuer's public
+//! signing keys from its `jwks_uri` (OIDC Discovery §3), how a token's key is found, and when to
+//! fetch the set again ([`JwksCache`]).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::alphabet::URL_SAFE;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::credentials::signer::JwsAlgorithm;
+use crate::error::{Error, ResponseProblem};
+use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::protocol::authority::require_secure_url;
+use crate::protocol::response::{invalid, json_object};
+use crate::validation::jwt::TokenError;
+
+/// The smallest RSA modulus accepted, in bits (RFC 7518 §3.3 and §3.5: 2048 or larger).
+pub(crate) const MIN_RSA_MODULUS_BITS: usize = 2048;
+
+/// The largest RSA modulus accepted, in bits. Issuers use 2048 (Entra) to 4096.
+pub(crate) const MAX_RSA_MODULUS_BITS: usize = 8192;
+
+/// The shortest time between two fetches of a key set because a token named an unknown `kid`,
+/// in seconds (5 minutes). Bounds what tokens with made-up `kid`s can make an adapter fetch.
+pub(crate) const JWKS_REFETCH_COOLDOWN_SECS: u64 = 300;
+
+/// The age after which a fetched key set is stale and must be fetched again before use, in
+/// seconds (24 hours). Issuers publish a new key weeks before signing with it, and keep a retired
+/// key published after, so a day-old set verifies current tokens while a removed key stops being
+/// trusted within a day.
+pub(crate) const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
+
+/// Base64url for key members: RFC 7518 §6.3.1 says no padding, but some publishers pad.
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// One JSON Web Key (RFC 7517 §4; RSA members RFC 7518 §6.3.1, EC members §6.2.1). Members
+/// edge-token does not use (`x5c`, `x5t`, `issuer`, private members) are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Jwk {
+    /// `kty`: key type, `RSA` or `EC` (RFC 7518 §6.1).
+    pub kty: String,
+    /// `kid`: the key's id, matched against a token header's `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// `use`: `sig` (signatures) or `enc` (encryption; such keys are never used here).
+    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
+    pub key_use: Option<String>,
+    /// `key_ops` (RFC 7517 §4.3): when present, must contain `verify` for the key to be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_ops: Option<Vec<String>>,
+    /// `alg`: when present, the only algorithm the key may be used with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// `n` (RSA): the modulus, base64url big-endian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// `e` (RSA): the public exponent, base64url big-endian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// `crv` (EC): the curve, e.g. `P-256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// `x` (EC): the x coordinate, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// `y` (EC): the y coordinate, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+/// An RSA public key's numbers, decoded from a [`Jwk`] and range-checked: big-endian unsigned
+/// bytes without leading zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RsaComponents {
+    /// The modulus `n`, `MIN_RSA_MODULUS_BITS` to `MAX_RSA_MODULUS_BITS` bits.
+    pub n: Vec<u8>,
+    /// The public exponent `e`: odd, at least 3, below 2^32 (in practice 65537).
+    pub e: Vec<u8>,
+}
+
+impl RsaComponents {
+    /// The modulus size in bytes: the length every signature by this key has.
+    pub fn modulus_len(&self) -> usize {
+        self.n.len()
+    }
+}
+
+impl Jwk {
+    /// Whether the key may verify signatures: `use` absent or `sig`, and `key_ops` absent or
+    /// containing `verify` (RFC 7517 §4.2–4.3).
+    pub fn is_signature_key(&self) -> bool {
+        self.key_use.as_deref().is_none_or(|u| u == "sig")
+            && self
+                .key_ops
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+    }
+
+    /// Whether the key can verify `algorithm`: a signature key of type `RSA` with `n` and `e`,
+    /// and an `alg` that is absent or names `algorithm`.
+    pub fn supports(&self, algorithm: JwsAlgorithm) -> bool {
+        self.is_signature_key()
+            && self.kty == "RSA"
+            && self.n.is_some()
+            && self.e.is_some()
+            && self
+                .alg
+                .as_deref()
+                .is_none_or(|alg| alg == algorithm.name())
+    }
+
+    /// The RSA public key numbers.
+    ///
+    /// # Errors
+    /// [`TokenError::UnusableKey`] when the key is not `RSA`, `n` or `e` is missing or not
+    /// base64url, the modulus is outside `MIN_RSA_MODULUS_BITS`..=`MAX_RSA_MODULUS_BITS`, or
+    /// the exponent is even, below 3 or 2^32 and above.
+    pub fn rsa_components(&self) -> Result<RsaComponents, TokenError> {
+        if self.kty != "RSA" {
+            return Err(TokenError::UnusableKey);
+        }
+        let decode = |member: &Option<String>| -> Result<Vec<u8>, TokenError> {
+            let text = member.as_deref().ok_or(TokenError::UnusableKey)?;
+            let bytes = KEY_BASE64
+                .decode(text)
+                .map_err(|_| TokenError::UnusableKey)?;
+            let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+            Ok(bytes[first..].to_vec())
+        };
+        let n = decode(&self.n)?;
+        let e = decode(&self.e)?;
+        let bits = match n.first() {
+            Some(top) => n.len() * 8 - top.leading_zeros() as usize,
+            None => 0,
+        };
+        if !(MIN_RSA_MODULUS_BITS..=MAX_RSA_MODULUS_BITS).contains(&bits) {
+            return Err(TokenError::UnusableKey);
+        }
+        let exponent = match e.len() {
+            1..=4 => e.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
+            _ => return Err(TokenError::UnusableKey),
+        };
+        if exponent < 3 || exponent % 2 == 0 {
+            return Err(TokenError::UnusableKey);
+        }
+        Ok(RsaComponents { n, e })
+    }
+}
+
+/// A key set (RFC 7517 §5) holding the issuer's signature keys only.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JwkSet {
+    keys: Vec<Jwk>,
+}
+
+impl JwkSet {
+    /// The GET request for the key set at `jwks_uri` (from [`crate::protocol::discovery::ProviderMetadata`]
+    /// or, on Entra, `{authority}/discovery/v2.0/keys`).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when `jwks_uri` is not `https` (or `http` on a loopback host).
+    pub fn request(jwks_uri: &Url) -> Result<HttpRequest, Error> {
+        require_secure_url("jwks_uri", jwks_uri)?;
+        Ok(HttpRequest::get_json(jwks_uri.clone()))
+    }
+
+    /// Parses a key set response. Keys that are not signature keys (`use` = `enc`, `key_ops`
+    /// without `verify`) and members of `keys` that are not well-formed JWKs are skipped, as RFC
+    /// 7517 §5 asks; the set may end up empty.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`]: a status other than 200 ([`ResponseProblem::UnexpectedRedirect`]
+    /// for 3xx, else [`ResponseProblem::UnexpectedStatus`]), an HTML page, non-JSON or
+    /// non-object JSON, a body over [`crate::platform::http::MAX_RESPONSE_BODY_BYTES`], or `keys` missing
+    /// or not an array.
+    pub fn parse(response: &HttpResponse) -> Result<Self, Error> {
+        let status = response.status;
+        if (300..400).contains(&status) {
+            return Err(invalid(status, ResponseProblem::UnexpectedRedirect));
+        }
+        if status != 200 {
+            return Err(invalid(status, ResponseProblem::UnexpectedStatus));
+        }
+        let mut document = json_object(response)?;
+        let keys = match document.remove("keys") {
+            Some(Value::Array(keys)) => keys,
+            None | Some(Value::Null) => {
+                return Err(invalid(status, ResponseProblem::MissingField("keys")))
+            }
+            Some(_) => {
+                return Err(invalid(
+                    status,
+                    ResponseProblem::InvalidField {
+                        field: "keys",
+                        reason: "is not an array",
+                    },
+                ))
+            }
+        };
+        let keys = keys
+            .into_iter()
+            .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
+            .collect();
+        Ok(Self::from_keys(keys))
+    }
+
+    /// A set of `keys`, keeping only signature keys ([`Jwk::is_signature_key`]).
+    pub fn from_keys(keys: Vec<Jwk>) -> Self {
+        Self {
+            keys: keys.into_iter().filter(Jwk::is_signature_key).collect(),
+        }
+    }
+
+    /// The signature keys, in the issuer's order.
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+
+    /// The key for a token whose header has `kid` and which must be verified with `algorithm`:
+    /// - with a `kid`, a key with that `kid` that [`Jwk::supports`] `algorithm`;
+    /// - without one, the only key that supports `algorithm`, if exactly one does.
+    ///
+    /// # Errors
+    /// [`TokenError::UnknownKey`] when no key has that `kid` (or, without a `kid`, when zero or
+    /// several keys fit): the caller may refetch the set (`JwksCache`).
+    /// [`TokenError::UnusableKey`] when keys with that `kid` exist but none can verify
+    /// `algorithm`.
+    pub fn find(&self, kid: Option<&str>, algorithm: JwsAlgorithm) -> Result<&Jwk, TokenError> {
+        let Some(kid) = kid else {
+            let mut fitting = self.keys.iter().filter(|key| key.supports(algorithm));
+            return match (fitting.next(), fitting.next()) {
+                (Some(only), None) => Ok(only),
+                _ => Err(TokenError::UnknownKey),
+            };
+        };
+        let mut named = self
+            .keys
+            .iter()
+            .filter(|key| key.kid.as_deref() == Some(kid))
+            .peekable();
+        if named.peek().is_none() {
+            return Err(TokenError::UnknownKey);
+        }
+        named
+            .find(|key| key.supports(algorithm))
+            .ok_or(TokenError::UnusableKey)
+    }
+}
+
+/// A fetched key set and the rules for fetching it again: pure data and decisions, no IO.
+/// Serde (de)serializable (JSON), so an adapter can keep it in isolate memory or a shared store.
+///
+/// How an adapter uses it, with times in Unix seconds:
+/// 1. Without a cache, or when [`JwksCache::is_stale`], fetch ([`JwkSet::request`]) and
+///    [`JwksCache::new`] / [`JwksCache::replace`]. A stale set is not used (fail closed).
+/// 2. Validate with [`JwksCache::keys`]. On [`TokenError::UnknownKey`] (the issuer may have
+///    rotated keys), if [`JwksCache::needs_refetch_for_unknown_kid`], call
+///    [`JwksCache::record_refetch_attempt`], fetch, [`JwksCache::replace`] on success and
+///    validate once more; otherwise refuse the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JwksCache {
+    keys: JwkSet,
+    fetched_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refetch_attempted_at: Option<u64>,
+}
+
+impl JwksCache {
+    /// A set fetched at `fetched_at` (Unix seconds).
+    pub(crate) fn new(keys: JwkSet, fetched_at: u64) -> Self {
+        Self {
+            keys,
+            fetched_at,
+            refetch_attempted_at: None,
+        }
+    }
+
+    /// The key set.
+    pub(crate) fn keys(&self) -> &JwkSet {
+        &self.keys
+    }
+
+    #[cfg(test)]
+    /// When the set was fetched, Unix seconds.
+    pub(crate) fn fetched_at(&self) -> u64 {
+        self.fetched_at
+    }
+
+    /// Whether the set is [`JWKS_MAX_AGE_SECS`] old or older at `now` (Unix seconds). A clock
+    /// that went backwards does not make it stale.
+    pub(crate) fn is_stale(&self, now: u64) -> bool {
+        now.saturating_sub(self.fetched_at) >= JWKS_MAX_AGE_SECS
+    }
+
+    /// Whether a token with an unknown `kid` may trigger a fetch at `now` (Unix seconds): at
+    /// least [`JWKS_REFETCH_COOLDOWN_SECS`] since the set was fetched and since the last
+    /// recorded attempt (failed attempts count, so a failing endpoint is not hammered).
+    pub(crate) fn needs_refetch_for_unknown_kid(&self, now: u64) -> bool {
+        let last = self.fetched_at.max(self.refetch_attempted_at.unwrap_or(0));
+        now.saturating_sub(last) >= JWKS_REFETCH_COOLDOWN_SECS
+    }
+
+    /// Records that a refetch starts at `now` (Unix seconds), before sending it.
+    pub(crate) fn record_refetch_attempt(&mut self, now: u64) {
+        self.refetch_attempted_at = Some(now);
+    }
+
+    /// Replaces the set with `keys`, fetched at `now` (Unix seconds).
+    pub(crate) fn replace(&mut self, keys: JwkSet, now: u64) {
+        self.keys = keys;
+        self.fetched_at = now;
+    }
+}
+
+#[cfg(test)]
+mod tests;
