@@ -43,6 +43,13 @@ pub trait Settings {
     fn get(&self, name: &str) -> Option<String>;
 }
 
+/// A map of setting names to values is a [`Settings`] (tests, or settings gathered up front).
+impl Settings for alloc::collections::BTreeMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        alloc::collections::BTreeMap::get(self, name).cloned()
+    }
+}
+
 /// Reads a required setting.
 ///
 /// # Errors

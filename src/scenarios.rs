@@ -13,8 +13,8 @@ pub(crate) mod webapi;
 pub(crate) mod webapp;
 
 pub use daemon::{
-    call_reply, daemon_route, healthz_reply, CallFailure, Daemon, DaemonAnswer, DaemonConfig,
-    DaemonRoute, DAEMON_SETTING_NAMES, TOKEN_SOURCE_HEADER,
+    call_reply, CallFailure, Daemon, DaemonAnswer, DaemonConfig, DAEMON_SETTING_NAMES,
+    TOKEN_SOURCE_HEADER,
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
 pub use web::{SameSite, SetCookie, WebRequest, WebResponse};

@@ -284,40 +284,6 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "HTTP_TIMEOUT_MS",
 ];
 
-/// The routes of a daemon-only reference app (Fastly, Spin; the Worker has the same two).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DaemonRoute {
-    /// `GET /healthz`: answer [`healthz_reply`].
-    Healthz,
-    /// `GET /daemon/call`: run [`Daemon::call`] and answer [`call_reply`].
-    Call,
-}
-
-/// Which [`DaemonRoute`] `method` and `path` name, or the reply to send instead: 405 JSON
-/// `method_not_allowed` for another method on a known path, 404 JSON `not_found` otherwise.
-///
-/// # Errors
-/// The 404 / 405 reply, as an `Err` so the caller sends it as it is.
-pub fn daemon_route(method: &str, path: &str) -> Result<DaemonRoute, HttpResponse> {
-    let route = match path {
-        "/healthz" => DaemonRoute::Healthz,
-        "/daemon/call" => DaemonRoute::Call,
-        _ => return Err(json_reply(404, br#"{"error":"not_found"}"#.to_vec())),
-    };
-    if method != "GET" {
-        return Err(json_reply(
-            405,
-            br#"{"error":"method_not_allowed"}"#.to_vec(),
-        ));
-    }
-    Ok(route)
-}
-
-/// `200 {"status":"ok"}`.
-pub fn healthz_reply() -> HttpResponse {
-    json_reply(200, br#"{"status":"ok"}"#.to_vec())
-}
-
 /// The answer to `GET /daemon/call`: on success `answer_reply`, on failure `error_reply`'s
 /// status and JSON, with `retry-after` when `retry_after` gives one.
 pub fn call_reply(outcome: Result<DaemonAnswer, CallFailure>) -> HttpResponse {
@@ -479,19 +445,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn routes_are_get_only_and_others_are_not_found() {
-        assert_eq!(daemon_route("GET", "/healthz"), Ok(DaemonRoute::Healthz));
-        assert_eq!(daemon_route("GET", "/daemon/call"), Ok(DaemonRoute::Call));
-        let not_allowed = daemon_route("POST", "/daemon/call").unwrap_err();
-        assert_eq!(not_allowed.status, 405);
-        assert_eq!(not_allowed.body, br#"{"error":"method_not_allowed"}"#);
-        let not_found = daemon_route("GET", "/nope").unwrap_err();
-        assert_eq!(not_found.status, 404);
-        assert_eq!(not_found.header("content-type"), Some("application/json"));
-        assert_eq!(healthz_reply().body, br#"{"status":"ok"}"#);
     }
 
     #[test]

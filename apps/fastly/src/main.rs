@@ -6,17 +6,24 @@
 //! An undecorated `main` (no `#[fastly::main]`): the app sends its response itself, so a due
 //! token refresh and the KV Store writes run after the response.
 
-use edge_token::scenarios::{daemon_route, healthz_reply, DaemonRoute};
 use edge_token_fastly::{fastly_response, TokenProvider};
+use fastly::Response;
 
 fn main() {
     let request = fastly::Request::from_client();
     let tokens = TokenProvider::default();
-    let reply = match daemon_route(request.get_method_str(), request.get_path()) {
-        Ok(DaemonRoute::Healthz) => healthz_reply(),
-        Ok(DaemonRoute::Call) => tokens.call_downstream(),
-        Err(reply) => reply,
+    let response = match (request.get_method_str(), request.get_path()) {
+        ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
+        ("GET", "/daemon/call") => fastly_response(tokens.call_downstream()),
+        (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
+        _ => json(404, r#"{"error":"not_found"}"#),
     };
-    fastly_response(reply).send_to_client();
+    response.send_to_client();
     tokens.after_response();
+}
+
+fn json(status: u16, body: &str) -> Response {
+    Response::from_status(status)
+        .with_content_type(fastly::mime::APPLICATION_JSON)
+        .with_body(body)
 }

@@ -6,9 +6,9 @@
 //! environment and caches tokens in memory, for `wasmtime serve`, which provides WASI HTTP but
 //! not Spin's variables and key-value interfaces. That feature is the only difference.
 
-use edge_token::scenarios::{daemon_route, healthz_reply, DaemonRoute};
+use bytes::Bytes;
 use edge_token_spin::{spin_response, TokenProvider};
-use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http::{FullBody, IntoResponse, Request, Response};
 
 /// Where settings and the token store come from in this build.
 #[cfg(not(feature = "wasmtime"))]
@@ -23,10 +23,21 @@ thread_local! {
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    let reply = match daemon_route(request.method().as_str(), request.uri().path()) {
-        Ok(DaemonRoute::Healthz) => healthz_reply(),
-        Ok(DaemonRoute::Call) => TOKENS.with(Clone::clone).call_downstream().await,
-        Err(reply) => reply,
-    };
-    spin_response(reply)
+    match (request.method().as_str(), request.uri().path()) {
+        ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
+        ("GET", "/daemon/call") => spin_response(TOKENS.with(Clone::clone).call_downstream().await),
+        (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
+        _ => json(404, r#"{"error":"not_found"}"#),
+    }
+}
+
+fn json(status: u16, body: &'static str) -> Response<FullBody<Bytes>> {
+    let mut response = Response::new(FullBody::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = spin_sdk::http::StatusCode::from_u16(status)
+        .unwrap_or(spin_sdk::http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        "content-type",
+        spin_sdk::http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
