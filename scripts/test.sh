@@ -40,7 +40,7 @@ done
 
 step "host unit, integration and doc tests (core; adapters' host-testable seams)"
 cargo test --quiet -p edge-token --all-features
-cargo test --quiet -p edge-token-fastly -p edge-token-spin --lib
+cargo test --quiet -p edge-token-fastly -p edge-token-spin
 
 step "core without std: cargo build --lib --no-default-features --target thumbv7em-none-eabihf"
 cargo build --lib --quiet -p edge-token --no-default-features --target thumbv7em-none-eabihf

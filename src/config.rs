@@ -29,7 +29,7 @@ use core::time::Duration;
 
 use crate::acquisition::client::ConfidentialClient;
 use crate::credentials::assertion::CertificateCredential;
-use crate::credentials::certificate::{Certificate, PrivateKey};
+use crate::credentials::certificate::{ClientCertificate, PrivateKey};
 use crate::credentials::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
@@ -41,6 +41,13 @@ use crate::secret::{ClientAssertion, ClientSecret};
 pub trait Settings {
     /// The value of setting `name`, if set.
     fn get(&self, name: &str) -> Option<String>;
+
+    /// A client certificate this source holds already loaded, in place of the PEM settings
+    /// `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (Microsoft.Identity.Web's `Base64Encoded`
+    /// PKCS#12 in `AZURE_AD`, opened once by [`AzureAdSettings`]). None by default.
+    fn client_certificate(&self) -> Option<ClientCertificate> {
+        None
+    }
 }
 
 /// A map of setting names to values is a [`Settings`] (tests, or settings gathered up front).
@@ -144,10 +151,8 @@ pub enum CredentialConfig {
     },
     /// `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (+ `CLIENT_ASSERTION_ALG`, `CLIENT_SEND_X5C`).
     Certificate {
-        /// The chain, leaf first.
-        chain: Vec<Certificate>,
-        /// The leaf's private key (checked to match the leaf).
-        key: PrivateKey,
+        /// The chain with its leaf's key, loaded once and checked to belong together.
+        certificate: ClientCertificate,
         /// The assertion's algorithm.
         algorithm: JwsAlgorithm,
         /// Whether to send `x5c`.
@@ -224,26 +229,29 @@ impl CredentialConfig {
                 ClientCredential::Assertion(AssertionSource::Fixed(assertion))
             }
             Self::Certificate {
-                chain,
-                key,
+                certificate,
                 algorithm,
                 send_x5c,
             } => {
-                let signer = signer(key.clone(), algorithm).await?;
+                let signer = signer(certificate.key().clone(), algorithm).await?;
                 ClientCredential::Certificate(CertificateCredential::new(
-                    chain, &key, signer, send_x5c,
-                )?)
+                    certificate,
+                    signer,
+                    send_x5c,
+                ))
             }
         })
     }
 
     fn from_settings(settings: &dyn Settings, authority: &Authority) -> Result<Self, Error> {
         let secret = optional(settings, "CLIENT_SECRET");
+        let loaded = settings.client_certificate();
         let certificate = optional(settings, "CLIENT_CERTIFICATE");
         let key = optional(settings, "CLIENT_PRIVATE_KEY");
         let assertion = optional(settings, "CLIENT_ASSERTION");
         let configured = [
             secret.is_some(),
+            loaded.is_some(),
             certificate.is_some() || key.is_some(),
             assertion.is_some(),
         ];
@@ -265,19 +273,22 @@ impl CredentialConfig {
         if let Some(assertion) = assertion {
             return Ok(Self::Assertion(ClientAssertion::new(assertion.trim())));
         }
-        let certificate = certificate.ok_or_else(|| {
-            Error::configuration("missing setting CLIENT_CERTIFICATE (CLIENT_PRIVATE_KEY is set)")
-        })?;
-        let key = key.ok_or_else(|| {
-            Error::configuration("missing setting CLIENT_PRIVATE_KEY (CLIENT_CERTIFICATE is set)")
-        })?;
-        let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", &certificate)?;
-        let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", &key)?;
-        if !chain.first().is_some_and(|leaf| key.matches(leaf)) {
-            return Err(Error::configuration(
-                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
-            ));
-        }
+        let certificate = match loaded {
+            Some(loaded) => loaded,
+            None => {
+                let certificate = certificate.ok_or_else(|| {
+                    Error::configuration(
+                        "missing setting CLIENT_CERTIFICATE (CLIENT_PRIVATE_KEY is set)",
+                    )
+                })?;
+                let key = key.ok_or_else(|| {
+                    Error::configuration(
+                        "missing setting CLIENT_PRIVATE_KEY (CLIENT_CERTIFICATE is set)",
+                    )
+                })?;
+                ClientCertificate::from_pem(&certificate, &key)?
+            }
+        };
         // AD FS takes only RS256 assertions with an `x5t` (SHA-1) thumbprint (MSAL.NET
         // `AuthorityInfo.IsSha2CredentialSupported`): RS256 is its default and PS256 an error.
         let rs256_only = authority.requires_rs256_assertion();
@@ -301,8 +312,7 @@ impl CredentialConfig {
             }
         };
         Ok(Self::Certificate {
-            chain,
-            key,
+            certificate,
             algorithm,
             send_x5c,
         })

@@ -8,7 +8,7 @@ pub(crate) mod credential;
 pub(crate) mod signer;
 
 pub use assertion::CertificateCredential;
-pub use certificate::{Certificate, PrivateKey};
+pub use certificate::{Certificate, ClientCertificate, PrivateKey};
 pub use credential::{
     AssertionCallback, AssertionRequest, AssertionSource, ClientCredential, SecretMethod,
 };

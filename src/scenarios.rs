@@ -17,6 +17,6 @@ pub use daemon::{
     TOKEN_SOURCE_HEADER,
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
-pub use web::{SameSite, SetCookie, WebRequest, WebResponse};
+pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
 pub use webapi::{Caller, Rejection, WebApi, WebApiConfig};
 pub use webapp::{WebApp, WebAppConfig};

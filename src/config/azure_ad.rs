@@ -33,8 +33,8 @@
 //! `ClientCredentials` entries, by `SourceType` (MIW's `CredentialDescription`):
 //! - `ClientSecret` + `ClientSecret` → `CLIENT_SECRET`;
 //! - `Base64Encoded` + `Base64EncodedValue` (a base64 PKCS#12/PFX with the certificate and its
-//!   key; AES/PBES2 encryption) + optional `CertificatePassword` → `CLIENT_CERTIFICATE` +
-//!   `CLIENT_PRIVATE_KEY` (PEM; feature `pkcs12`);
+//!   key; AES/PBES2 encryption) + optional `CertificatePassword` → a certificate loaded once,
+//!   in place of `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (feature `pkcs12`);
 //! - `Pem` + `CertificatePem` + `PrivateKeyPem` (an edge-token extension) → the same;
 //! - `SignedAssertion` + `SignedAssertion` (an edge-token extension: a federated assertion)
 //!   → `CLIENT_ASSERTION`.
@@ -75,6 +75,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::{optional, Settings};
+use crate::credentials::certificate::ClientCertificate;
 use crate::error::Error;
 use crate::secret::{ClientAssertion, ClientSecret};
 
@@ -437,6 +438,7 @@ pub struct AzureAdSettings<'a> {
     flat: &'a dyn Settings,
     defined: BTreeMap<&'static str, Zeroizing<String>>,
     defaults: BTreeMap<&'static str, String>,
+    certificate: Option<ClientCertificate>,
 }
 
 impl<'a> AzureAdSettings<'a> {
@@ -452,6 +454,7 @@ impl<'a> AzureAdSettings<'a> {
                 flat,
                 defined: BTreeMap::new(),
                 defaults: BTreeMap::new(),
+                certificate: None,
             }),
             Some(json) => Self::with_section(flat, &AzureAdSection::parse(&json)?),
         }
@@ -466,12 +469,13 @@ impl<'a> AzureAdSettings<'a> {
     /// `DownstreamApis` entry named by a flat setting but not defined, and any setting defined
     /// by both the JSON and `flat` with different values (or two credentials across them).
     pub fn with_section(flat: &'a dyn Settings, section: &AzureAdSection) -> Result<Self, Error> {
-        let (defined, defaults) = mapping::map(flat, section)?;
-        mapping::check_contradictions(flat, &defined)?;
+        let (defined, defaults, certificate) = mapping::map(flat, section)?;
+        mapping::check_contradictions(flat, &defined, certificate.is_some())?;
         Ok(Self {
             flat,
             defined,
             defaults,
+            certificate,
         })
     }
 }
@@ -482,6 +486,12 @@ impl Settings for AzureAdSettings<'_> {
             return Some(value.to_string());
         }
         optional(self.flat, name).or_else(|| self.defaults.get(name).cloned())
+    }
+
+    fn client_certificate(&self) -> Option<ClientCertificate> {
+        self.certificate
+            .clone()
+            .or_else(|| self.flat.client_certificate())
     }
 }
 

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::credentials::certificate::{Certificate, PrivateKey};
+use crate::credentials::certificate::{Certificate, ClientCertificate};
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
 use crate::secret::ClientAssertion;
@@ -37,31 +37,14 @@ pub struct CertificateCredential {
 }
 
 impl CertificateCredential {
-    /// Combines a certificate chain (leaf first) with a signer for the leaf's key. `key` is the
-    /// key the signer was made from; it is only checked against the certificate here.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] when the chain is empty or `key` is not the leaf certificate's
-    /// key (which the provider would reject with AADSTS700027).
-    pub fn new(
-        chain: Vec<Certificate>,
-        key: &PrivateKey,
-        signer: Box<dyn JwsSigner>,
-        send_x5c: bool,
-    ) -> Result<Self, Error> {
-        let leaf = chain
-            .first()
-            .ok_or_else(|| Error::configuration("CLIENT_CERTIFICATE holds no certificate"))?;
-        if !key.matches(leaf) {
-            return Err(Error::configuration(
-                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
-            ));
-        }
-        Ok(Self {
-            chain,
+    /// Combines `certificate` with a signer made from its key (the key itself is dropped and
+    /// zeroized here: the signer holds it).
+    pub fn new(certificate: ClientCertificate, signer: Box<dyn JwsSigner>, send_x5c: bool) -> Self {
+        Self {
+            chain: certificate.into_chain(),
             signer,
             send_x5c,
-        })
+        }
     }
 
     /// The leaf certificate.

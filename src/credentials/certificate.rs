@@ -68,6 +68,20 @@ impl Certificate {
             .collect()
     }
 
+    /// Decodes one DER X.509 certificate (e.g. from a PKCS#12 bag).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` when `der` is not a DER X.509 certificate.
+    pub fn from_der(setting: &str, der: &[u8]) -> Result<Self, Error> {
+        x509_cert::Certificate::from_der(der)
+            .ok()
+            .as_ref()
+            .and_then(Self::from_x509)
+            .ok_or_else(|| {
+                Error::configuration(alloc::format!("{setting} is not a DER X.509 certificate"))
+            })
+    }
+
     fn from_x509(cert: &x509_cert::Certificate) -> Option<Self> {
         // DER is canonical, so re-encoding the decoded certificate gives back its exact bytes.
         let der = cert.to_der().ok()?;
@@ -153,6 +167,16 @@ impl PrivateKey {
                 ))
             }
         };
+        Self::from_pkcs8_der(setting, &pkcs8_der)
+    }
+
+    /// Decodes a PKCS#8 DER private key (e.g. from a PKCS#12 bag) without a PEM round trip.
+    ///
+    /// # Errors
+    /// As [`PrivateKey::from_pem`], for the DER bytes.
+    pub fn from_pkcs8_der(setting: &str, pkcs8_der: &[u8]) -> Result<Self, Error> {
+        let bad = |what: &str| Error::configuration(alloc::format!("{setting} {what}"));
+        let pkcs8_der = Zeroizing::new(pkcs8_der.to_vec());
         let info =
             PrivateKeyInfo::from_der(&pkcs8_der).map_err(|_| bad("is not a valid PKCS#8 key"))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
@@ -185,6 +209,72 @@ impl PrivateKey {
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PrivateKey([redacted])")
+    }
+}
+
+/// A certificate chain (leaf first) with the leaf's private key, checked to belong together:
+/// the one place edge-token enforces that rule (a mismatch is Entra's AADSTS700027). Loaded
+/// once, from PEM settings ([`ClientCertificate::from_pem`]) or a PKCS#12 file (DER, no PEM
+/// round trip); the key stays zeroized on drop.
+#[derive(Clone)]
+pub struct ClientCertificate {
+    chain: Vec<Certificate>,
+    key: PrivateKey,
+}
+
+impl ClientCertificate {
+    /// Pairs `chain` (leaf first) with `key`. Errors name the settings `CLIENT_CERTIFICATE`
+    /// and `CLIENT_PRIVATE_KEY`, onto which every other source (`AZURE_AD`) is mapped.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the chain is empty or `key` is not the leaf certificate's
+    /// key.
+    pub fn new(chain: Vec<Certificate>, key: PrivateKey) -> Result<Self, Error> {
+        match chain.first() {
+            None => Err(Error::configuration(
+                "CLIENT_CERTIFICATE holds no certificate",
+            )),
+            Some(leaf) if !key.matches(leaf) => Err(Error::configuration(
+                "CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE",
+            )),
+            Some(_) => Ok(Self { chain, key }),
+        }
+    }
+
+    /// The certificate settings `CLIENT_CERTIFICATE` (PEM chain, leaf first) and
+    /// `CLIENT_PRIVATE_KEY` (PEM, PKCS#8 or PKCS#1).
+    ///
+    /// # Errors
+    /// As [`Certificate::chain_from_pem`], [`PrivateKey::from_pem`] and
+    /// [`ClientCertificate::new`].
+    pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, Error> {
+        let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", certificate_pem)?;
+        let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", key_pem)?;
+        Self::new(chain, key)
+    }
+
+    /// The chain, leaf first.
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+
+    /// The leaf's private key. A secret: hand it only to a signer backend.
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// The chain, dropping (and zeroizing) the key: once a signer holds it.
+    pub fn into_chain(self) -> Vec<Certificate> {
+        self.chain
+    }
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("chain", &self.chain)
+            .field("key", &self.key)
+            .finish()
     }
 }
 

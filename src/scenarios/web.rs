@@ -130,9 +130,41 @@ pub struct WebResponse {
     pub headers: Vec<(String, String)>,
     /// Cookies to set or delete.
     pub cookies: Vec<SetCookie>,
-    /// Body bytes.
+    /// Body bytes (empty when [`WebResponse::page`] is set).
     pub body: Vec<u8>,
+    /// A page for the app to render (the core writes no HTML): set instead of a body on
+    /// the web app's pages; the app renders it with its own markup and `content-type`.
+    pub page: Option<Page>,
 }
+
+/// The pages of the web app, as data for the app to render (its markup, language and styling
+/// are the app's). Every text field is one of the core's own sentences or a claim of the
+/// signed-in user, never provider text: render it escaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Page {
+    /// `/` for a visitor without a session: offer [`SIGN_IN_HREF`].
+    SignedOut,
+    /// `/` for a signed-in user: `name` is the ID token's `name` (else `preferred_username`,
+    /// else `sub`). Offer `/me`, `/me/call` and `/auth/sign-out`.
+    SignedIn {
+        /// The user's display name.
+        name: String,
+    },
+    /// A sign-in that could not complete (status 400): offer [`SIGN_IN_HREF`] again.
+    SignInFailed {
+        /// What went wrong, in the core's words.
+        reason: String,
+    },
+    /// A failure outside sign-in (configuration, provider unreachable; status 500 or 503).
+    Unavailable {
+        /// What went wrong, in the core's words.
+        reason: String,
+    },
+}
+
+/// Where a page's sign-in link points: the sign-in route, returning to `/` afterwards.
+pub const SIGN_IN_HREF: &str = "/auth/sign-in?returnTo=%2F";
 
 impl fmt::Debug for WebResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,6 +174,7 @@ impl fmt::Debug for WebResponse {
             .field("headers", &names)
             .field("cookies", &self.cookies)
             .field("body_len", &self.body.len())
+            .field("page", &self.page.as_ref().map(|_| "…"))
             .finish()
     }
 }
@@ -161,13 +194,12 @@ impl WebResponse {
         )
     }
 
-    /// An HTML page.
-    pub fn html(status: u16, page: String) -> Self {
-        Self::new(
-            status,
-            &[("content-type", "text/html; charset=utf-8")],
-            page.into_bytes(),
-        )
+    /// A [`Page`] for the app to render, with no body.
+    pub fn page(status: u16, page: Page) -> Self {
+        Self {
+            page: Some(page),
+            ..Self::new(status, &[], Vec::new())
+        }
     }
 
     /// A response with `headers` plus `cache-control: no-store` (every answer here is
@@ -183,6 +215,7 @@ impl WebResponse {
             headers: all,
             cookies: Vec::new(),
             body,
+            page: None,
         }
     }
 

@@ -25,7 +25,6 @@
 mod calls;
 mod config;
 mod keys;
-pub(crate) mod pages;
 mod silent;
 
 use alloc::boxed::Box;
@@ -55,7 +54,7 @@ use crate::scenarios::daemon::{error_reply, CallFailure};
 use crate::scenarios::downstream::DownstreamApi;
 use crate::scenarios::return_to::safe_return_to;
 use crate::scenarios::session::{Session, SessionId, SessionStore};
-use crate::scenarios::web::SameSite;
+use crate::scenarios::web::{Page, SameSite};
 pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
 use crate::seal::{Purpose, SealError, Sealer};
 use crate::validation::issuer_keys::IssuerKeys;
@@ -154,8 +153,13 @@ impl WebApp {
     /// `GET /`: the signed-in user's name and links, or a sign-in link.
     pub async fn home(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
         match self.current_session(request, platform).await {
-            Some((_, session)) => WebResponse::html(200, pages::signed_in(session.display_name())),
-            None => WebResponse::html(200, pages::signed_out()),
+            Some((_, session)) => WebResponse::page(
+                200,
+                Page::SignedIn {
+                    name: session.display_name().into(),
+                },
+            ),
+            None => WebResponse::page(200, Page::SignedOut),
         }
     }
 
@@ -240,7 +244,7 @@ impl WebApp {
     /// `GET|POST /auth/callback`: checks the answer against its transaction, redeems the code
     /// once, validates the ID token, and starts a new session (a new id, always).
     ///
-    /// Every failure answers 400 with `pages::sign_in_failed` and never calls the token
+    /// Every failure answers 400 with [`Page::SignInFailed`] and never calls the token
     /// endpoint twice for one transaction: a transaction is marked consumed in the store before
     /// its code is redeemed, and its cookie is deleted.
     pub async fn callback(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
@@ -459,7 +463,12 @@ fn same_site(mode: ResponseMode) -> SameSite {
 
 fn failed(reason: &str, clear: Option<SetCookie>) -> WebResponse {
     log::warn!("sign-in refused: {reason}");
-    let response = WebResponse::html(400, pages::sign_in_failed(reason));
+    let response = WebResponse::page(
+        400,
+        Page::SignInFailed {
+            reason: reason.into(),
+        },
+    );
     match clear {
         Some(cookie) => response.with_cookie(cookie),
         None => response,
@@ -477,7 +486,12 @@ fn unavailable(error: &Error) -> WebResponse {
         Error::Configuration(_) => "The web app is not configured correctly.",
         _ => "The identity provider cannot be reached right now. Please try again shortly.",
     };
-    WebResponse::html(status, pages::unavailable(reason))
+    WebResponse::page(
+        status,
+        Page::Unavailable {
+            reason: reason.into(),
+        },
+    )
 }
 
 fn not_signed_in() -> WebResponse {

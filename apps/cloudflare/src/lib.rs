@@ -19,6 +19,8 @@ use edge_token_cloudflare::{
 };
 use worker::{event, Context, Env, Method, Request, Response};
 
+mod pages;
+
 /// The Worker's `fetch` handler.
 #[event(fetch)]
 pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -69,7 +71,7 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         WebRoute::MeCall => app.call_downstream(&web, &platform).await,
         WebRoute::MeApi | WebRoute::ApiProfile => app.call_web_api(&web, &platform).await,
     };
-    web_response(response)
+    web_response(pages::render(response))
 }
 
 enum WebRoute {

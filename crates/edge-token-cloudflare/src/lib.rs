@@ -42,6 +42,7 @@
 //!     let url = env.var("DOWNSTREAM_URL")?.to_string();
 //!     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 //! }
+//! # fn main() {}
 //! ```
 
 #![warn(missing_docs)]

@@ -40,6 +40,7 @@
 //!     let tokens = TOKENS.with(Clone::clone);
 //!     spin_response(tokens.call_downstream().await)
 //! }
+//! # fn main() {}
 //! ```
 
 #![warn(missing_docs)]

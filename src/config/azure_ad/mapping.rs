@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::json::error;
 use super::{on_origin, AzureAdSection, CredentialDescription, DownstreamApiDescription, AZURE_AD};
 use crate::config::{optional, Settings};
+use crate::credentials::certificate::ClientCertificate;
 use crate::error::Error;
 
 type Defined = BTreeMap<&'static str, Zeroizing<String>>;
@@ -53,12 +54,14 @@ const DOWNSTREAM_PAIRS: [(&str, &str, &str, bool); 3] = [
     ),
 ];
 
-pub(super) fn map(
-    flat: &dyn Settings,
-    section: &AzureAdSection,
-) -> Result<(Defined, Defaults), Error> {
+/// What `AZURE_AD` maps to: settings it defines, defaults it supplies, and a certificate it
+/// holds already loaded (a `Base64Encoded` PKCS#12).
+pub(super) type Mapped = (Defined, Defaults, Option<ClientCertificate>);
+
+pub(super) fn map(flat: &dyn Settings, section: &AzureAdSection) -> Result<Mapped, Error> {
     let mut defined = Defined::new();
     let mut defaults = Defaults::new();
+    let mut loaded = None;
     let mut define = |name: &'static str, value: String| {
         defined.insert(name, Zeroizing::new(value));
     };
@@ -113,12 +116,10 @@ pub(super) fn map(
             );
         }
         Some(CredentialDescription::Base64Encoded { value, password }) => {
-            let (chain, key) = open_pfx(
+            loaded = Some(open_pfx(
                 value.expose_secret(),
                 password.as_ref().map_or("", |p| p.expose_secret()),
-            )?;
-            define("CLIENT_CERTIFICATE", chain);
-            define("CLIENT_PRIVATE_KEY", key.to_string());
+            )?);
         }
     }
     if let Some(send_x5c) = section.send_x5c {
@@ -197,7 +198,7 @@ pub(super) fn map(
             }
         }
     }
-    Ok((defined, defaults))
+    Ok((defined, defaults, loaded))
 }
 
 /// `AUTHORITY` from `Authority`, `Instance` + `TenantId`, or the B2C `Instance` + `Domain` +
@@ -262,7 +263,7 @@ fn downstream_url(api: &DownstreamApiDescription) -> String {
 }
 
 #[cfg(feature = "pkcs12")]
-fn open_pfx(base64: &str, password: &str) -> Result<(String, Zeroizing<String>), Error> {
+fn open_pfx(base64: &str, password: &str) -> Result<ClientCertificate, Error> {
     use base64::Engine as _;
     const SETTING: &str = "AzureAd:ClientCredentials Base64EncodedValue";
     let compact: Zeroizing<String> = Zeroizing::new(
@@ -276,19 +277,22 @@ fn open_pfx(base64: &str, password: &str) -> Result<(String, Zeroizing<String>),
             .decode(compact.as_bytes())
             .map_err(|_| Error::configuration(format!("{SETTING} is not base64")))?,
     );
-    let pem = super::pfx::open(SETTING, &der, password)?;
-    Ok((pem.chain, pem.key))
+    super::pfx::open(SETTING, &der, password)
 }
 
 #[cfg(not(feature = "pkcs12"))]
-fn open_pfx(_: &str, _: &str) -> Result<(String, Zeroizing<String>), Error> {
+fn open_pfx(_: &str, _: &str) -> Result<ClientCertificate, Error> {
     Err(Error::configuration(
         "AzureAd:ClientCredentials SourceType Base64Encoded needs edge-token's `pkcs12` feature",
     ))
 }
 
 /// Every name both places define must agree; a credential in the JSON excludes any flat one.
-pub(super) fn check_contradictions(flat: &dyn Settings, defined: &Defined) -> Result<(), Error> {
+pub(super) fn check_contradictions(
+    flat: &dyn Settings,
+    defined: &Defined,
+    loaded_certificate: bool,
+) -> Result<(), Error> {
     for (name, value) in defined {
         if let Some(flat_value) = optional(flat, name) {
             if !same(name, value, &flat_value) {
@@ -298,9 +302,10 @@ pub(super) fn check_contradictions(flat: &dyn Settings, defined: &Defined) -> Re
             }
         }
     }
-    if CREDENTIAL_SETTINGS
-        .iter()
-        .any(|name| defined.contains_key(name))
+    if loaded_certificate
+        || CREDENTIAL_SETTINGS
+            .iter()
+            .any(|name| defined.contains_key(name))
     {
         for name in CREDENTIAL_SETTINGS {
             if !defined.contains_key(name) && optional(flat, name).is_some() {

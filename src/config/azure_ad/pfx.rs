@@ -1,19 +1,17 @@
 //! PKCS#12 / PFX (RFC 7292) files as Microsoft.Identity.Web's `Base64Encoded` credential holds
-//! them: a certificate (chain) and its private key, turned into the PEM text of
-//! `CLIENT_CERTIFICATE` and `CLIENT_PRIVATE_KEY`.
+//! them: a certificate (chain) and its private key, decoded from their DER bags straight into a
+//! [`ClientCertificate`] (no PEM round trip), the leaf first.
 //!
 //! The structures and the PKCS#12 key derivation are RustCrypto's `pkcs12` and `cms`, PBES2
 //! decryption (PBKDF2 + AES-CBC: what `openssl pkcs12 -export` writes by default, and .NET with
-//! AES `PbeParameters`) is `pkcs5`'s, the MAC is `hmac` + `sha1`/`sha2`, and PEM is `der`'s.
+//! AES `PbeParameters`) is `pkcs5`'s, and the MAC is `hmac` + `sha1`/`sha2`.
 //! The legacy PKCS#12 PBE schemes (`pbeWithSHAAnd3-KeyTripleDES-CBC`, RC2: `openssl pkcs12
 //! -legacy`, older Windows exports) have no RustCrypto implementation and are refused with a
 //! clear error rather than re-implemented here.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use der::asn1::{ContextSpecific, ObjectIdentifier, OctetString};
-use der::pem::LineEnding;
 use der::{Decode, Encode, Reader, SliceReader};
 use hmac::{Hmac, Mac};
 use pkcs12::kdf::{derive_key, derive_key_utf8, Pkcs12KeyType};
@@ -23,7 +21,7 @@ use pkcs8::spki::AlgorithmIdentifierOwned;
 use sha2::Digest;
 use zeroize::Zeroizing;
 
-use crate::credentials::certificate::{Certificate, PrivateKey};
+use crate::credentials::certificate::{Certificate, ClientCertificate, PrivateKey};
 use crate::error::Error;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -35,14 +33,6 @@ const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101
 const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 
-/// A PFX's certificate chain (leaf first) and key, as PEM text.
-pub(super) struct PfxPem {
-    /// `CERTIFICATE` blocks, the key's certificate first, then the others in file order.
-    pub(super) chain: String,
-    /// One PKCS#8 `PRIVATE KEY` block.
-    pub(super) key: Zeroizing<String>,
-}
-
 /// Opens the DER PFX `pfx` with `password` (empty when none).
 ///
 /// # Errors
@@ -50,7 +40,7 @@ pub(super) struct PfxPem {
 /// wrong password (MAC or decryption failure), legacy encryption, no private key or more than
 /// one, no certificate, a key that is not RSA (or shorter than 2048 bits), or a key that matches
 /// none of the certificates. Messages never contain the password or key material.
-pub(super) fn open(setting: &str, pfx: &[u8], password: &str) -> Result<PfxPem, Error> {
+pub(super) fn open(setting: &str, pfx: &[u8], password: &str) -> Result<ClientCertificate, Error> {
     let bad = |what: &str| Error::configuration(alloc::format!("{setting} {what}"));
     let wrong_password = || bad("cannot be opened: wrong CertificatePassword (or none given)");
     let pfx = Pfx::from_der(pfx).map_err(|_| bad("is not a PKCS#12 (PFX) file"))?;
@@ -143,35 +133,27 @@ pub(super) fn open(setting: &str, pfx: &[u8], password: &str) -> Result<PfxPem, 
         }
         _ => return Err(bad("holds more than one private key")),
     };
-    let key_pem = Zeroizing::new(
-        der::pem::encode_string("PRIVATE KEY", LineEnding::LF, key_der)
-            .map_err(|_| bad("has a malformed private key"))?,
-    );
-    let key = PrivateKey::from_pem(setting, &key_pem)?;
+    let key = PrivateKey::from_pkcs8_der(setting, key_der)?;
     let mut leaf = None;
-    let mut others = String::new();
+    let mut others = Vec::new();
     for der in &certificates {
-        let pem = der::pem::encode_string("CERTIFICATE", LineEnding::LF, der)
-            .map_err(|_| bad("has a malformed certificate"))?;
-        let parsed = Certificate::chain_from_pem(setting, &pem)?;
-        if leaf.is_none() && parsed.first().is_some_and(|cert| key.matches(cert)) {
-            leaf = Some(pem);
+        let certificate = Certificate::from_der(setting, der)?;
+        if leaf.is_none() && key.matches(&certificate) {
+            leaf = Some(certificate);
         } else {
-            others.push_str(&pem);
+            others.push(certificate);
         }
     }
-    let Some(mut chain) = leaf else {
+    let Some(leaf) = leaf else {
         return Err(if certificates.is_empty() {
             bad("holds no certificate")
         } else {
             bad("holds a private key that matches none of its certificates")
         });
     };
-    chain.push_str(&others);
-    Ok(PfxPem {
-        chain,
-        key: key_pem,
-    })
+    let mut chain = alloc::vec![leaf];
+    chain.extend(others);
+    ClientCertificate::new(chain, key)
 }
 
 fn refuse_legacy(setting: &str, oid: &ObjectIdentifier) -> Result<(), Error> {

@@ -204,8 +204,7 @@ fn a_daemon_section_with_a_pfx_gives_a_working_certificate_credential() {
     assert_eq!(layer.get("API_DOWNSTREAM_URL"), None);
     let config = DaemonConfig::from_settings(&layer).unwrap();
     let CredentialConfig::Certificate {
-        chain,
-        key,
+        certificate,
         send_x5c,
         ..
     } = config.client.credential
@@ -214,8 +213,8 @@ fn a_daemon_section_with_a_pfx_gives_a_working_certificate_credential() {
     };
     assert!(send_x5c);
     let expected = Certificate::chain_from_pem("C", CERT_PEM).unwrap();
-    assert_eq!(chain, expected);
-    assert!(key.matches(&chain[0]));
+    assert_eq!(certificate.chain(), expected.as_slice());
+    let key = certificate.key();
     let pem_key =
         crate::credentials::certificate::PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
     assert_eq!(key.pkcs8_der(), pem_key.pkcs8_der());
@@ -235,11 +234,11 @@ fn every_pfx_shape_is_read_or_refused_clearly() {
     // The key's certificate comes first whatever the file's order.
     let settings = with_json(&pfx_section(CHAIN_PFX, Some(PFX_PASSWORD)), &[]);
     let config = ClientConfig::from_settings(&AzureAdSettings::new(&settings).unwrap()).unwrap();
-    let CredentialConfig::Certificate { chain, key, .. } = config.credential else {
+    let CredentialConfig::Certificate { certificate, .. } = config.credential else {
         panic!("expected a certificate credential");
     };
-    assert_eq!(chain.len(), 2);
-    assert!(key.matches(&chain[0]));
+    assert_eq!(certificate.chain().len(), 2);
+    assert!(certificate.key().matches(&certificate.chain()[0]));
 
     for (pfx, password, expected) in [
         (AES_PFX, Some("wrong-password"), "wrong CertificatePassword"),

@@ -2,6 +2,7 @@ use super::*;
 use crate::credentials::certificate::tests::{
     CERT_PEM, KEY_PKCS1_PEM, KEY_PKCS8_PEM, OTHER_CERT_PEM,
 };
+use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::rustcrypto::RustCryptoSigner;
 use alloc::boxed::Box;
 use alloc::string::ToString;
@@ -23,7 +24,8 @@ fn credential(algorithm: JwsAlgorithm, key_pem: &str, send_x5c: bool) -> Certifi
     let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap();
     let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", key_pem).unwrap();
     let signer = RustCryptoSigner::new(&key, algorithm).unwrap();
-    CertificateCredential::new(chain, &key, Box::new(signer), send_x5c).unwrap()
+    let certificate = ClientCertificate::new(chain, key).unwrap();
+    CertificateCredential::new(certificate, Box::new(signer), send_x5c)
 }
 
 fn public_key(cert_pem: &str) -> RsaPublicKey {
@@ -120,13 +122,14 @@ fn a_tampered_assertion_does_not_verify() {
 #[test]
 fn a_key_that_is_not_the_certificates_is_refused_up_front() {
     let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM).unwrap();
-    let signer = RustCryptoSigner::new(&key, JwsAlgorithm::Ps256).unwrap();
     // Same key, other certificate: matches (a second certificate for the same key).
     let other = Certificate::chain_from_pem("C", OTHER_CERT_PEM).unwrap();
-    assert!(CertificateCredential::new(other, &key, Box::new(signer), false).is_ok());
-    let signer = RustCryptoSigner::new(&key, JwsAlgorithm::Ps256).unwrap();
-    let err = CertificateCredential::new(alloc::vec![], &key, Box::new(signer), false).unwrap_err();
-    assert!(matches!(err, Error::Configuration(_)));
+    assert!(ClientCertificate::new(other, key.clone()).is_ok());
+    let err = ClientCertificate::new(alloc::vec![], key).unwrap_err();
+    assert_eq!(
+        err,
+        Error::configuration("CLIENT_CERTIFICATE holds no certificate")
+    );
     let unrelated = PrivateKey::from_pem(
         "CLIENT_PRIVATE_KEY",
         include_str!(concat!(
@@ -135,9 +138,8 @@ fn a_key_that_is_not_the_certificates_is_refused_up_front() {
         )),
     )
     .unwrap();
-    let signer = RustCryptoSigner::new(&unrelated, JwsAlgorithm::Ps256).unwrap();
     let chain = Certificate::chain_from_pem("C", CERT_PEM).unwrap();
-    let err = CertificateCredential::new(chain, &unrelated, Box::new(signer), false).unwrap_err();
+    let err = ClientCertificate::new(chain, unrelated).unwrap_err();
     assert_eq!(
         err,
         Error::configuration("CLIENT_PRIVATE_KEY is not the key of CLIENT_CERTIFICATE")

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use der::Encode;
 use edge_token::credentials::Certificate;
-use edge_token::credentials::CertificateCredential;
+use edge_token::credentials::{CertificateCredential, ClientCertificate};
 use jwt_compact::alg::Rsa;
 use jwt_compact::{AlgorithmExt, Empty, UntrustedToken};
 use rsa::pkcs8::DecodePublicKey;
@@ -37,7 +37,8 @@ async fn assertion(key_pem: &str, algorithm: JwsAlgorithm) -> String {
     let key = PrivateKey::from_pem("CLIENT_PRIVATE_KEY", key_pem).unwrap();
     let signer = WebCryptoSigner::import(&key, algorithm).await.unwrap();
     let chain = Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap();
-    let credential = CertificateCredential::new(chain, &key, Box::new(signer), false).unwrap();
+    let certificate = ClientCertificate::new(chain, key).unwrap();
+    let credential = CertificateCredential::new(certificate, Box::new(signer), false);
     let signed = credential
         .sign_assertion(
             "daemon-cert",

@@ -1,13 +1,31 @@
-//! The reference web app's HTML: small, static, every dynamic value HTML-escaped. Provider
-//! text (`error_description`) is never shown: error pages say what happened in our words.
+//! The reference web app's HTML: the core's [`Page`]s rendered small and static, every dynamic
+//! value HTML-escaped. The core never passes provider text (`error_description`): error pages
+//! say what happened in its words.
 
-use alloc::format;
-use alloc::string::String;
-
+use edge_token::scenarios::{Page, SIGN_IN_HREF};
+use edge_token::WebResponse;
 use html_escape::encode_text;
 
-/// The sign-in link every signed-out or failed page offers.
-pub(crate) const SIGN_IN_HREF: &str = "/auth/sign-in?returnTo=%2F";
+/// `response` with its page, if any, rendered as the HTML body.
+pub(crate) fn render(mut response: WebResponse) -> WebResponse {
+    if let Some(page) = response.page.take() {
+        response.body = html(&page).into_bytes();
+        response
+            .headers
+            .push(("content-type".into(), "text/html; charset=utf-8".into()));
+    }
+    response
+}
+
+/// The HTML of `page`.
+fn html(page: &Page) -> String {
+    match page {
+        Page::SignedIn { name } => signed_in(name),
+        Page::SignInFailed { reason } => sign_in_failed(reason),
+        Page::Unavailable { reason } => unavailable(reason),
+        _ => signed_out(),
+    }
+}
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -19,7 +37,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// `/` for a visitor without a session.
-pub(crate) fn signed_out() -> String {
+fn signed_out() -> String {
     page(
         "edge-token web app",
         &format!(
@@ -30,7 +48,7 @@ pub(crate) fn signed_out() -> String {
 }
 
 /// `/` for a signed-in user called `name`.
-pub(crate) fn signed_in(name: &str) -> String {
+fn signed_in(name: &str) -> String {
     page(
         "edge-token web app",
         &format!(
@@ -45,7 +63,7 @@ pub(crate) fn signed_in(name: &str) -> String {
 }
 
 /// The page for a sign-in that could not complete: `reason` is one of our own sentences.
-pub(crate) fn sign_in_failed(reason: &str) -> String {
+fn sign_in_failed(reason: &str) -> String {
     page(
         "Sign-in failed",
         &format!(
@@ -57,7 +75,7 @@ pub(crate) fn sign_in_failed(reason: &str) -> String {
 }
 
 /// The page for a failure outside sign-in (configuration, provider unreachable).
-pub(crate) fn unavailable(reason: &str) -> String {
+fn unavailable(reason: &str) -> String {
     page(
         "Temporarily unavailable",
         &format!(
@@ -70,8 +88,6 @@ pub(crate) fn unavailable(reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn dynamic_text_is_escaped() {
