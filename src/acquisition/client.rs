@@ -143,6 +143,24 @@ enum Refill {
 }
 
 /// A confidential client (RFC 6749 §2.1) of one authority.
+///
+/// Keep one per isolate (it holds the memory cache, single-flight table, throttles and the
+/// learned clock offset) and pass each call the adapter's [`Platform`].
+///
+/// ```
+/// use edge_token::{ConfidentialClient, Error, Platform, Scopes, TokenOptions};
+///
+/// async fn token_for_a_challenge(
+///     client: &ConfidentialClient,
+///     challenge: &str, // the `claims` of a downstream `WWW-Authenticate` (decoded JSON)
+///     platform: &Platform<'_>,
+/// ) -> Result<String, Error> {
+///     let scopes = Scopes::parse("api://downstream/.default")?;
+///     let options = TokenOptions::with_claims(challenge);
+///     let token = client.acquire_token_for_client_with(&scopes, &options, platform).await?;
+///     Ok(token.authorization())
+/// }
+/// ```
 pub struct ConfidentialClient {
     authority: Authority,
     client_id: String,

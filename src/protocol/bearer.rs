@@ -52,6 +52,14 @@ impl fmt::Display for CredentialsError {
 /// # Errors
 /// [`CredentialsError::Missing`] for `None`; [`CredentialsError::TooLarge`] above
 /// `MAX_TOKEN_BYTES`; [`CredentialsError::Malformed`] otherwise.
+///
+/// ```
+/// use edge_token::protocol::{bearer_token, CredentialsError};
+/// assert_eq!(bearer_token(Some("Bearer abc.def.ghi"))?.expose_secret(), "abc.def.ghi");
+/// assert_eq!(bearer_token(None), Err(CredentialsError::Missing));
+/// assert!(bearer_token(Some("Basic dXNlcg==")).is_err());
+/// # Ok::<(), CredentialsError>(())
+/// ```
 pub fn bearer_token(authorization: Option<&str>) -> Result<AccessToken, CredentialsError> {
     let value = authorization.ok_or(CredentialsError::Missing)?.trim();
     let (scheme, token) = value.split_once(' ').ok_or(CredentialsError::Malformed)?;

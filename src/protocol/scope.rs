@@ -11,6 +11,13 @@ use crate::error::Error;
 ///
 /// On the Microsoft identity platform, app-only requests (client credentials) ask for
 /// `{resource}/.default` ("The /.default scope", Microsoft identity platform docs).
+///
+/// ```
+/// use edge_token::Scopes;
+/// assert_eq!(Scopes::parse("b a")?, Scopes::parse("a b a")?);
+/// assert!(Scopes::parse("  ").is_err()); // empty: a configuration error
+/// # Ok::<(), edge_token::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scopes(BTreeSet<String>);
 

@@ -86,6 +86,30 @@ pub struct DaemonAnswer {
 }
 
 /// The daemon: a confidential client and the downstream API it calls. Build one per isolate.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use edge_token::config::AzureAdSettings;
+/// use edge_token::credentials::rustcrypto_signer;
+/// use edge_token::{Daemon, DaemonConfig};
+///
+/// let settings: BTreeMap<String, String> = [
+///     ("AUTHORITY", "https://login.microsoftonline.com/contoso.onmicrosoft.com"),
+///     ("CLIENT_ID", "6731de76-14a6-49ae-97bc-6eba6914391e"),
+///     ("CLIENT_SECRET", "client secret"),
+///     ("DOWNSTREAM_URL", "https://graph.microsoft.com/v1.0/users"),
+///     ("DOWNSTREAM_SCOPES", "https://graph.microsoft.com/.default"),
+/// ]
+/// .into_iter()
+/// .map(|(name, value)| (name.to_string(), value.to_string()))
+/// .collect();
+/// let config = DaemonConfig::from_settings(&AzureAdSettings::new(&settings)?)?;
+/// // No IO here: a certificate's key would be handed to the signer backend.
+/// let daemon = futures::executor::block_on(Daemon::build(config, rustcrypto_signer))?;
+/// assert_eq!(daemon.http_timeout().as_secs(), 10); // HTTP_TIMEOUT_MS unset: 10 s
+/// // Per request: `daemon.call(&platform).await` -> the downstream answer and the token's source.
+/// # Ok::<(), edge_token::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Daemon {
     client: ConfidentialClient,

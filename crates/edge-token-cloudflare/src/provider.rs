@@ -146,6 +146,26 @@ impl TokenProvider {
     /// `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`; RFC 6750, RFC 9068) and acquires a token
     /// for `scopes` on the caller's behalf (on-behalf-of), cached per incoming token.
     ///
+    /// ```no_run
+    /// use edge_token_cloudflare::{http_response, web_response, OnBehalfOfError, TokenProvider};
+    /// use worker::{Context, Env, Request, Response, Result};
+    ///
+    /// async fn profile(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    ///     let authorization = request.headers().get("authorization")?;
+    ///     let tokens = TokenProvider::for_isolate();
+    ///     match tokens
+    ///         .on_behalf_of(&env, &ctx, authorization.as_deref(), "api://downstream/reports.read")
+    ///         .await
+    ///     {
+    ///         // `_token.authorization()` calls the downstream API as the caller.
+    ///         Ok((caller, _token)) => Response::ok(format!("hello {}", caller.claims.sub)),
+    ///         // 401 / 403 with RFC 6750 challenges, or 503 when the issuer's keys are unreachable.
+    ///         Err(OnBehalfOfError::Rejected(rejection)) => web_response(rejection.response()),
+    ///         Err(OnBehalfOfError::Token(error)) => Response::error(error.to_string(), 502),
+    ///     }
+    /// }
+    /// ```
+    ///
     /// # Errors
     /// [`OnBehalfOfError::Rejected`] when the bearer is refused (its
     /// [`edge_token::scenarios::Rejection::response`] is the 401/403/503 to send);

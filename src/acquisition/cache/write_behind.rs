@@ -15,6 +15,25 @@ use crate::error::Error;
 use crate::platform::{LocalBoxFuture, TokenStore};
 
 /// Defers `put`s of an inner store until [`WriteBehind::flush`].
+///
+/// ```
+/// use edge_token::acquisition::{ExpiringStore, MemoryKv, WriteBehind};
+/// use edge_token::platform::{Clock, TokenStore};
+/// use futures::executor::block_on;
+///
+/// struct Fixed;
+/// impl Clock for Fixed {
+///     fn now_unix_secs(&self) -> u64 { 1_800_000_000 }
+/// }
+///
+/// let store = WriteBehind::new(ExpiringStore::new(MemoryKv::default(), Fixed));
+/// block_on(store.put("key", b"sealed entry".to_vec(), 3600))?; // returns at once
+/// assert_eq!(block_on(store.get("key"))?, None); // not written yet
+/// // ... the response is sent ...
+/// block_on(store.flush());
+/// assert_eq!(block_on(store.get("key"))?, Some(b"sealed entry".to_vec()));
+/// # Ok::<(), edge_token::Error>(())
+/// ```
 pub struct WriteBehind<S> {
     inner: S,
     pending: RefCell<Vec<(String, Vec<u8>, u64)>>,
