@@ -59,8 +59,9 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         Ok(app) => app,
         Err(error) => return failure(error),
     };
-    let capabilities =
-        WorkerPlatform::write_behind(&env, &ctx, TOKEN_CACHE_BINDING, app.http_timeout());
+    // Session records (and rotated refresh tokens) are written before the response: the
+    // browser's next request must find them. Only token cache writes go to ctx.waitUntil.
+    let capabilities = WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout());
     let platform = capabilities.platform();
     let response = match route {
         WebRoute::Home => app.home(&web, &platform).await,

@@ -215,7 +215,9 @@ impl TokenProvider {
     }
 
     /// This isolate's web app (OpenID Connect sign-in, sessions in `TOKEN_CACHE`, delegated
-    /// calls): pass its route methods a [`WorkerPlatform`] and a [`crate::web_request`].
+    /// calls): pass its route methods a [`crate::web_request`] and a [`WorkerPlatform::new`]
+    /// platform, whose KV writes complete before the response: a session record or a rotated
+    /// refresh token must be stored before the browser's next request looks for it.
     ///
     /// # Errors
     /// As [`TokenProvider::daemon`], for the web app's settings (`REDIRECT_URI`, `COOKIE_KEY`, …).
