@@ -13,7 +13,7 @@ pub use crate::error::TokenError;
 pub use access_token::{validate_access_token, AccessTokenClaims, AccessTokenValidation};
 pub use id_token::{validate_id_token, IdTokenClaims, IdTokenValidation};
 pub use jwks::{Jwk, JwkSet, RsaComponents};
-pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken};
+pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken, MAX_TOKEN_BYTES};
 #[cfg(feature = "rustcrypto")]
 pub use verifier::rustcrypto::RustCryptoVerifier;
 pub use verifier::{check_rsa_key, JwsVerifier};

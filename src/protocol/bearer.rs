@@ -29,7 +29,7 @@ pub enum CredentialsError {
     /// Another scheme (e.g. `Basic`), no token, more than one token, or characters outside
     /// `b64token`.
     Malformed,
-    /// The token is longer than `MAX_TOKEN_BYTES`.
+    /// The token is longer than [`crate::validation::MAX_TOKEN_BYTES`].
     TooLarge,
 }
 
@@ -51,7 +51,7 @@ impl fmt::Display for CredentialsError {
 ///
 /// # Errors
 /// [`CredentialsError::Missing`] for `None`; [`CredentialsError::TooLarge`] above
-/// `MAX_TOKEN_BYTES`; [`CredentialsError::Malformed`] otherwise.
+/// [`crate::validation::MAX_TOKEN_BYTES`]; [`CredentialsError::Malformed`] otherwise.
 ///
 /// ```
 /// use edge_token::protocol::{bearer_token, CredentialsError};

@@ -22,7 +22,7 @@ pub(crate) use crate::error::TokenError;
 /// The longest compact token accepted, in bytes (16 KiB). Entra ID tokens are 1–3 KiB and switch
 /// to a groups overage claim well below this; a longer token is refused as
 /// [`TokenError::TooLarge`] before any decoding.
-pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The default clock-skew allowance for time claims, in seconds (5 minutes, as
 /// Microsoft.Identity.Web's `ClockSkew`).
@@ -63,7 +63,7 @@ impl UnverifiedToken {
     /// (as in `alg: none` tokens); the algorithm check refuses those later.
     ///
     /// # Errors
-    /// [`TokenError::TooLarge`] above `MAX_TOKEN_BYTES`; [`TokenError::Malformed`] for any other
+    /// [`TokenError::TooLarge`] above [`MAX_TOKEN_BYTES`]; [`TokenError::Malformed`] for any other
     /// shape problem (not three parts, bad base64url, non-object JSON, no string `alg`, a
     /// non-string `kid` / `typ`, a `crit` member).
     pub fn parse(token: &str) -> Result<Self, TokenError> {
