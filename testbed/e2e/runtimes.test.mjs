@@ -36,6 +36,9 @@ const CACHED_SOURCES = {
 /** The token endpoint's path behind the fault-injecting proxy. */
 const TOKEN_PATH = '/token';
 
+/** The core's delay before its one retry of a 5xx or transport failure, in ms (plus jitter). */
+const RETRY_DELAY_MS = 1_000;
+
 /**
  * Whether a token past its refresh time is served from cache and refreshed after the response:
  * on every runtime. The core flags it for tokens in instance memory and in the shared store
@@ -155,6 +158,32 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
           assertDownstreamAccepted(third, 'daemon-secret');
           assert.ok(CACHED_SOURCES[runtime].includes(third.headers.get('x-edge-token-source')));
           assert.equal((await tb.stats()).token_requests, 2, 'one refresh, no more');
+        } finally {
+          await tb.proxy.setFaults({});
+        }
+      });
+    });
+
+    it('a 503 without Retry-After is retried once, after the retry delay, and the call succeeds', TIMEOUT, async () => {
+      await tb.reset();
+      await withApp(runtime, daemonVars(tb, 'secretPost'), async (app) => {
+        try {
+          // The first token request meets an outage page; the retry reaches the provider.
+          await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'unavailable', times: 1 } });
+          const result = await callDaemon(app);
+          assertDownstreamAccepted(result, 'daemon-secret');
+          const attempts = await tb.proxy.requests(TOKEN_PATH);
+          assert.deepEqual(attempts.map((entry) => entry.outcome), ['unavailable', 'forwarded']);
+          // The contract's retry delay (1000 ms plus jitter) is honoured on every runtime: on
+          // Fastly, too, the one retry waits instead of following at once.
+          const gap = attempts[1].at - attempts[0].at;
+          assert.ok(gap >= RETRY_DELAY_MS - 100, `retry ${gap} ms after the first attempt`);
+          assert.notEqual(
+            attempts[0].headers['client-request-id'],
+            attempts[1].headers['client-request-id'],
+            'each attempt has its own client-request-id',
+          );
+          assert.equal((await tb.stats()).token_requests, 1, 'one request reached the provider');
         } finally {
           await tb.proxy.setFaults({});
         }

@@ -108,8 +108,19 @@ pub struct TokenProvider<H> {
 
 struct Inner<H> {
     host: H,
-    app: BuiltOnce<(ConfidentialClient, Duration)>,
+    app: BuiltOnce<AppClient>,
     daemon: BuiltOnce<Daemon>,
+}
+
+/// The client of app tokens and the time limit of its requests (`HTTP_TIMEOUT_MS`).
+struct AppClient {
+    client: ConfidentialClient,
+    http_timeout: Duration,
+}
+
+/// Runs `work` after the response when there is any: a due refresh, deferred store writes.
+fn after_response(work: impl core::future::Future<Output = ()> + 'static) {
+    spin_sdk::wit_bindgen::spawn(work);
 }
 
 impl<H> Clone for TokenProvider<H> {
@@ -149,25 +160,28 @@ impl<H: Host + 'static> TokenProvider<H> {
     pub async fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
         let scopes = Scopes::parse(scopes)?;
         let app = self.inner.app.get(|| self.build_app(), &SpinSleep).await?;
-        let transport = WasiHttpTransport::new(app.1);
+        let transport = WasiHttpTransport::new(app.http_timeout);
         let store = WriteBehind::new(self.inner.host.token_store().await);
         let token = app
-            .0
+            .client
             .acquire_token_for_client(&scopes, &platform(&transport, &store))
             .await?;
         let refresh_due = token.refresh_due;
-        spin_sdk::wit_bindgen::spawn(async move {
-            if refresh_due {
-                if let Err(error) = app
-                    .0
-                    .refresh_token_for_client(&scopes, &platform(&transport, &store))
-                    .await
-                {
-                    log::warn!("token refresh after the response failed: {error}");
+        if refresh_due || store.pending() > 0 {
+            after_response(async move {
+                if refresh_due {
+                    let platform = platform(&transport, &store);
+                    if let Err(error) = app
+                        .client
+                        .refresh_token_for_client(&scopes, &platform)
+                        .await
+                    {
+                        log::warn!("token refresh after the response failed: {error}");
+                    }
                 }
-            }
-            store.flush().await;
-        });
+                store.flush().await;
+            });
+        }
         Ok(token)
     }
 
@@ -190,14 +204,16 @@ impl<H: Host + 'static> TokenProvider<H> {
         let refresh_due = matches!(&outcome, Ok(answer) if answer.refresh_due);
         // After the response: the task outlives the handler's return (component-model async),
         // so later requests find the new token without waiting.
-        spin_sdk::wit_bindgen::spawn(async move {
-            if refresh_due {
-                if let Err(error) = daemon.refresh(&platform(&transport, &store)).await {
-                    log::warn!("token refresh after the response failed: {error}");
+        if refresh_due || store.pending() > 0 {
+            after_response(async move {
+                if refresh_due {
+                    if let Err(error) = daemon.refresh(&platform(&transport, &store)).await {
+                        log::warn!("token refresh after the response failed: {error}");
+                    }
                 }
-            }
-            store.flush().await;
-        });
+                store.flush().await;
+            });
+        }
         match outcome {
             Ok(answer) => call_reply(Ok(answer)),
             Err(failure_) => failure(failure_),
@@ -210,14 +226,17 @@ impl<H: Host + 'static> TokenProvider<H> {
         Ok(settings)
     }
 
-    async fn build_app(&self) -> Result<(ConfidentialClient, Duration), Error> {
+    async fn build_app(&self) -> Result<AppClient, Error> {
         let settings = self.settings().await?;
         let settings = AzureAdSettings::new(&*settings)?;
-        let timeout = http_timeout(&settings)?;
+        let http_timeout = http_timeout(&settings)?;
         let client = ClientConfig::from_settings(&settings)?
             .into_client(rustcrypto_signer)
             .await?;
-        Ok((client, timeout))
+        Ok(AppClient {
+            client,
+            http_timeout,
+        })
     }
 
     async fn build_daemon(&self) -> Result<Daemon, Error> {
