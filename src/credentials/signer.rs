@@ -5,8 +5,8 @@
 //! the signature. Backends:
 //! - [`rustcrypto::RustCryptoSigner`] (feature `rustcrypto`): pure Rust (jwt-compact + rsa), every
 //!   target. RSA-2048 takes ~7 ms in wasm.
-//! - `webcrypto::WebCryptoSigner` (feature `webcrypto`, wasm32 only): `crypto.subtle` with a non-extractable
-//!   key, on Workers and in browsers (~0.5 ms for PS256 in workerd).
+//! - `edge_token_cloudflare::WebCryptoSigner` (the Workers adapter): `crypto.subtle` with a
+//!   non-extractable key, on Workers and in browsers (~0.5 ms for PS256 in workerd).
 
 #[cfg(feature = "rustcrypto")]
 pub(crate) mod rustcrypto;

@@ -7,7 +7,7 @@
 //! (§3.5, salt length 32) with RSA keys of 2048 to 8192 bits. Backends:
 //! - [`rustcrypto::RustCryptoVerifier`] (feature `rustcrypto`): the `rsa` crate with SHA-256,
 //!   every target. Verification needs no randomness.
-//! - `webcrypto::WebCryptoVerifier` (feature `webcrypto`, wasm32 only): `crypto.subtle`, on
+//! - `edge_token_cloudflare::WebCryptoVerifier` (the Workers adapter): `crypto.subtle`, on
 //!   Workers and in browsers, keys imported once and reused.
 
 #[cfg(feature = "rustcrypto")]

@@ -1,7 +1,7 @@
 //! The reference Fastly Compute app of edge-token: `GET /daemon/call` and `GET /healthz`,
 //! through the public API of `edge-token-fastly` only. Build: `cargo build --release --target
 //! wasm32-wasip1 -p edge-token-fastly-app`; run locally: `viceroy serve -C
-//! apps/fastly/fastly.toml <wasm>`.
+//! fastly.toml <wasm>` (the top-level fastly.toml).
 //!
 //! An undecorated `main` (no `#[fastly::main]`): the app sends its response itself, so a due
 //! token refresh and the KV Store writes run after the response.

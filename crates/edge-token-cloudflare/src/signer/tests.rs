@@ -1,5 +1,5 @@
 //! WebCrypto signer tests: run in real headless Chromium and in Node
-//! (`wasm-pack test --headless --chrome` / `--node`, feature `webcrypto`). The assertions it signs
+//! (`wasm-pack test --headless --chrome` / `--node`). The assertions it signs
 //! are verified with the certificate's public key by jwt-compact (pure Rust), so the two backends
 //! check each other.
 

@@ -1,5 +1,5 @@
 //! WebCrypto verifier tests: run in Node and in headless Chromium (`wasm-pack test --node` /
-//! `--headless --chrome`, feature `webcrypto`). Signatures come from the pure-Rust signer and
+//! `--headless --chrome`). Signatures come from the pure-Rust signer and
 //! from the WebCrypto signer, so the backends check each other in both directions.
 
 use super::*;
