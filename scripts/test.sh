@@ -29,7 +29,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-cloudflare 
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-fastly --target wasm32-wasip1
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-spin --target wasm32-wasip2
 
-step "the core's dependency tree holds no platform crate"
+step "the core: no module cycles, no platform crate in its dependency tree"
+python3 scripts/module-cycles.py src
 platform_crates='^(worker|web-sys|js-sys|wasm-bindgen|fastly|spin-sdk) '
 for target in wasm32-unknown-unknown wasm32-wasip1 wasm32-wasip2; do
   if cargo tree -p edge-token --all-features -e normal --prefix none --target "$target" | grep -E "$platform_crates"; then

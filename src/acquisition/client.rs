@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::acquisition::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
 use crate::acquisition::clock::{ClockOffset, CorrectedClock};
-use crate::acquisition::single_flight::SingleFlight;
+use crate::acquisition::single_flight::{SingleFlight, SINGLE_FLIGHT_RECHECK_MS};
 use crate::acquisition::throttle::ThrottleTable;
 use crate::credentials::credential::ClientCredential;
 use crate::error::Error;
@@ -27,10 +27,6 @@ use crate::protocol::response::TokenResponse;
 use crate::protocol::scope::Scopes;
 use crate::secret::{AccessToken, RefreshToken};
 use send::random_below;
-
-/// How often a request waiting for another request's token request rechecks it, in
-/// milliseconds. Adds at most this much latency to waiters on a cold cache.
-pub(crate) const SINGLE_FLIGHT_RECHECK_MS: u32 = 10;
 
 /// A token handed to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]

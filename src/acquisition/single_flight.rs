@@ -17,9 +17,12 @@ use core::cell::RefCell;
 use core::fmt;
 use core::future::Future;
 
-use crate::acquisition::client::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::Error;
 use crate::platform::Sleep;
+
+/// How often a request waiting for another request's work (a token request, a client build)
+/// rechecks it, in milliseconds. Adds at most this much latency to waiters on a cold cache.
+pub(crate) const SINGLE_FLIGHT_RECHECK_MS: u32 = 10;
 
 /// Deduplicates concurrent work by key.
 #[derive(Debug)]

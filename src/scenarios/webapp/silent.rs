@@ -18,9 +18,8 @@ use alloc::string::String;
 
 use super::WebApp;
 use crate::acquisition::cache::{CachedToken, TokenState};
-use crate::acquisition::client::{
-    AcquiredToken, TokenOptions, TokenSource, SINGLE_FLIGHT_RECHECK_MS,
-};
+use crate::acquisition::client::{AcquiredToken, TokenOptions, TokenSource};
+use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::Error;
 use crate::platform::Platform;
 use crate::protocol::authorization::OIDC_SCOPES;
