@@ -102,6 +102,10 @@ pub(crate) struct Transaction {
     pub return_to: String,
     /// The issuer the authorization request went to (RFC 9207 mix-up defence).
     pub issuer: String,
+    /// The issuer advertised `authorization_response_iss_parameter_supported`: the response
+    /// must carry `iss` (RFC 9207 §2.4). Absent in transactions sealed before this field.
+    #[serde(default)]
+    pub iss_required: bool,
     /// How the code comes back.
     pub response_mode: ResponseMode,
     /// When the sign-in began, Unix seconds.
@@ -241,6 +245,7 @@ impl Transaction {
     /// [`Error::Platform`] when the entropy source fails.
     pub(crate) fn begin(
         issuer: &str,
+        iss_required: bool,
         scopes: Option<&Scopes>,
         return_to: String,
         response_mode: ResponseMode,
@@ -265,6 +270,7 @@ impl Transaction {
             scopes,
             return_to,
             issuer: issuer.to_string(),
+            iss_required,
             response_mode,
             created_at: now,
         })
@@ -330,7 +336,8 @@ impl Transaction {
     ///
     /// # Errors
     /// [`CallbackError::StateMismatch`] (compared in constant time), [`CallbackError::IssuerMismatch`]
-    /// when `iss` is present and differs, [`CallbackError::Provider`] for an error answer.
+    /// when `iss` differs, or is missing although the issuer advertised it (RFC 9207 §2.4),
+    /// [`CallbackError::Provider`] for an error answer.
     pub(crate) fn check_response(
         &self,
         response: AuthorizationResponse,
@@ -344,6 +351,9 @@ impl Transaction {
         match response {
             AuthorizationResponse::Error { error, .. } => Err(CallbackError::Provider(error)),
             AuthorizationResponse::Code { iss: Some(iss), .. } if iss != self.issuer => {
+                Err(CallbackError::IssuerMismatch)
+            }
+            AuthorizationResponse::Code { iss: None, .. } if self.iss_required => {
                 Err(CallbackError::IssuerMismatch)
             }
             AuthorizationResponse::Code { code, .. } => Ok(code),

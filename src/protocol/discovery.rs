@@ -27,6 +27,9 @@ pub struct ProviderMetadata {
     pub jwks_uri: Option<Url>,
     /// `end_session_endpoint` (OIDC RP-Initiated Logout §2.1).
     pub end_session_endpoint: Option<Url>,
+    /// `authorization_response_iss_parameter_supported` (RFC 9207 §3): the provider sends `iss`
+    /// with every authorization response, so a response without it is refused (§2.4).
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl ProviderMetadata {
@@ -96,6 +99,9 @@ impl ProviderMetadata {
             authorization_endpoint: endpoint(&document, "authorization_endpoint", response.status)?,
             jwks_uri: endpoint(&document, "jwks_uri", response.status)?,
             end_session_endpoint: endpoint(&document, "end_session_endpoint", response.status)?,
+            authorization_response_iss_parameter_supported: document
+                .get("authorization_response_iss_parameter_supported")
+                == Some(&Value::Bool(true)),
         })
     }
 }

@@ -206,6 +206,7 @@ impl WebApp {
         let now = platform.clock.now_unix_secs();
         let transaction = match Transaction::begin(
             &metadata.issuer,
+            metadata.authorization_response_iss_parameter_supported,
             Some(&self.downstream.scopes),
             return_to,
             self.response_mode,
@@ -276,6 +277,21 @@ impl WebApp {
             Err(_) => return failed("The sign-in could not be verified.", Some(clear)),
         };
         let clear = SetCookie::delete(&name, same_site(transaction.response_mode));
+        // The code comes back the way the sign-in asked for it, and nowhere else: a query-mode
+        // sign-in answered by a POST (or the reverse) is not this sign-in's answer.
+        if request.is_post != (transaction.response_mode == ResponseMode::FormPost) {
+            return failed(
+                "The sign-in response does not match this sign-in.",
+                Some(clear),
+            );
+        }
+        // The destination was checked when the sign-in began; check it again before using it.
+        if safe_return_to(Some(&transaction.return_to)) != transaction.return_to {
+            return failed(
+                "The sign-in response does not match this sign-in.",
+                Some(clear),
+            );
+        }
         let code = match transaction.check_response(response) {
             Ok(code) => code,
             Err(CallbackError::Provider(_)) => {

@@ -10,6 +10,7 @@ fn transaction(mode: ResponseMode) -> Transaction {
     let scopes = Scopes::parse("api://downstream/user.read").unwrap();
     Transaction::begin(
         ISSUER,
+        false,
         Some(&scopes),
         "/me".into(),
         mode,
@@ -184,4 +185,29 @@ fn the_transaction_survives_serialization() {
     let back: Transaction = serde_json::from_str(&json).unwrap();
     assert_eq!(back, tx);
     assert!(ResponseMode::parse("RESPONSE_MODE", "fragment").is_err());
+}
+
+#[test]
+fn iss_is_required_when_the_issuer_advertises_it() {
+    let code = |iss: Option<&str>, tx: &Transaction| {
+        let mut params = vec![("code", "c"), ("state", tx.state.as_str())];
+        if let Some(iss) = iss {
+            params.push(("iss", iss));
+        }
+        AuthorizationResponse::parse(params).unwrap()
+    };
+    let mut tx = transaction(ResponseMode::Query);
+    // Not advertised: `iss` may be absent, and must match when present.
+    assert_eq!(tx.check_response(code(None, &tx)), Ok("c".into()));
+    assert_eq!(
+        tx.check_response(code(Some("https://evil.example"), &tx)),
+        Err(CallbackError::IssuerMismatch)
+    );
+    // Advertised (RFC 9207 §2.4): a response without `iss` is refused.
+    tx.iss_required = true;
+    assert_eq!(
+        tx.check_response(code(None, &tx)),
+        Err(CallbackError::IssuerMismatch)
+    );
+    assert_eq!(tx.check_response(code(Some(ISSUER), &tx)), Ok("c".into()));
 }

@@ -508,3 +508,111 @@ fn the_cookie_key_and_redirect_uri_are_required() {
     settings.insert("RESPONSE_MODE", "fragment".into());
     assert!(error(&settings).contains("RESPONSE_MODE must be query or form_post"));
 }
+
+/// The discovery document with `authorization_response_iss_parameter_supported: true`.
+fn discovery_with_iss() -> String {
+    let mut document: Value = serde_json::from_str(DISCOVERY).unwrap();
+    document["authorization_response_iss_parameter_supported"] = json!(true);
+    document.to_string()
+}
+
+#[test]
+fn a_callback_without_iss_is_refused_when_the_issuer_advertises_it() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, &discovery_with_iss())]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let (start, location) = start_sign_in(&app, &platform, &[]);
+    let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
+    let state = param(&location, "state");
+    let without_iss = get(&[("code", "c"), ("state", &state)], &[tx_cookie.clone()]);
+    let answer = block_on(app.callback(&without_iss, &platform));
+    assert_eq!(answer.status, 400);
+    assert!(matches!(answer.page, Some(Page::SignInFailed { .. })));
+    assert_eq!(
+        replay.requests.borrow().len(),
+        1,
+        "only discovery: no code redemption"
+    );
+
+    // With the right `iss`, the same sign-in completes.
+    queue_redemption(&replay, &param(&location, "nonce"));
+    let with_iss = get(
+        &[
+            ("code", "c"),
+            ("state", &state),
+            ("iss", "https://id.example.com"),
+        ],
+        &[tx_cookie],
+    );
+    let done = block_on(app.callback(&with_iss, &platform));
+    assert_eq!(done.status, 302, "{done:?}");
+}
+
+#[test]
+fn a_callback_in_another_response_mode_than_the_sign_in_is_refused() {
+    for (mode, post) in [("query", true), ("form_post", false)] {
+        let app = app(&[("RESPONSE_MODE", mode)]);
+        let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+        let store = MapStore::default();
+        let platform = replay.platform(&store);
+        let (start, location) = start_sign_in(&app, &platform, &[]);
+        let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
+        let state = param(&location, "state");
+        let params = [("code", "c"), ("state", state.as_str())];
+        let mut request = get(&[], &[tx_cookie]);
+        let pairs = params.iter().map(|(n, v)| (n.to_string(), v.to_string()));
+        if post {
+            request.is_post = true;
+            request.form = pairs.collect();
+        } else {
+            request.query = pairs.collect();
+        }
+        let answer = block_on(app.callback(&request, &platform));
+        assert_eq!(answer.status, 400, "{mode} sign-in answered by post={post}");
+        assert_eq!(
+            replay.requests.borrow().len(),
+            1,
+            "no code redemption for {mode}"
+        );
+    }
+}
+
+#[test]
+fn the_return_to_of_a_transaction_is_checked_again_at_the_callback() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let (_, location) = start_sign_in(&app, &platform, &[]);
+    // A transaction sealed with the app's own key but an off-site destination (as a bug or an
+    // older version could have written): refused before any code redemption.
+    let mut transaction = Transaction::begin(
+        "https://id.example.com",
+        false,
+        None,
+        "//evil.example/".into(),
+        ResponseMode::Query,
+        platform.clock.now_unix_secs(),
+        platform.entropy,
+    )
+    .unwrap();
+    transaction.state = param(&location, "state");
+    let name = format!("{TRANSACTION_COOKIE_PREFIX}{}", transaction.id());
+    let sealed = app
+        .transactions
+        .seal(
+            &transaction,
+            transaction.expires_at(),
+            name.as_bytes(),
+            platform.entropy,
+        )
+        .unwrap();
+    let request = get(
+        &[("code", "c"), ("state", &transaction.state)],
+        &[(name, sealed)],
+    );
+    let answer = block_on(app.callback(&request, &platform));
+    assert_eq!(answer.status, 400);
+    assert_eq!(replay.requests.borrow().len(), 1, "no code redemption");
+}
