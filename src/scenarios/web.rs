@@ -46,9 +46,25 @@ impl fmt::Debug for WebRequest {
 }
 
 impl WebRequest {
-    /// The first cookie named `name`.
+    /// The cookie named `name` when the request carries exactly one. Two cookies of one name
+    /// (one of them planted, e.g. by a sibling domain or a cookie-tossing page) cannot be told
+    /// apart (RFC 6265 §5.4 sends no attributes), so an ambiguous cookie reads as absent: the
+    /// web app then treats the visitor as signed out instead of picking one.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        first(&self.cookies, name)
+        let mut named = self.cookies.iter().filter(|(n, _)| n == name);
+        match (named.next(), named.next()) {
+            (Some((_, value)), None) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Whether the request carries more than one cookie named `name` (see [`WebRequest::cookie`]).
+    pub fn has_ambiguous_cookie(&self, name: &str) -> bool {
+        self.cookies
+            .iter()
+            .filter(|(n, _)| n == name)
+            .nth(1)
+            .is_some()
     }
 
     /// The first query parameter named `name`.

@@ -159,7 +159,7 @@ impl WebApp {
                     name: session.display_name().into(),
                 },
             ),
-            None => WebResponse::page(200, Page::SignedOut),
+            None => clear_ambiguous_session(request, WebResponse::page(200, Page::SignedOut)),
         }
     }
 
@@ -406,7 +406,7 @@ impl WebApp {
     pub async fn me(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
         match self.current_session(request, platform).await {
             Some((_, session)) => WebResponse::json(200, &Value::Object(session.claims)),
-            None => not_signed_in(),
+            None => clear_ambiguous_session(request, not_signed_in()),
         }
     }
 
@@ -466,6 +466,18 @@ impl WebApp {
             authority: self.client.authority(),
             client_id: self.client.client_id(),
         }
+    }
+}
+
+/// `response` for a visitor without a usable session, expiring the session cookie when the
+/// request carried two of them (neither is trusted, see [`WebRequest::cookie`]): every copy
+/// this origin can reach is cleared, and the next sign-in starts clean.
+fn clear_ambiguous_session(request: &WebRequest, response: WebResponse) -> WebResponse {
+    if request.has_ambiguous_cookie(SESSION_COOKIE) {
+        log::info!("two session cookies: treated as signed out, both cleared");
+        response.with_cookie(SetCookie::delete(SESSION_COOKIE, SameSite::Lax))
+    } else {
+        response
     }
 }
 

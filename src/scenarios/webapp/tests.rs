@@ -616,3 +616,41 @@ fn the_return_to_of_a_transaction_is_checked_again_at_the_callback() {
     assert_eq!(answer.status, 400);
     assert_eq!(replay.requests.borrow().len(), 1, "no code redemption");
 }
+
+#[test]
+fn two_session_cookies_are_an_ambiguous_session_signed_out_and_cleared() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, victim) = signed_in(&app, &replay, &store, "/");
+    assert_eq!(victim.status, 302, "{victim:?} {:?}", victim.page);
+    let victim = cookie_pair(&victim, SESSION_COOKIE);
+    // The attacker's own session, from a sign-in of theirs (another sign-in's store here: the
+    // test's entropy repeats, so a second sign-in in one store would be a replayed one).
+    // (The app has the provider's metadata and keys already: only the token answer is used.)
+    let (_, attacker) = signed_in(&app, &ReplayPlatform::new(&[]), &MapStore::default(), "/");
+    assert_eq!(attacker.status, 302, "{attacker:?} {:?}", attacker.page);
+    let attacker = cookie_pair(&attacker, SESSION_COOKIE);
+    let platform = replay.platform(&store);
+    // Planted first, genuine second, and the reverse: neither session is used.
+    for cookies in [
+        [attacker.clone(), victim.clone()],
+        [victim.clone(), attacker.clone()],
+    ] {
+        let me = block_on(app.me(&get(&[], &cookies), &platform));
+        assert_eq!(me.status, 401, "an ambiguous session is no session");
+        let cleared = me
+            .cookies
+            .iter()
+            .find(|c| c.name == SESSION_COOKIE)
+            .unwrap();
+        assert_eq!(cleared.max_age, Some(0));
+        let home = block_on(app.home(&get(&[], &cookies), &platform));
+        assert_eq!(home.page, Some(Page::SignedOut));
+        assert!(home.cookies.iter().any(|c| c.name == SESSION_COOKIE));
+    }
+    // One cookie alone still works.
+    let me = block_on(app.me(&get(&[], &[victim]), &platform));
+    assert_eq!(me.status, 200);
+    assert!(me.cookies.is_empty());
+}
