@@ -109,6 +109,13 @@ impl HttpTransport for ReplayPlatform {
 #[derive(Default)]
 pub(crate) struct CountingEntropy(Cell<u64>);
 
+impl CountingEntropy {
+    /// A source whose first value follows `start` (distinct sources, distinct "randomness").
+    pub(crate) fn starting_at(start: u64) -> Self {
+        Self(Cell::new(start))
+    }
+}
+
 impl Entropy for CountingEntropy {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
         for chunk in dest.chunks_mut(8) {

@@ -81,6 +81,11 @@ pub(crate) const PROMPT_VALUES: [&str; 5] =
 /// Longest `login_hint` / `domain_hint` passed through, in bytes.
 pub(crate) const MAX_HINT_LEN: usize = 256;
 
+/// The most sign-ins a browser may have in progress (one transaction cookie each, ~550 bytes):
+/// a new sign-in past this expires the oldest, so repeated attempts cannot grow the request
+/// headers without bound (each cookie lives `TRANSACTION_LIFETIME_SECS` otherwise).
+pub(crate) const MAX_PENDING_SIGN_INS: usize = 3;
+
 /// The web app. Build one per isolate: it keeps the client (memory cache, discovered
 /// metadata), the provider's signing keys and the refresh single-flight table.
 pub struct WebApp {
@@ -183,13 +188,15 @@ impl WebApp {
             claims: None,
         };
         let return_to = safe_return_to(request.query_param("returnTo"));
-        self.challenge(return_to, &options, platform).await
+        self.challenge(&request.cookies, return_to, &options, platform)
+            .await
     }
 
     /// Starts a sign-in that comes back to `return_to`: used by [`WebApp::sign_in`] and when a
     /// silent token acquisition needs the user (incremental consent, claims challenges).
     async fn challenge(
         &self,
+        request_cookies: &[(String, String)],
         return_to: String,
         options: &SignInOptions,
         platform: &Platform<'_>,
@@ -234,12 +241,44 @@ impl WebApp {
             options,
             entra,
         );
-        WebResponse::redirect(location.as_str()).with_cookie(SetCookie {
+        let mut response = WebResponse::redirect(location.as_str()).with_cookie(SetCookie {
             name,
             value: sealed,
             max_age: Some(TRANSACTION_LIFETIME_SECS),
             same_site: same_site(self.response_mode),
-        })
+        });
+        for stale in self.oldest_pending_sign_ins(request_cookies, now) {
+            response = response.with_cookie(SetCookie::delete(&stale, SameSite::Lax));
+        }
+        response
+    }
+
+    /// The transaction cookies to expire so that, with the one being added, at most
+    /// [`MAX_PENDING_SIGN_INS`] remain: unreadable ones first (expired, forged, another key's),
+    /// then the oldest by the time their sign-in began.
+    fn oldest_pending_sign_ins(&self, cookies: &[(String, String)], now: u64) -> Vec<String> {
+        let mut pending: Vec<(u64, &str)> = cookies
+            .iter()
+            .filter(|(name, _)| name.starts_with(TRANSACTION_COOKIE_PREFIX))
+            .map(|(name, sealed)| {
+                let began = self
+                    .transactions
+                    .open::<Transaction>(sealed, name.as_bytes(), now, MAX_TRANSACTION_COOKIE_LEN)
+                    .map_or(0, |transaction| transaction.created_at);
+                (began, name.as_str())
+            })
+            .collect();
+        let keep = MAX_PENDING_SIGN_INS.saturating_sub(1);
+        if pending.len() <= keep {
+            return Vec::new();
+        }
+        pending.sort_unstable();
+        let excess = pending.len() - keep;
+        pending
+            .into_iter()
+            .take(excess)
+            .map(|(_, name)| name.to_string())
+            .collect()
     }
 
     /// `GET|POST /auth/callback`: checks the answer against its transaction, redeems the code

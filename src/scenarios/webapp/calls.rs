@@ -96,8 +96,13 @@ impl WebApp {
                         .map(str::to_string),
                     ..SignInOptions::default()
                 };
-                self.challenge(return_path.to_string(), &options, platform)
-                    .await
+                self.challenge(
+                    &request.cookies,
+                    return_path.to_string(),
+                    &options,
+                    platform,
+                )
+                .await
             }
             Err(DownstreamError::Token(SilentFailure::Failed(error))) => {
                 call_failure(CallFailure::Token(error))

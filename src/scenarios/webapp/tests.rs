@@ -525,7 +525,10 @@ fn a_callback_without_iss_is_refused_when_the_issuer_advertises_it() {
     let (start, location) = start_sign_in(&app, &platform, &[]);
     let tx_cookie = cookie_pair(&start, TRANSACTION_COOKIE_PREFIX);
     let state = param(&location, "state");
-    let without_iss = get(&[("code", "c"), ("state", &state)], &[tx_cookie.clone()]);
+    let without_iss = get(
+        &[("code", "c"), ("state", &state)],
+        core::slice::from_ref(&tx_cookie),
+    );
     let answer = block_on(app.callback(&without_iss, &platform));
     assert_eq!(answer.status, 400);
     assert!(matches!(answer.page, Some(Page::SignInFailed { .. })));
@@ -653,4 +656,39 @@ fn two_session_cookies_are_an_ambiguous_session_signed_out_and_cleared() {
     let me = block_on(app.me(&get(&[], &[victim]), &platform));
     assert_eq!(me.status, 200);
     assert!(me.cookies.is_empty());
+}
+
+#[test]
+fn pending_sign_ins_are_bounded_and_the_oldest_is_expired_first() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    for second in 0..6u64 {
+        replay.now.set(NOW + second);
+        // Each sign-in needs its own state (the replay platform's entropy is constant).
+        let entropy = crate::testing::CountingEntropy::starting_at(second * 1_000);
+        let platform = Platform {
+            entropy: &entropy,
+            ..replay.platform(&store)
+        };
+        let start = block_on(app.sign_in(&get(&[], &cookies), &platform));
+        assert_eq!(start.status, 302);
+        for set in &start.cookies {
+            cookies.retain(|(name, _)| name != &set.name);
+            if set.max_age != Some(0) {
+                cookies.push((set.name.clone(), set.value.clone()));
+            }
+        }
+        let pending = cookies
+            .iter()
+            .filter(|(name, _)| name.starts_with(TRANSACTION_COOKIE_PREFIX))
+            .count();
+        assert!(
+            pending <= MAX_PENDING_SIGN_INS,
+            "{pending} pending after sign-in {second}"
+        );
+    }
+    // The newest sign-ins remain: the last one started is among them.
+    assert_eq!(cookies.len(), MAX_PENDING_SIGN_INS);
 }
