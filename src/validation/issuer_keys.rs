@@ -78,9 +78,22 @@ impl IssuerKeys {
         let keys = JwkSet::parse(&response)?;
         let mut cache = self.cache.borrow_mut();
         match cache.as_mut() {
-            Some(cache) => cache.replace(keys.clone(), now),
-            None => *cache = Some(JwksCache::new(keys.clone(), now)),
+            Some(cache) if !keys.has_usable_key() => {
+                log::warn!("the issuer's key set has no usable key: the last good set is kept");
+                cache.keep_after_unusable_fetch(now);
+                Ok(cache.keys().clone())
+            }
+            Some(cache) => {
+                cache.replace(keys.clone(), now);
+                Ok(keys)
+            }
+            None => {
+                *cache = Some(JwksCache::new(keys.clone(), now));
+                Ok(keys)
+            }
         }
-        Ok(keys)
     }
 }
+
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;

@@ -164,6 +164,15 @@ pub struct JwkSet {
 }
 
 impl JwkSet {
+    /// Whether any key could verify a signature: a signature key with usable RSA numbers. A
+    /// set without one (`{"keys":[]}`, only encryption keys, malformed keys) cannot verify
+    /// anything, so it never replaces a set that can ([`JwksCache::keep_after_unusable_fetch`]).
+    pub(crate) fn has_usable_key(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|key| key.is_signature_key() && key.rsa_components().is_ok())
+    }
+
     /// The GET request for the key set at `jwks_uri` (from [`crate::protocol::discovery::ProviderMetadata`]
     /// or, on Entra, `{authority}/discovery/v2.0/keys`).
     ///
@@ -262,7 +271,9 @@ impl JwkSet {
 ///
 /// How an adapter uses it, with times in Unix seconds:
 /// 1. Without a cache, or when [`JwksCache::is_stale`], fetch ([`JwkSet::request`]) and
-///    [`JwksCache::new`] / [`JwksCache::replace`]. A stale set is not used (fail closed).
+///    [`JwksCache::new`] / [`JwksCache::replace`]. A stale set is not used (fail closed), except
+///    that an answer without a usable key ([`JwkSet::has_usable_key`]) never replaces a set
+///    with one: [`JwksCache::keep_after_unusable_fetch`] keeps it for another cooldown.
 /// 2. Validate with [`JwksCache::keys`]. On [`TokenError::UnknownKey`] (the issuer may have
 ///    rotated keys), if [`JwksCache::needs_refetch_for_unknown_kid`], call
 ///    [`JwksCache::record_refetch_attempt`], fetch, [`JwksCache::replace`] on success and
@@ -296,10 +307,14 @@ impl JwksCache {
         self.fetched_at
     }
 
-    /// Whether the set is [`JWKS_MAX_AGE_SECS`] old or older at `now` (Unix seconds). A clock
-    /// that went backwards does not make it stale.
+    /// Whether the set is [`JWKS_MAX_AGE_SECS`] old or older at `now` (Unix seconds), and no
+    /// fetch was attempted within the last [`JWKS_REFETCH_COOLDOWN_SECS`] (a set kept after an
+    /// unusable answer is asked for again only after the cooldown). A clock that went backwards
+    /// does not make it stale.
     pub(crate) fn is_stale(&self, now: u64) -> bool {
+        let attempted = self.refetch_attempted_at.unwrap_or(0);
         now.saturating_sub(self.fetched_at) >= JWKS_MAX_AGE_SECS
+            && now.saturating_sub(attempted) >= JWKS_REFETCH_COOLDOWN_SECS
     }
 
     /// Whether a token with an unknown `kid` may trigger a fetch at `now` (Unix seconds): at
@@ -319,6 +334,15 @@ impl JwksCache {
     pub(crate) fn replace(&mut self, keys: JwkSet, now: u64) {
         self.keys = keys;
         self.fetched_at = now;
+    }
+
+    /// Keeps the current set after a fetch at `now` (Unix seconds) answered a set without a
+    /// usable key ([`JwkSet::has_usable_key`]): one bad answer (an empty set during a
+    /// provider's deployment, a hostile or broken proxy) must not make every token fail until
+    /// the next fetch. The attempt counts for the cooldowns, so such an answer is not asked for
+    /// again at once.
+    pub(crate) fn keep_after_unusable_fetch(&mut self, now: u64) {
+        self.refetch_attempted_at = Some(now);
     }
 }
 
