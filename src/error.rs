@@ -179,6 +179,9 @@ pub enum ResponseProblem {
     /// A discovery document's `issuer` differs from the configured issuer (OIDC Discovery §4.3,
     /// RFC 8414 §3.3).
     IssuerMismatch,
+    /// A JSON object in the body names a member twice (at any depth). Which value counts would
+    /// depend on the parser, so the body is refused rather than read (RFC 8259 §4).
+    DuplicateMember,
 }
 
 impl fmt::Display for ResponseProblem {
@@ -195,6 +198,7 @@ impl fmt::Display for ResponseProblem {
             Self::IssuerMismatch => {
                 f.write_str("discovery `issuer` differs from the configured issuer")
             }
+            Self::DuplicateMember => f.write_str("a JSON object names a member twice"),
         }
     }
 }
@@ -316,6 +320,20 @@ pub enum TokenError {
     Nonce,
     /// A required claim is missing or has the wrong type; holds the claim's name.
     MissingClaim(&'static str),
+    /// The JOSE header's `typ` names another kind of token (RFC 8725 §3.11): an access token
+    /// (`at+jwt`, RFC 9068 §2.1) offered as an ID token, or an access token whose `typ` is none
+    /// of `JWT`, `at+jwt`, `application/at+jwt`.
+    TokenType,
+    /// `iat` is further in the past than an ID token may be when it is received (see
+    /// `crate::validation::id_token::MAX_ID_TOKEN_AGE_SECS`).
+    IssuedTooLongAgo,
+    /// `at_hash` does not match the access token issued with the ID token (OIDC Core
+    /// §3.1.3.6 / §3.3.2.11).
+    AccessTokenHash,
+    /// A string claim is longer than its bound or holds characters outside its set (e.g. `sub`
+    /// over 255 ASCII characters, OIDC Core §2); holds the claim's name. The bounds are in
+    /// `crate::validation::jwt`.
+    ClaimValue(&'static str),
 }
 
 impl fmt::Display for TokenError {
@@ -336,6 +354,12 @@ impl fmt::Display for TokenError {
             Self::IssuedInFuture => f.write_str("the token is issued in the future (`iat`)"),
             Self::Nonce => f.write_str("`nonce` is missing or differs"),
             Self::MissingClaim(claim) => write!(f, "`{claim}` is missing or has the wrong type"),
+            Self::TokenType => f.write_str("`typ` names another kind of token"),
+            Self::IssuedTooLongAgo => f.write_str("the token was issued too long ago (`iat`)"),
+            Self::AccessTokenHash => f.write_str("`at_hash` does not match the access token"),
+            Self::ClaimValue(claim) => {
+                write!(f, "`{claim}` is too long or holds forbidden characters")
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod authorization;
 pub(crate) mod bearer;
 pub(crate) mod claims;
 pub(crate) mod discovery;
+pub(crate) mod json;
 pub(crate) mod pkce;
 pub(crate) mod request;
 pub(crate) mod response;

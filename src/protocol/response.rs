@@ -3,7 +3,10 @@
 //! `error_codes`, `suberror`, `claims`, `trace_id`, `correlation_id`, `timestamp`).
 //!
 //! Parsing is strict and total: every malformed input becomes a typed [`Error`], never a panic,
-//! and a response that fails validation yields no token (so nothing bad is ever cached).
+//! and a response that fails validation yields no token (so nothing bad is ever cached). A body
+//! that names a member twice in any object is refused ([`ResponseProblem::DuplicateMember`],
+//! through [`json_object`], which discovery documents and key sets share), and every field of a
+//! [`ServerError`] is bounded ([`error_response`]), so logs and replies that show it stay short.
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -13,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, InvalidResponse, ResponseProblem, ServerError};
 use crate::platform::http::{HttpResponse, MAX_RESPONSE_BODY_BYTES};
+use crate::protocol::json::{strict_object, StrictJsonError};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 /// The longest token lifetime accepted, in seconds (one year). A larger `expires_in` is treated
@@ -116,8 +120,62 @@ pub(crate) fn parse_token_response(response: &HttpResponse) -> Result<TokenRespo
     })
 }
 
+/// The longest `error` accepted, in characters. OAuth 2.0 error codes are short identifiers
+/// (the longest registered ones are under 32 characters); a longer `error` makes the answer an
+/// [`Error::InvalidResponse`], not a [`ServerError`].
+pub(crate) const MAX_ERROR_CHARS: usize = 64;
+
+/// The longest `error_description` kept, in characters; a longer one is cut to this length.
+/// Entra's descriptions (an AADSTS message, then trace and correlation ids and a timestamp) stay
+/// well below it.
+pub(crate) const MAX_ERROR_DESCRIPTION_CHARS: usize = 1024;
+
+/// The longest `error_uri` kept, in characters; a longer one (or one with characters outside
+/// RFC 6749 §5.2's `%x21 / %x23-5B / %x5D-7E`) is dropped.
+pub(crate) const MAX_ERROR_URI_CHARS: usize = 512;
+
+/// The longest `suberror` kept, in characters (Entra's are identifiers such as
+/// `consent_required`); a longer one, or one with characters outside ASCII letters, digits, `_`,
+/// `-` and `.`, is dropped.
+pub(crate) const MAX_SUBERROR_CHARS: usize = 64;
+
+/// The longest `trace_id` / `correlation_id` kept, in characters (Entra sends GUIDs, 36
+/// characters); a longer one, or one with characters outside ASCII letters, digits, `-`, `_` and
+/// `.`, is dropped.
+pub(crate) const MAX_ID_CHARS: usize = 64;
+
+/// The longest `timestamp` kept, in characters (Entra: `2026-11-20 09:14:03Z`); a longer one, or
+/// one outside RFC 6749 §5.2's character set, is dropped.
+pub(crate) const MAX_TIMESTAMP_CHARS: usize = 64;
+
+/// How many `error_codes` are kept: the first ones, in order (Entra sends one).
+pub(crate) const MAX_ERROR_CODES: usize = 8;
+
+/// The largest `error_code` value kept (eight digits; AADSTS codes have at most seven). Larger
+/// values, negative numbers, fractions and non-numbers are dropped.
+pub(crate) const MAX_ERROR_CODE_VALUE: u64 = 99_999_999;
+
+/// The longest `claims` challenge accepted, in bytes. It cannot be dropped without changing what
+/// the caller must do (send it with the next request), so a longer one makes the answer an
+/// [`Error::InvalidResponse`].
+pub(crate) const MAX_CLAIMS_CHALLENGE_BYTES: usize = 8 * 1024;
+
 /// Builds the error for a non-success response: the provider's [`ServerError`] when the body is
 /// an OAuth 2.0 error object, otherwise [`Error::InvalidResponse`] saying what the body was.
+///
+/// Every field of the [`ServerError`] is bounded, so neither its `Display` (logs) nor a reply
+/// built from it can carry more than the provider's short codes and ids:
+/// - `error` must be 1 to [`MAX_ERROR_CHARS`] characters of RFC 6749 §5.2's `error` set
+///   (`%x20-21 / %x23-5B / %x5D-7E`: printable ASCII without `"` and `\`), otherwise the body is
+///   not an OAuth error response ([`ResponseProblem::InvalidField`] `error`); a non-string
+///   `error` is [`ResponseProblem::UnexpectedStatus`];
+/// - `claims` longer than [`MAX_CLAIMS_CHALLENGE_BYTES`] is [`ResponseProblem::InvalidField`];
+/// - `error_description` keeps its first [`MAX_ERROR_DESCRIPTION_CHARS`] characters, each
+///   character outside the `error` set replaced (whitespace by a space, others by `?`);
+/// - `error_uri`, `suberror`, `trace_id`, `correlation_id` and `timestamp` outside their bounds
+///   ([`MAX_ERROR_URI_CHARS`], [`MAX_SUBERROR_CHARS`], [`MAX_ID_CHARS`],
+///   [`MAX_TIMESTAMP_CHARS`]) or character sets are dropped;
+/// - `error_codes` keeps the first [`MAX_ERROR_CODES`] integers up to [`MAX_ERROR_CODE_VALUE`].
 pub(crate) fn error_response(response: &HttpResponse) -> Error {
     let status = response.status;
     let body = match json_object(response) {
@@ -131,25 +189,72 @@ pub(crate) fn error_response(response: &HttpResponse) -> Error {
     let Some(error) = string(&body, "error") else {
         return invalid(status, ResponseProblem::UnexpectedStatus);
     };
+    let bad = |field, reason| invalid(status, ResponseProblem::InvalidField { field, reason });
+    if error.chars().count() > MAX_ERROR_CHARS {
+        return bad("error", "is longer than 64 characters");
+    }
+    if !error.chars().all(is_error_char) {
+        return bad("error", "has characters outside RFC 6749 §5.2's set");
+    }
+    let claims = string(&body, "claims");
+    if claims
+        .as_ref()
+        .is_some_and(|claims| claims.len() > MAX_CLAIMS_CHALLENGE_BYTES)
+    {
+        return bad("claims", "is longer than 8 KiB");
+    }
     let error_codes = match body.get("error_codes") {
-        Some(Value::Array(codes)) => codes.iter().filter_map(Value::as_u64).collect(),
+        Some(Value::Array(codes)) => codes
+            .iter()
+            .filter_map(Value::as_u64)
+            .filter(|code| *code <= MAX_ERROR_CODE_VALUE)
+            .take(MAX_ERROR_CODES)
+            .collect(),
         _ => Vec::new(),
+    };
+    let is_id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let bounded = |field, max, allowed: fn(char) -> bool| {
+        string(&body, field).filter(|text| text.chars().count() <= max && text.chars().all(allowed))
     };
     Error::Server(Box::new(ServerError {
         status,
         error,
-        error_description: string(&body, "error_description"),
-        error_uri: string(&body, "error_uri"),
+        error_description: string(&body, "error_description").map(|text| description(&text)),
+        error_uri: bounded("error_uri", MAX_ERROR_URI_CHARS, |c| {
+            c != ' ' && is_error_char(c)
+        }),
         error_codes,
-        suberror: string(&body, "suberror"),
-        claims: string(&body, "claims"),
-        trace_id: string(&body, "trace_id"),
-        correlation_id: string(&body, "correlation_id"),
-        timestamp: string(&body, "timestamp"),
+        suberror: bounded("suberror", MAX_SUBERROR_CHARS, is_id_char),
+        claims,
+        trace_id: bounded("trace_id", MAX_ID_CHARS, is_id_char),
+        correlation_id: bounded("correlation_id", MAX_ID_CHARS, is_id_char),
+        timestamp: bounded("timestamp", MAX_TIMESTAMP_CHARS, is_error_char),
     }))
 }
 
+/// RFC 6749 §5.2's character set for `error` and `error_description`: `%x20-21 / %x23-5B /
+/// %x5D-7E`, printable ASCII and space without `"` and `\`.
+fn is_error_char(c: char) -> bool {
+    matches!(c, ' '..='~') && c != '"' && c != '\\'
+}
+
+/// `error_description` cut to [`MAX_ERROR_DESCRIPTION_CHARS`] characters, each outside
+/// RFC 6749 §5.2's set replaced: whitespace (Entra's `\r\n`) by a space, others by `?`.
+fn description(text: &str) -> String {
+    text.chars()
+        .take(MAX_ERROR_DESCRIPTION_CHARS)
+        .map(|c| match c {
+            c if is_error_char(c) => c,
+            c if c.is_whitespace() => ' ',
+            _ => '?',
+        })
+        .collect()
+}
+
 /// The body as a JSON object, after the size and content checks every JSON response needs.
+///
+/// The object is strict ([`strict_object`]): a member name repeated in any object of the body is
+/// [`ResponseProblem::DuplicateMember`], never "the last one wins".
 pub(crate) fn json_object(response: &HttpResponse) -> Result<Map<String, Value>, Error> {
     let status = response.status;
     if response.body.len() > MAX_RESPONSE_BODY_BYTES {
@@ -167,11 +272,16 @@ pub(crate) fn json_object(response: &HttpResponse) -> Result<Map<String, Value>,
     if html_type || html_body {
         return Err(invalid(status, ResponseProblem::Html));
     }
-    match serde_json::from_slice::<Value>(&response.body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(invalid(status, ResponseProblem::NotAnObject)),
-        Err(_) => Err(invalid(status, ResponseProblem::NotJson)),
-    }
+    strict_object(&response.body).map_err(|err| {
+        invalid(
+            status,
+            match err {
+                StrictJsonError::NotJson => ResponseProblem::NotJson,
+                StrictJsonError::NotAnObject => ResponseProblem::NotAnObject,
+                StrictJsonError::DuplicateMember => ResponseProblem::DuplicateMember,
+            },
+        )
+    })
 }
 
 pub(crate) fn invalid(status: u16, problem: ResponseProblem) -> Error {

@@ -4,7 +4,9 @@
 //! for the delegated scopes (`scp`) or app roles (`roles`) an endpoint requires.
 //!
 //! [`validate_access_token`] runs, in order: parse → `alg` equals the configured algorithm →
-//! key by `kid` → signature → `iss` (one of the accepted issuers: Entra v2
+//! key by `kid` → signature → `typ`, when present, is an access token's
+//! (`ACCESS_TOKEN_TYPES`) → string claim bounds (`crate::validation::jwt::CLAIM_BOUNDS`) →
+//! `iss` (one of the accepted issuers: Entra v2
 //! `https://login.microsoftonline.com/{tid}/v2.0` and v1 `https://sts.windows.net/{tid}/`, see
 //! [`entra_issuers`]) → `aud` (one of the API's audiences: its client id or App ID URI) →
 //! `exp` / `nbf` with bounded leeway. [`RequiredPermissions::check`] then decides between 200
@@ -19,10 +21,19 @@ use crate::error::Error;
 use crate::secret::AccessToken;
 use crate::validation::jwks::JwkSet;
 use crate::validation::jwt::{
-    audiences, check_times, optional_string, required_string, IssuerRule, TokenError,
-    DEFAULT_LEEWAY_SECS, TENANT_PLACEHOLDER,
+    audiences, check_claim_bounds, check_times, header_typ, optional_string, required_string,
+    IssuerRule, TokenError, CLAIM_BOUNDS, DEFAULT_LEEWAY_SECS, TENANT_PLACEHOLDER,
 };
+
 use crate::validation::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
+
+/// The JOSE header `typ` values accepted on an access token, compared case-insensitively: `JWT`
+/// (what Entra v1 and v2 access tokens carry) and RFC 9068 §2.1's `at+jwt`, also in its full
+/// media type form `application/at+jwt` (RFC 7515 §4.1.9). A token without `typ` is accepted
+/// (RFC 9068 §4 step 1 requires `at+jwt`, but Entra and most providers do not send it); a token
+/// explicitly typed as something else (RFC 8725 §3.11: e.g. `logout+jwt`, `dpop+jwt`, or an ID
+/// token typed `id_token+jwt`) is refused.
+pub(crate) const ACCESS_TOKEN_TYPES: [&str; 3] = ["JWT", "at+jwt", "application/at+jwt"];
 
 /// What an incoming access token must satisfy. Build it with [`AccessTokenValidation::new`],
 /// then adjust the public fields.
@@ -148,7 +159,9 @@ impl AccessTokenClaims {
 /// [`TokenError::TooLarge`], [`TokenError::AlgorithmNotAllowed`], [`TokenError::UnknownKey`],
 /// [`TokenError::UnusableKey`], [`TokenError::BadSignature`], [`TokenError::Issuer`],
 /// [`TokenError::TenantNotAllowed`], [`TokenError::Audience`], [`TokenError::Expired`],
-/// [`TokenError::NotYetValid`], [`TokenError::MissingClaim`]); [`Error::Configuration`] when
+/// [`TokenError::NotYetValid`], [`TokenError::MissingClaim`], [`TokenError::TokenType`] for a
+/// `typ` outside `ACCESS_TOKEN_TYPES`, [`TokenError::ClaimValue`] for a string claim over its
+/// bound, e.g. a `sub` over 255 ASCII characters); [`Error::Configuration`] when
 /// `rules` has no issuer or no audience; [`Error::Platform`] when the verifier fails.
 pub async fn validate_access_token(
     token: &AccessToken,
@@ -163,6 +176,15 @@ pub async fn validate_access_token(
     }
     let claims =
         verify_signed_token(token.expose_secret(), rules.algorithm, keys, verifier).await?;
+    if let Some(typ) = header_typ(token.expose_secret())? {
+        if !ACCESS_TOKEN_TYPES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&typ))
+        {
+            return Err(TokenError::TokenType.into());
+        }
+    }
+    check_claim_bounds(&claims, CLAIM_BOUNDS)?;
     check_claims(claims, rules)
 }
 

@@ -3,24 +3,36 @@
 //!
 //! [`validate_id_token`] runs, in order: parse ([`crate::validation::jwt::UnverifiedToken::parse`]) → `alg` equals the
 //! configured algorithm → key lookup by `kid` ([`JwkSet::find`]) → signature
-//! ([`JwsVerifier`]) → claims (`iss` / `tid`, `aud`, `azp`, `exp` / `nbf` / `iat`, `nonce`,
-//! `sub`). Nothing in the token is trusted before its signature verifies, and the token itself
-//! never appears in an error.
+//! ([`JwsVerifier`]) → `typ` is not another kind's (`at+jwt`...) → string claim bounds → claims (`iss` /
+//! `tid`, `aud`, `azp`, `exp` / `nbf` / `iat` and its age, `nonce`, `at_hash`, `sub`). Nothing
+//! in the token is trusted before its signature verifies, and the token itself never appears
+//! in an error.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::secret::IdToken;
+use crate::secret::{AccessToken, IdToken};
 use crate::validation::jwks::JwkSet;
 pub(crate) use crate::validation::jwt::IssuerRule;
 use crate::validation::jwt::{
-    audiences, check_times, optional_string, required_string, TokenError, DEFAULT_LEEWAY_SECS,
+    audiences, check_claim_bounds, check_times, header_typ, is_explicitly_typed, optional_string,
+    required_string, TokenError, CLAIM_BOUNDS, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS,
 };
 use crate::validation::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
+
+/// How long before `now` an ID token may have been issued (`iat`), in seconds, on top of the
+/// leeway: one hour (OIDC Core §3.1.3.7 step 10 lets the client "limit the time range" of
+/// `iat`). An ID token is validated when it is received, straight from the token endpoint,
+/// so its `iat` is seconds old; an hour is also the lifetime of Entra ID tokens, so an older
+/// one is a replayed or stored token, never a fresh answer.
+pub(crate) const MAX_ID_TOKEN_AGE_SECS: u64 = 3600;
 
 /// What an ID token must satisfy. Build it with [`IdTokenValidation::new`], then adjust the
 /// public fields.
@@ -44,6 +56,11 @@ pub struct IdTokenValidation {
     pub now: u64,
     /// The `nonce` sent in the authentication request (step 11): the token's must be equal.
     pub nonce: String,
+    /// The access token issued with the ID token, in the same token response. When set and the
+    /// ID token has `at_hash`, the hash must match it (OIDC Core §3.1.3.8 with §3.2.2.9; the
+    /// hash is defined in §3.1.3.6 and §3.3.2.11). `None` by default: `at_hash` is then not
+    /// checked.
+    pub access_token: Option<AccessToken>,
 }
 
 impl IdTokenValidation {
@@ -65,6 +82,7 @@ impl IdTokenValidation {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             now,
             nonce: nonce.into(),
+            access_token: None,
         }
     }
 }
@@ -158,8 +176,13 @@ impl IdTokenClaims {
 /// Validates an ID token (OIDC Core §3.1.3.7) against `rules`, with the issuer's signature keys
 /// `keys` and a signature backend `verifier`, and returns its claims.
 ///
-/// Order: parse, `alg`, key, signature, then the claims: `iss` (and `tid` for
-/// [`IssuerRule::EntraTemplate`]), `aud`, `azp`, `exp` / `nbf` / `iat`, `nonce`, `sub`.
+/// Order: parse, `alg`, key, signature, then the header's `typ`: an explicitly typed JWT
+/// (RFC 8725 §3.11), above all an access token (`at+jwt` or `application/at+jwt`, RFC 9068
+/// §2.1, case-insensitive), is not an ID token. Then every string claim read is bounded
+/// (`crate::validation::jwt::CLAIM_BOUNDS`: `sub` at most 255 printable ASCII characters, OIDC
+/// Core §2), then the claims: `iss` (and `tid` for [`IssuerRule::EntraTemplate`]), `aud`,
+/// `azp`, `exp` / `nbf` / `iat`, `iat` at most `MAX_ID_TOKEN_AGE_SECS` plus the leeway
+/// before `now`, `nonce`, `at_hash` (when present and `rules.access_token` is set), `sub`.
 ///
 /// # Errors
 /// [`Error::InvalidToken`] with the rule that failed: [`TokenError::Malformed`] /
@@ -168,7 +191,9 @@ impl IdTokenClaims {
 /// [`TokenError::UnusableKey`], [`TokenError::BadSignature`], [`TokenError::Issuer`],
 /// [`TokenError::TenantNotAllowed`], [`TokenError::Audience`], [`TokenError::AuthorizedParty`],
 /// [`TokenError::Expired`], [`TokenError::NotYetValid`], [`TokenError::IssuedInFuture`],
-/// [`TokenError::Nonce`], [`TokenError::MissingClaim`]. [`Error::Configuration`] for an empty
+/// [`TokenError::Nonce`], [`TokenError::MissingClaim`], [`TokenError::TokenType`],
+/// [`TokenError::IssuedTooLongAgo`], [`TokenError::AccessTokenHash`],
+/// [`TokenError::ClaimValue`]. [`Error::Configuration`] for an empty
 /// `client_id` or `nonce` in `rules` or an issuer template without `{tenantid}`;
 /// [`Error::Platform`] when the verifier backend fails.
 pub async fn validate_id_token(
@@ -185,7 +210,24 @@ pub async fn validate_id_token(
     }
     let claims =
         verify_signed_token(token.expose_secret(), rules.algorithm, keys, verifier).await?;
+    if header_typ(token.expose_secret())?.is_some_and(|typ| is_explicitly_typed(&typ)) {
+        return Err(TokenError::TokenType.into());
+    }
+    check_claim_bounds(&claims, CLAIM_BOUNDS)?;
     check_claims(claims, rules)
+}
+
+/// Whether `at_hash` is the hash of `access_token` (OIDC Core §3.1.3.6, §3.3.2.11): the
+/// base64url encoding, without padding, of the left-most half of the hash of the access
+/// token's ASCII octets, with the hash function of the ID token's JWS `alg` (SHA-256 for RS256
+/// and PS256, RFC 7518 §3.3 and §3.5).
+fn at_hash_matches(at_hash: &str, access_token: &AccessToken, algorithm: JwsAlgorithm) -> bool {
+    let digest = match algorithm {
+        JwsAlgorithm::Rs256 | JwsAlgorithm::Ps256 => {
+            Sha256::digest(access_token.expose_secret().as_bytes())
+        }
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]) == at_hash
 }
 
 fn check_claims(
@@ -209,9 +251,24 @@ fn check_claims(
         }
     }
     let times = check_times(&claims, rules.now, rules.leeway_secs, true)?;
+    let iat = times.iat.ok_or(TokenError::MissingClaim("iat"))?;
+    let oldest = rules
+        .now
+        .saturating_sub(MAX_ID_TOKEN_AGE_SECS)
+        .saturating_sub(rules.leeway_secs.min(MAX_LEEWAY_SECS));
+    if iat < oldest {
+        return Err(TokenError::IssuedTooLongAgo.into());
+    }
     match optional_string(&claims, "nonce") {
         Ok(Some(nonce)) if nonce == rules.nonce => {}
         _ => return Err(TokenError::Nonce.into()),
+    }
+    if let (Some(at_hash), Some(access_token)) =
+        (optional_string(&claims, "at_hash")?, &rules.access_token)
+    {
+        if !at_hash_matches(at_hash, access_token, rules.algorithm) {
+            return Err(TokenError::AccessTokenHash.into());
+        }
     }
     let text = |name| optional_string(&claims, name).map(|v| v.map(String::from));
     Ok(IdTokenClaims {
@@ -219,7 +276,7 @@ fn check_claims(
         sub: required_string(&claims, "sub")?.to_string(),
         aud,
         exp: times.exp,
-        iat: times.iat.ok_or(TokenError::MissingClaim("iat"))?,
+        iat,
         nonce: text("nonce")?,
         tid: text("tid")?,
         oid: text("oid")?,

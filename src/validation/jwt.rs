@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 pub(crate) use crate::error::TokenError;
+use crate::protocol::json::strict_object;
 
 /// The longest compact token accepted, in bytes (16 KiB). Entra ID tokens are 1–3 KiB and switch
 /// to a groups overage claim well below this; a longer token is refused as
@@ -64,8 +65,9 @@ impl UnverifiedToken {
     ///
     /// # Errors
     /// [`TokenError::TooLarge`] above [`MAX_TOKEN_BYTES`]; [`TokenError::Malformed`] for any other
-    /// shape problem (not three parts, bad base64url, non-object JSON, no string `alg`, a
-    /// non-string `kid` / `typ`, a `crit` member).
+    /// shape problem (not three parts, bad base64url, non-object JSON, a member name repeated in
+    /// the header or the claims at any depth, no string `alg`, a non-string `kid` / `typ`, a
+    /// `crit` member).
     pub fn parse(token: &str) -> Result<Self, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge {
@@ -151,10 +153,9 @@ fn json_object_part(part: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| TokenError::Malformed)?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(object)) => Ok(object),
-        _ => Err(TokenError::Malformed),
-    }
+    // Strict: a member named twice (`{"alg":"RS256","alg":"none"}`, two `sub`) is refused,
+    // RFC 7515 §5.2 step 4 and RFC 7519 §7.2 step 10, not resolved as "the last one wins".
+    strict_object(&bytes).map_err(|_| TokenError::Malformed)
 }
 
 /// What the issuer must be (RFC 7519 §4.1.1, OIDC Core §3.1.3.7 step 2).
@@ -336,6 +337,132 @@ pub(crate) fn required_string<'a>(
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(TokenError::MissingClaim(name)),
     }
+}
+
+/// The longest `sub` accepted, in characters, all printable ASCII: "It MUST NOT exceed 255
+/// ASCII characters in length" (OIDC Core §2). Entra's are 43 base64url characters.
+pub(crate) const MAX_SUB_CHARS: usize = 255;
+
+/// The longest URI-valued string claim accepted (`iss`, each `aud`), in bytes. Issuers and
+/// Entra App ID URIs are well under 200 bytes; 2048 is the usual practical URL limit.
+pub(crate) const MAX_URI_CLAIM_BYTES: usize = 2048;
+
+/// The longest identifier claim accepted (`azp`, `appid`, `client_id`, `tid`, `oid`, `nonce`,
+/// `at_hash`, each role), in bytes. Entra ids are 36-byte GUIDs, edge-token's nonces 43 bytes,
+/// an `at_hash` at most 43 bytes (half of SHA-512, base64url).
+pub(crate) const MAX_ID_CLAIM_BYTES: usize = 256;
+
+/// The longest display claim accepted (`name`, `preferred_username`, `email`), in bytes: four
+/// times RFC 5321's 254-byte address limit, room for any display name.
+pub(crate) const MAX_TEXT_CLAIM_BYTES: usize = 1024;
+
+/// The longest space-separated scope list accepted (`scp`, `scope`, RFC 9068 §2.2.3), in
+/// bytes: half of [`MAX_TOKEN_BYTES`], far above the scopes a token request can name.
+pub(crate) const MAX_SCOPE_CLAIM_BYTES: usize = 8 * 1024;
+
+/// The bound on one string claim, applied by [`check_claim_bounds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClaimBound {
+    /// The claim's name.
+    pub name: &'static str,
+    /// The longest value accepted, in bytes (for `sub`, printable ASCII, so also characters).
+    pub max_bytes: usize,
+    /// `true` when the value must be printable ASCII (`0x20..=0x7E`), as `sub` (OIDC Core §2).
+    pub printable_ascii: bool,
+}
+
+const fn bound(name: &'static str, max_bytes: usize) -> ClaimBound {
+    ClaimBound {
+        name,
+        max_bytes,
+        printable_ascii: false,
+    }
+}
+
+/// The string claims ID tokens and access tokens are read for, with their bounds. A string
+/// claim, or each string of an array claim (`aud`, `roles`), longer than its bound is refused
+/// as [`TokenError::ClaimValue`]; other claims are kept as sent, bounded only by
+/// [`MAX_TOKEN_BYTES`].
+pub(crate) const CLAIM_BOUNDS: &[ClaimBound] = &[
+    ClaimBound {
+        name: "sub",
+        max_bytes: MAX_SUB_CHARS,
+        printable_ascii: true,
+    },
+    bound("iss", MAX_URI_CLAIM_BYTES),
+    bound("aud", MAX_URI_CLAIM_BYTES),
+    bound("azp", MAX_ID_CLAIM_BYTES),
+    bound("appid", MAX_ID_CLAIM_BYTES),
+    bound("client_id", MAX_ID_CLAIM_BYTES),
+    bound("tid", MAX_ID_CLAIM_BYTES),
+    bound("oid", MAX_ID_CLAIM_BYTES),
+    bound("nonce", MAX_ID_CLAIM_BYTES),
+    bound("at_hash", MAX_ID_CLAIM_BYTES),
+    bound("roles", MAX_ID_CLAIM_BYTES),
+    bound("name", MAX_TEXT_CLAIM_BYTES),
+    bound("preferred_username", MAX_TEXT_CLAIM_BYTES),
+    bound("email", MAX_TEXT_CLAIM_BYTES),
+    bound("scp", MAX_SCOPE_CLAIM_BYTES),
+    bound("scope", MAX_SCOPE_CLAIM_BYTES),
+];
+
+/// Checks every claim named in `bounds` that is a string, or an array holding strings, against
+/// its bound. Types are left to the rule that reads the claim (a number `sub` is still
+/// [`TokenError::MissingClaim`] there).
+///
+/// # Errors
+/// [`TokenError::ClaimValue`] naming the first claim out of bounds.
+pub(crate) fn check_claim_bounds(
+    claims: &Map<String, Value>,
+    bounds: &[ClaimBound],
+) -> Result<(), TokenError> {
+    let fits = |bound: &ClaimBound, value: &Value| match value {
+        Value::String(text) => {
+            text.len() <= bound.max_bytes
+                && (!bound.printable_ascii || text.bytes().all(|b| (0x20..=0x7e).contains(&b)))
+        }
+        _ => true,
+    };
+    for bound in bounds {
+        let ok = match claims.get(bound.name) {
+            None => true,
+            Some(Value::Array(values)) => values.iter().all(|value| fits(bound, value)),
+            Some(value) => fits(bound, value),
+        };
+        if !ok {
+            return Err(TokenError::ClaimValue(bound.name));
+        }
+    }
+    Ok(())
+}
+
+/// `true` for an explicitly typed JWT (RFC 8725 §3.11): a `typ` whose media type ends in
+/// `+jwt` (`at+jwt`, `logout+jwt`, `dpop+jwt`, `secevent+jwt`...), with or without the
+/// `application/` prefix, case-insensitive. Such a token is of another kind than an ID token,
+/// which has no explicit type (OIDC Core §2).
+pub(crate) fn is_explicitly_typed(typ: &str) -> bool {
+    let media = strip_application(typ);
+    media.len() > 4
+        && media
+            .get(media.len() - 4..)
+            .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+jwt"))
+}
+
+fn strip_application(typ: &str) -> &str {
+    const PREFIX: &str = "application/";
+    match typ.get(..PREFIX.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
+        _ => typ,
+    }
+}
+
+/// The `typ` of `token`'s JOSE header (RFC 7515 §4.1.9), decoded again after
+/// [`crate::validation::verifier::verify_signed_token`] verified the token.
+///
+/// # Errors
+/// As [`UnverifiedToken::parse`].
+pub(crate) fn header_typ(token: &str) -> Result<Option<String>, TokenError> {
+    Ok(UnverifiedToken::parse(token)?.header.typ)
 }
 
 #[cfg(test)]

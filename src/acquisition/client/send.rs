@@ -14,7 +14,7 @@ impl ConfidentialClient {
     /// Sends `grant` to the token endpoint with the throttling and retry rules of
     /// [`crate::acquisition::throttle`]: a throttled request fails fast, a `429` (or `5xx` with
     /// `Retry-After`) records a throttle, a `5xx` without it or a transport failure is retried
-    /// once (never a code redemption). Each attempt has its own client assertion and
+    /// once (never a code or refresh token redemption). Each attempt has its own client assertion and
     /// `client-request-id`; each response's `Date` corrects the clock ([`crate::acquisition::clock`]).
     /// `platform`'s clock must already be the corrected one ([`Self::corrected_clock`]).
     pub(super) async fn send_grant(
@@ -42,7 +42,13 @@ impl ConfidentialClient {
                 });
             }
         }
-        let retries = u8::from(!matches!(grant, Grant::AuthorizationCode { .. }));
+        // A code is single-use, and a refresh token may be rotated by the redemption whose
+        // answer was lost: sending it again would be a reuse, which providers that detect
+        // reuse answer by revoking the grant (RFC 9700 §4.14.2). Neither is ever retried.
+        let retries = u8::from(!matches!(
+            grant,
+            Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. }
+        ));
         let mut attempt = 0;
         loop {
             let auth = self

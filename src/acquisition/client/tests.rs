@@ -223,7 +223,7 @@ fn while_throttled_a_valid_cached_token_is_served() {
 }
 
 #[test]
-fn a_5xx_or_transport_failure_is_retried_once_but_a_code_never() {
+fn a_5xx_or_transport_failure_is_retried_once_but_a_code_or_refresh_token_never() {
     let env = ReplayPlatform::new(&[(503, OUTAGE), (200, SUCCESS)]);
     let client = client(ENTRA);
     let platform = env.platform(&NoStore);
@@ -243,6 +243,22 @@ fn a_5xx_or_transport_failure_is_retried_once_but_a_code_never() {
         env.requests.borrow().len(),
         3,
         "a code is single-use: no retry"
+    );
+
+    // A refresh token may have been rotated by the lost answer: resending it is a reuse.
+    env.push(503, OUTAGE);
+    let refresh_token = crate::secret::RefreshToken::new("rt-1");
+    let refreshed = block_on(client.acquire_token_by_refresh_token(
+        &refresh_token,
+        &scopes(),
+        None,
+        &platform,
+    ));
+    assert!(refreshed.is_err());
+    assert_eq!(
+        env.requests.borrow().len(),
+        4,
+        "a refresh token redemption is never retried"
     );
 }
 

@@ -297,3 +297,80 @@ fn required_scopes_or_roles_decide_between_200_and_403() {
     let exact = RequiredPermissions::new(vec!["access_as".into(), "ACCESS_AS_USER".into()], vec![]);
     assert!(exact.check(&delegated).is_err());
 }
+
+fn signed_with_typ(claims: &Value, typ: Option<&str>) -> AccessToken {
+    let mut header = json!({"alg": "RS256", "kid": KID});
+    if let Some(typ) = typ {
+        header["typ"] = typ.into();
+    }
+    AccessToken::new(sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header, claims))
+}
+
+#[test]
+fn typ_when_present_is_an_access_tokens() {
+    for typ in [
+        None,
+        Some("JWT"),
+        Some("jwt"),
+        Some("at+jwt"),
+        Some("AT+JWT"),
+        Some("application/at+jwt"),
+    ] {
+        let token = signed_with_typ(&claims(), typ);
+        assert!(validate(&token, &tenant_rules()).is_ok(), "{typ:?}");
+    }
+    for typ in [
+        "logout+jwt",
+        "application/dpop+jwt",
+        "id_token+jwt",
+        "JOSE",
+        "",
+        "at+jwt ",
+    ] {
+        let token = signed_with_typ(&claims(), Some(typ));
+        match validate(&token, &tenant_rules()) {
+            Err(Error::InvalidToken(problem)) => {
+                assert_eq!(problem, TokenError::TokenType, "{typ}");
+            }
+            other => panic!("{typ}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn string_claims_are_bounded() {
+    let long = |n: usize| "a".repeat(n);
+    let sub_255 = with(claims(), "sub", long(255).into());
+    assert_eq!(
+        validate(&signed(&sub_255), &tenant_rules())
+            .unwrap()
+            .sub
+            .len(),
+        255
+    );
+    let cases = [
+        (with(claims(), "sub", long(256).into()), "sub"),
+        (with(claims(), "sub", long(10 * 1024).into()), "sub"),
+        (with(claims(), "sub", "s\u{7f}".into()), "sub"),
+        (with(claims(), "iss", long(2049).into()), "iss"),
+        (
+            with(claims(), "aud", json!([API_CLIENT_ID, long(2049)])),
+            "aud",
+        ),
+        (with(claims(), "azp", long(257).into()), "azp"),
+        (with(claims(), "appid", long(257).into()), "appid"),
+        (with(claims(), "client_id", long(257).into()), "client_id"),
+        (with(claims(), "tid", long(257).into()), "tid"),
+        (with(claims(), "oid", long(257).into()), "oid"),
+        (with(claims(), "roles", json!(["Read", long(257)])), "roles"),
+        (with(claims(), "scp", long(8 * 1024 + 1).into()), "scp"),
+        (with(claims(), "scope", long(8 * 1024 + 1).into()), "scope"),
+    ];
+    for (claims, name) in cases {
+        assert_eq!(
+            refused(&claims, &tenant_rules()),
+            TokenError::ClaimValue(name),
+            "{name}"
+        );
+    }
+}

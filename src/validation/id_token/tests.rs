@@ -14,7 +14,6 @@ use crate::validation::verifier::tests::{encode, public_jwk, sign_jws, KEY_PEM, 
 use alloc::format;
 use alloc::vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use core::cell::Cell;
 use futures::executor::block_on;
 use jwt_compact::alg::{Hs256, Hs256Key};
@@ -524,4 +523,167 @@ fn empty_expectations_are_configuration_errors() {
         validate(&token, &no_client),
         Err(Error::Configuration(_))
     ));
+}
+
+fn signed_with_typ(claims: &Value, typ: Option<&str>) -> String {
+    let mut header = json!({"alg": "RS256", "kid": KID});
+    if let Some(typ) = typ {
+        header["typ"] = typ.into();
+    }
+    sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header, claims)
+}
+
+#[test]
+fn typed_access_tokens_are_not_id_tokens() {
+    // An RFC 9068 access token for the client, with the nonce: everything else would pass.
+    for typ in [
+        "at+jwt",
+        "AT+JWT",
+        "application/at+jwt",
+        "Application/At+Jwt",
+        "logout+jwt",
+        "application/dpop+jwt",
+    ] {
+        let token = signed_with_typ(&claims(), Some(typ));
+        assert_eq!(refusal(&token, &rules()), TokenError::TokenType, "{typ}");
+    }
+    for typ in [None, Some("JWT"), Some("jwt")] {
+        let token = signed_with_typ(&claims(), typ);
+        assert!(validate(&token, &rules()).is_ok(), "{typ:?}");
+    }
+}
+
+#[test]
+fn an_id_token_issued_too_long_ago_is_refused() {
+    // Still unexpired (a long-lived token), but issued a week ago.
+    let week_old = with(
+        with(claims(), "iat", (NOW - 7 * 86_400).into()),
+        "exp",
+        (NOW + 3600).into(),
+    );
+    assert_eq!(
+        refusal(&signed(&week_old), &rules()),
+        TokenError::IssuedTooLongAgo
+    );
+    // The bound is MAX_ID_TOKEN_AGE_SECS plus the leeway, to the second.
+    let oldest = NOW - MAX_ID_TOKEN_AGE_SECS - DEFAULT_LEEWAY_SECS;
+    let at_bound = with(claims(), "iat", oldest.into());
+    assert!(validate(&signed(&at_bound), &rules()).is_ok());
+    let past_bound = with(claims(), "iat", (oldest - 1).into());
+    assert_eq!(
+        refusal(&signed(&past_bound), &rules()),
+        TokenError::IssuedTooLongAgo
+    );
+    let mut strict = rules();
+    strict.leeway_secs = 0;
+    let hour_and_a_second = with(claims(), "iat", (NOW - 3601).into());
+    assert_eq!(
+        refusal(&signed(&hour_and_a_second), &strict),
+        TokenError::IssuedTooLongAgo
+    );
+    // A clock before the bound (a test clock near the epoch) does not underflow.
+    let mut early = rules();
+    early.now = 10;
+    let near_epoch = json!({
+        "iss": ISSUER, "sub": "s", "aud": CLIENT, "exp": 3600, "iat": 0, "nonce": NONCE
+    });
+    assert!(validate(&signed(&near_epoch), &early).is_ok());
+}
+
+#[test]
+fn at_hash_is_the_left_half_of_the_sha256_of_the_access_token() {
+    // OIDC Core Appendix A.3 (RS256): this access token has this `at_hash`.
+    let access_token = AccessToken::new("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
+    assert!(at_hash_matches(
+        "77QmUPtjPfzWtF2AnpK9RQ",
+        &access_token,
+        JwsAlgorithm::Rs256
+    ));
+    assert!(at_hash_matches(
+        "77QmUPtjPfzWtF2AnpK9RQ",
+        &access_token,
+        JwsAlgorithm::Ps256
+    ));
+    assert!(!at_hash_matches(
+        "77QmUPtjPfzWtF2AnpK9RQ==",
+        &access_token,
+        JwsAlgorithm::Rs256
+    ));
+    assert!(!at_hash_matches(
+        "77QmUPtjPfzWtF2AnpK9Rg",
+        &access_token,
+        JwsAlgorithm::Rs256
+    ));
+}
+
+#[test]
+fn a_wrong_at_hash_is_refused_when_the_access_token_is_known() {
+    let access_token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+    let mut knowing = rules();
+    knowing.access_token = Some(AccessToken::new(access_token));
+    let good = with(claims(), "at_hash", "77QmUPtjPfzWtF2AnpK9RQ".into());
+    assert!(validate(&signed(&good), &knowing).is_ok());
+    // Without `at_hash` there is nothing to check (OIDC Core §3.1.3.8: code flow).
+    assert!(validate(&signed(&claims()), &knowing).is_ok());
+    let other_token = URL_SAFE_NO_PAD.encode(&Sha256::digest(b"another access token")[..16]);
+    for wrong in [other_token.as_str(), "", "77QmUPtjPfzWtF2AnpK9RQ=="] {
+        let token = signed(&with(claims(), "at_hash", wrong.into()));
+        assert_eq!(
+            refusal(&token, &knowing),
+            TokenError::AccessTokenHash,
+            "{wrong}"
+        );
+    }
+    let not_a_string = signed(&with(claims(), "at_hash", 7.into()));
+    assert_eq!(
+        refusal(&not_a_string, &knowing),
+        TokenError::MissingClaim("at_hash")
+    );
+    // The hash of another access token: refused with it, accepted when no access token is
+    // given (nothing to compare with).
+    let another = signed(&with(claims(), "at_hash", other_token.as_str().into()));
+    assert!(validate(&another, &rules()).is_ok());
+}
+
+#[test]
+fn string_claims_are_bounded() {
+    let long = |n: usize| "a".repeat(n);
+    let sub_255 = with(claims(), "sub", long(255).into());
+    assert_eq!(
+        validate(&signed(&sub_255), &rules()).unwrap().sub.len(),
+        255
+    );
+    let refused = [
+        (with(claims(), "sub", long(256).into()), "sub"),
+        (with(claims(), "sub", long(10 * 1024).into()), "sub"),
+        (with(claims(), "sub", "usér".into()), "sub"),
+        (with(claims(), "sub", "user\n2".into()), "sub"),
+        (with(claims(), "iss", long(2049).into()), "iss"),
+        (with(claims(), "aud", json!([CLIENT, long(2049)])), "aud"),
+        (with(claims(), "azp", long(257).into()), "azp"),
+        (with(claims(), "nonce", long(257).into()), "nonce"),
+        (with(claims(), "at_hash", long(257).into()), "at_hash"),
+        (with(claims(), "tid", long(257).into()), "tid"),
+        (with(claims(), "oid", long(257).into()), "oid"),
+        (with(claims(), "name", long(1025).into()), "name"),
+        (
+            with(claims(), "preferred_username", long(1025).into()),
+            "preferred_username",
+        ),
+        (with(claims(), "email", long(1025).into()), "email"),
+    ];
+    for (claims, name) in refused {
+        assert_eq!(
+            refusal(&signed(&claims), &rules()),
+            TokenError::ClaimValue(name),
+            "{name}"
+        );
+    }
+    // At their bounds, display claims pass (Unicode is fine outside `sub`).
+    let at_bounds = with(
+        with(claims(), "name", "é".repeat(512).into()),
+        "email",
+        long(1024).into(),
+    );
+    assert!(validate(&signed(&at_bounds), &rules()).is_ok());
 }

@@ -346,3 +346,63 @@ fn token_errors_display_without_token_content() {
         "token longer than 16384 bytes"
     );
 }
+
+/// A compact token from raw JSON texts (which `json!` could not hold: they repeat a name).
+fn raw_token(header: &str, claims: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(header.as_bytes()),
+        b64(claims.as_bytes()),
+        b64(b"sig")
+    )
+}
+
+#[test]
+fn duplicate_header_members_are_refused() {
+    let claims = r#"{"sub":"s","exp":1}"#;
+    assert!(UnverifiedToken::parse(&raw_token(r#"{"alg":"RS256","kid":"k"}"#, claims)).is_ok());
+    for header in [
+        // Last-wins would read `none`, first-wins `RS256`: the parsers must not be able to differ.
+        r#"{"alg":"RS256","alg":"none"}"#,
+        r#"{"alg":"none","kid":"k","alg":"RS256"}"#,
+        r#"{"alg":"RS256","kid":"a","kid":"b"}"#,
+        r#"{"alg":"RS256","typ":"JWT","typ":"at+jwt"}"#,
+        // The same name once escaped: names are compared after decoding.
+        r#"{"alg":"RS256","\u0061lg":"none"}"#,
+        // Nested objects are strict too.
+        r#"{"alg":"RS256","jwk":{"kty":"RSA","kty":"oct"}}"#,
+    ] {
+        assert_eq!(
+            UnverifiedToken::parse(&raw_token(header, claims)),
+            Err(TokenError::Malformed),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_claims_are_refused() {
+    let header = r#"{"alg":"RS256"}"#;
+    assert!(UnverifiedToken::parse(&raw_token(header, r#"{"sub":"a","exp":1}"#)).is_ok());
+    for claims in [
+        r#"{"sub":"victim","exp":1,"sub":"attacker"}"#,
+        r#"{"aud":"api://a","aud":["api://b"],"exp":1}"#,
+        r#"{"exp":1,"exp":99999999999}"#,
+        r#"{"sub":"a","\u0073ub":"b"}"#,
+        r#"{"sub":"a","cnf":{"jkt":"x","jkt":"y"}}"#,
+        r#"{"sub":"a","xms":[{"v":1,"v":2}]}"#,
+    ] {
+        assert_eq!(
+            UnverifiedToken::parse(&raw_token(header, claims)),
+            Err(TokenError::Malformed),
+            "{claims}"
+        );
+    }
+    // The same name in two different objects is no duplicate.
+    let parsed = UnverifiedToken::parse(&raw_token(
+        header,
+        r#"{"sub":"a","act":{"sub":"b","act":{"sub":"c"}}}"#,
+    ))
+    .unwrap();
+    assert_eq!(parsed.claims()["sub"], "a");
+}
