@@ -248,12 +248,8 @@ fn a_5xx_or_transport_failure_is_retried_once_but_a_code_or_refresh_token_never(
     // A refresh token may have been rotated by the lost answer: resending it is a reuse.
     env.push(503, OUTAGE);
     let refresh_token = crate::secret::RefreshToken::new("rt-1");
-    let refreshed = block_on(client.acquire_token_by_refresh_token(
-        &refresh_token,
-        &scopes(),
-        None,
-        &platform,
-    ));
+    let refreshed =
+        block_on(client.acquire_token_by_refresh_token(&refresh_token, &scopes(), None, &platform));
     assert!(refreshed.is_err());
     assert_eq!(
         env.requests.borrow().len(),
