@@ -409,7 +409,13 @@ impl WebApp {
             .ok_or("The identity provider sent no ID token.")?;
         let metadata = self.client.metadata(platform).await.map_err(|_| REFUSED)?;
         let claims = self
-            .validate(&id_token, &transaction.nonce, &metadata, platform)
+            .validate(
+                &id_token,
+                &transaction.nonce,
+                &received.response.access_token,
+                &metadata,
+                platform,
+            )
             .await
             .map_err(|_| "The ID token could not be validated.")?;
         let session = Session::begin(

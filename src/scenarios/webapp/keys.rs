@@ -5,7 +5,7 @@ use super::WebApp;
 use crate::error::Error;
 use crate::platform::Platform;
 use crate::protocol::discovery::ProviderMetadata;
-use crate::secret::IdToken;
+use crate::secret::{AccessToken, IdToken};
 use crate::validation::id_token::{
     validate_id_token, IdTokenClaims, IdTokenValidation, IssuerRule,
 };
@@ -19,6 +19,7 @@ impl WebApp {
         &self,
         id_token: &IdToken,
         nonce: &str,
+        access_token: &AccessToken,
         metadata: &ProviderMetadata,
         platform: &Platform<'_>,
     ) -> Result<IdTokenClaims, Error> {
@@ -30,13 +31,16 @@ impl WebApp {
         } else {
             IssuerRule::Exact(metadata.issuer.clone())
         };
-        let rules = &IdTokenValidation::new(
+        let mut rules = IdTokenValidation::new(
             issuer,
             self.client.client_id(),
             self.id_token_algorithm,
             nonce,
             platform.clock.now_unix_secs(),
         );
+        // The ID token came with this access token: its `at_hash`, when present, must match.
+        rules.access_token = Some(access_token.clone());
+        let rules = &rules;
         let jwks_uri = metadata
             .jwks_uri
             .as_ref()

@@ -692,3 +692,34 @@ fn pending_sign_ins_are_bounded_and_the_oldest_is_expired_first() {
     // The newest sign-ins remain: the last one started is among them.
     assert_eq!(cookies.len(), MAX_PENDING_SIGN_INS);
 }
+
+#[test]
+fn an_id_token_whose_at_hash_is_not_the_access_tokens_starts_no_session() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let (start, location) = start_sign_in(&app, &platform, &[]);
+    let nonce = param(&location, "nonce");
+    // `at_hash` of another access token than the `at-1` the token response carries.
+    let claims = json!({"iss": ISSUER, "sub": "alice", "aud": "webapp", "exp": NOW + 3600,
+        "iat": NOW, "nonce": nonce, "at_hash": "77QmUPtjPfzWtF2AnpK9RQ"});
+    let id_token = sign_jws(
+        KEY_PEM,
+        JwsAlgorithm::Rs256,
+        &json!({"alg": "RS256", "kid": "k1"}),
+        &claims,
+    );
+    replay.push(
+        200,
+        &token_response(Some(&id_token), "at-1", Some("rt-1"), 3600),
+    );
+    replay.push(200, &jwks());
+    let request = get(
+        &[("code", "c"), ("state", &param(&location, "state"))],
+        &[cookie_pair(&start, TRANSACTION_COOKIE_PREFIX)],
+    );
+    let answer = block_on(app.callback(&request, &platform));
+    assert_eq!(answer.status, 400);
+    assert!(answer.cookies.iter().all(|c| c.name != SESSION_COOKIE));
+}
