@@ -3,9 +3,11 @@
 //!
 //! - Cipher: AES-256-GCM (NIST SP 800-38D, RustCrypto `aes-gcm`), a fresh random 96-bit nonce
 //!   per seal (from the platform's [`Entropy`]).
-//! - Keys: one root key (`COOKIE_KEY`, 32 random bytes, base64url) and one HKDF-SHA256
-//!   (RFC 5869) subkey per [`Purpose`], so a transaction cookie can never be opened as a
-//!   session record or the other way round.
+//! - Keys: root keys (`COOKIE_KEY`: one or more of 32 random bytes, base64url, newest first) and
+//!   one HKDF-SHA256 (RFC 5869) subkey per [`Purpose`] and root key, so a transaction cookie can
+//!   never be opened as a session record or the other way round. Values are sealed with the
+//!   newest key and opened with any, so a key can be rotated without ending every session:
+//!   put the new key first, keep the old one until what it sealed has expired, then drop it.
 //! - Binding: the caller's associated data (e.g. the cookie name, the KV key) is authenticated,
 //!   so a value moved under another name fails to open.
 //! - Expiry: the sealed envelope carries an absolute expiry (Unix seconds) checked on opening.
@@ -75,53 +77,78 @@ impl fmt::Display for SealError {
     }
 }
 
-/// The root key (`COOKIE_KEY`). `Debug` redacts it; it is zeroized when dropped.
-#[derive(Clone)]
-pub struct RootKey(Zeroizing<[u8; KEY_BYTES]>);
+/// The most root keys accepted at once: each one is a decryption attempt for a value that
+/// fails to open, so a rotation keeps only the keys still in use (typically two).
+pub(crate) const MAX_ROOT_KEYS: usize = 4;
 
-impl RootKey {
-    /// Decodes a root key from base64url (padding optional) of exactly [`KEY_BYTES`] bytes.
+/// The root keys (`COOKIE_KEY`), newest first. `Debug` redacts them; they are zeroized when
+/// dropped.
+#[derive(Clone)]
+pub struct RootKeys(Vec<Zeroizing<[u8; KEY_BYTES]>>);
+
+impl RootKeys {
+    /// Decodes one or more root keys, separated by commas or white space, newest first, each
+    /// base64url (padding optional) of exactly [`KEY_BYTES`] bytes.
     ///
     /// # Errors
-    /// [`Error::Configuration`] naming `setting` when the value is not base64url or not 32
-    /// bytes long (a short key is never padded or stretched).
+    /// [`Error::Configuration`] naming `setting` when there is no key, more than
+    /// [`MAX_ROOT_KEYS`], or a key that is not base64url of 32 bytes (a short key is never
+    /// padded or stretched). The message never contains a key.
     pub fn parse(setting: &str, value: &str) -> Result<Self, Error> {
         let bad = || {
             Error::configuration(alloc::format!(
-                "{setting} must be base64url of {KEY_BYTES} random bytes"
+                "{setting} must be base64url of {KEY_BYTES} random bytes (several keys: newest \
+                 first, separated by commas, at most {MAX_ROOT_KEYS})"
             ))
         };
-        let decoded = Zeroizing::new(
-            URL_SAFE_NO_PAD
-                .decode(value.trim().trim_end_matches('='))
-                .map_err(|_| bad())?,
-        );
-        let bytes: [u8; KEY_BYTES] = decoded.as_slice().try_into().map_err(|_| bad())?;
-        Ok(Self(Zeroizing::new(bytes)))
-    }
-
-    /// The [`Sealer`] for `purpose` (HKDF-SHA256, no salt, `info` per purpose).
-    pub fn sealer(&self, purpose: Purpose) -> Sealer {
-        let mut subkey = Zeroizing::new([0u8; KEY_BYTES]);
-        // 32 bytes is far below HKDF-SHA256's 8160-byte output limit: expand cannot fail.
-        let _ = Hkdf::<Sha256>::new(None, self.0.as_slice())
-            .expand(purpose.info(), subkey.as_mut_slice());
-        Sealer {
-            cipher: Aes256Gcm::new(subkey.as_slice().into()),
+        let keys = value
+            .split(|c: char| c == ',' || c.is_ascii_whitespace())
+            .filter(|key| !key.is_empty())
+            .map(|key| {
+                let decoded = Zeroizing::new(
+                    URL_SAFE_NO_PAD
+                        .decode(key.trim_end_matches('='))
+                        .map_err(|_| bad())?,
+                );
+                let bytes: [u8; KEY_BYTES] = decoded.as_slice().try_into().map_err(|_| bad())?;
+                Ok(Zeroizing::new(bytes))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        if keys.is_empty() || keys.len() > MAX_ROOT_KEYS {
+            return Err(bad());
         }
+        Ok(Self(keys))
+    }
+
+    /// The [`Sealer`] for `purpose` (HKDF-SHA256, no salt, `info` per purpose): it seals with
+    /// the newest key's subkey and opens with any key's.
+    pub fn sealer(&self, purpose: Purpose) -> Sealer {
+        let ciphers = self
+            .0
+            .iter()
+            .map(|root| {
+                let mut subkey = Zeroizing::new([0u8; KEY_BYTES]);
+                // 32 bytes is far below HKDF-SHA256's 8160-byte output limit: expand cannot fail.
+                let _ = Hkdf::<Sha256>::new(None, root.as_slice())
+                    .expand(purpose.info(), subkey.as_mut_slice());
+                Aes256Gcm::new(subkey.as_slice().into())
+            })
+            .collect();
+        Sealer { ciphers }
     }
 }
 
-impl fmt::Debug for RootKey {
+impl fmt::Debug for RootKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RootKey([redacted])")
+        write!(f, "RootKeys([redacted; {}])", self.0.len())
     }
 }
 
-/// Seals and opens values for one [`Purpose`].
+/// Seals and opens values for one [`Purpose`]: seals with the newest root key, opens with any.
 #[derive(Clone)]
 pub struct Sealer {
-    cipher: Aes256Gcm,
+    /// One per root key, newest first (never empty: [`RootKeys::parse`] refuses no key).
+    ciphers: Vec<Aes256Gcm>,
 }
 
 impl fmt::Debug for Sealer {
@@ -161,8 +188,11 @@ impl Sealer {
         );
         let mut nonce = [0u8; NONCE_BYTES];
         entropy.fill(&mut nonce)?;
-        let ciphertext = self
-            .cipher
+        let newest = self
+            .ciphers
+            .first()
+            .ok_or_else(|| Error::configuration("no sealing key"))?;
+        let ciphertext = newest
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -183,7 +213,8 @@ impl Sealer {
     /// before any decoding.
     ///
     /// # Errors
-    /// [`SealError`]: malformed, forged (tampered, other key, purpose or binding), or expired.
+    /// [`SealError`]: malformed, forged (tampered, none of the keys, other purpose or
+    /// binding), or expired.
     pub fn open<T: DeserializeOwned>(
         &self,
         sealed: &str,
@@ -201,16 +232,22 @@ impl Sealer {
             return Err(SealError::Malformed);
         }
         let (nonce, ciphertext) = wire[1..].split_at(NONCE_BYTES);
+        // The newest key first: what it sealed is the common case.
         let plaintext = Zeroizing::new(
-            self.cipher
-                .decrypt(
-                    Nonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: binding,
-                    },
-                )
-                .map_err(|_| SealError::Forged)?,
+            self.ciphers
+                .iter()
+                .find_map(|cipher| {
+                    cipher
+                        .decrypt(
+                            Nonce::from_slice(nonce),
+                            Payload {
+                                msg: ciphertext,
+                                aad: binding,
+                            },
+                        )
+                        .ok()
+                })
+                .ok_or(SealError::Forged)?,
         );
         // Authentic but unreadable means another version of edge-token wrote it: malformed.
         let envelope: Envelope<T> =

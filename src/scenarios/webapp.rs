@@ -15,7 +15,8 @@
 //! | [`WebApp::call_web_api`] | `GET /me/api` |
 //!
 //! Settings, besides [`crate::config`]'s: `REDIRECT_URI` (absolute URL of the callback, as
-//! registered), `COOKIE_KEY` (secret: base64url of 32 random bytes), optional
+//! registered), `COOKIE_KEY` (secret: base64url of 32 random bytes; several, newest first and
+//! comma-separated, to rotate it), optional
 //! `POST_LOGOUT_REDIRECT_URI`, `RESPONSE_MODE` (`query` | `form_post`), `ID_TOKEN_SIGNING_ALG`
 //! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
 //! comma separated), the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES` (delegated, asked at

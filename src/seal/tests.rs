@@ -8,7 +8,7 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const OTHER_KEY: &str = "HwAeAB0AHAAbABoAGQAYABcAFgAVABQAEwASABEAEA0";
 
 fn sealer(key: &str, purpose: Purpose) -> Sealer {
-    RootKey::parse("COOKIE_KEY", key).unwrap().sealer(purpose)
+    RootKeys::parse("COOKIE_KEY", key).unwrap().sealer(purpose)
 }
 
 fn sealed() -> String {
@@ -120,16 +120,58 @@ fn root_keys_must_be_32_bytes_of_base64url() {
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ",
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+/",
     ] {
-        let error = RootKey::parse("COOKIE_KEY", bad).unwrap_err();
+        let error = RootKeys::parse("COOKIE_KEY", bad).unwrap_err();
         assert!(
             error.to_string().contains("COOKIE_KEY must be base64url"),
             "{bad}"
         );
         assert!(bad.is_empty() || !error.to_string().contains(bad));
     }
-    assert!(RootKey::parse("COOKIE_KEY", &alloc::format!("{KEY}=")).is_ok());
+    assert!(RootKeys::parse("COOKIE_KEY", &alloc::format!("{KEY}=")).is_ok());
     assert_eq!(
-        alloc::format!("{:?}", RootKey::parse("K", KEY).unwrap()),
-        "RootKey([redacted])"
+        alloc::format!("{:?}", RootKeys::parse("K", KEY).unwrap()),
+        "RootKeys([redacted; 1])"
     );
+}
+
+#[test]
+fn cookie_key_rotation_seals_with_the_newest_and_opens_with_any() {
+    const OLD: &str = KEY;
+    const NEW: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+    let entropy = CountingEntropy::default();
+    let before = sealer(OLD, Purpose::Session);
+    let sealed_before = before.seal(&"alice", 2_000, b"k", &entropy).unwrap();
+
+    // The new key first, the old one kept: old values still open, new ones use the new key.
+    let rotated = RootKeys::parse("COOKIE_KEY", &alloc::format!("{NEW}, {OLD}"))
+        .unwrap()
+        .sealer(Purpose::Session);
+    assert_eq!(
+        rotated.open::<String>(&sealed_before, b"k", 1_000, 4096),
+        Ok("alice".into())
+    );
+    let sealed_after = rotated.seal(&"bob", 2_000, b"k", &entropy).unwrap();
+    assert_eq!(
+        sealer(NEW, Purpose::Session).open::<String>(&sealed_after, b"k", 1_000, 4096),
+        Ok("bob".into()),
+        "sealed with the newest key"
+    );
+    assert_eq!(
+        before.open::<String>(&sealed_after, b"k", 1_000, 4096),
+        Err(SealError::Forged),
+        "the old key alone cannot open what the new one sealed"
+    );
+
+    // The old key dropped: what it sealed no longer opens.
+    assert_eq!(
+        sealer(NEW, Purpose::Session).open::<String>(&sealed_before, b"k", 1_000, 4096),
+        Err(SealError::Forged)
+    );
+    // Too many keys, or an empty list, is a configuration error naming the setting.
+    let five = [NEW, OLD, NEW, OLD, NEW].join(",");
+    for bad in [five.as_str(), " , "] {
+        let error = RootKeys::parse("COOKIE_KEY", bad).unwrap_err();
+        assert!(error.to_string().contains("COOKIE_KEY"));
+        assert!(!error.to_string().contains(NEW));
+    }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::seal::{Purpose, RootKey};
+use crate::seal::{Purpose, RootKeys};
 use crate::secret::AccessToken;
 use crate::testing::{CountingEntropy, MapStore, NOW};
 use futures::executor::block_on;
@@ -117,7 +117,7 @@ fn ids_are_random_and_only_well_formed_cookie_values_parse() {
 #[test]
 fn records_are_sealed_and_bound_to_their_key() {
     let store = MapStore::default();
-    let sealer = RootKey::parse("COOKIE_KEY", KEY)
+    let sealer = RootKeys::parse("COOKIE_KEY", KEY)
         .unwrap()
         .sealer(Purpose::Session);
     let authority = Authority::parse("https://login.microsoftonline.com/tid", None).unwrap();

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::protocol::authority::parse_url;
 use crate::protocol::authorization::ResponseMode;
 use crate::scenarios::downstream::DownstreamApi;
-use crate::seal::RootKey;
+use crate::seal::RootKeys;
 
 /// The web app's configuration.
 #[derive(Debug)]
@@ -22,8 +22,9 @@ pub struct WebAppConfig {
     pub client: ClientConfig,
     /// `REDIRECT_URI`: exactly as registered; never derived from request headers.
     pub redirect_uri: Url,
-    /// `COOKIE_KEY`: seals transaction cookies and session records (separate HKDF subkeys).
-    pub cookie_key: RootKey,
+    /// `COOKIE_KEY`: seals transaction cookies and session records (separate HKDF subkeys);
+    /// several keys, newest first, to rotate it (sealed with the newest, opened with any).
+    pub cookie_key: RootKeys,
     /// `POST_LOGOUT_REDIRECT_URI`.
     pub post_logout_redirect_uri: Option<Url>,
     /// `DOWNSTREAM_URL` + `DOWNSTREAM_SCOPES`: the API `/me/call` calls as the user; its
@@ -51,7 +52,7 @@ impl WebAppConfig {
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
         let redirect_uri = parse_url("REDIRECT_URI", &required(settings, "REDIRECT_URI")?)?;
-        let cookie_key = RootKey::parse("COOKIE_KEY", &required(settings, "COOKIE_KEY")?)?;
+        let cookie_key = RootKeys::parse("COOKIE_KEY", &required(settings, "COOKIE_KEY")?)?;
         let post_logout_redirect_uri = optional(settings, "POST_LOGOUT_REDIRECT_URI")
             .map(|url| parse_url("POST_LOGOUT_REDIRECT_URI", &url))
             .transpose()?;
