@@ -20,6 +20,7 @@ use url::Url;
 use crate::error::Error;
 use crate::platform::Entropy;
 use crate::protocol::pkce::{PkceVerifier, CODE_CHALLENGE_METHOD, VERIFIER_ENTROPY_BYTES};
+use crate::protocol::response::{description, is_error_code};
 use crate::protocol::scope::Scopes;
 
 /// Scopes every OpenID Connect sign-in asks for besides the application's own (MSAL adds the
@@ -193,8 +194,10 @@ impl AuthorizationResponse {
     /// Reads the response parameters (query pairs for `query`, form pairs for `form_post`).
     ///
     /// # Errors
-    /// [`CallbackError::Malformed`] when a parameter repeats (RFC 6749 §3.1), or there is
-    /// neither a non-empty `code` with a `state` nor an `error`.
+    /// [`CallbackError::Malformed`] when a parameter repeats (RFC 6749 §3.1), there is
+    /// neither a non-empty `code` with a `state` nor an `error`, or `error` is not an OAuth
+    /// error code (1 to 64 characters of RFC 6749 §5.2's set; `error_description` is cut and
+    /// restricted likewise).
     pub(crate) fn parse<'a>(
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, CallbackError> {
@@ -212,9 +215,14 @@ impl AuthorizationResponse {
                 .filter(|v| !v.is_empty())
         };
         if let Some(error) = get("error") {
+            // Provider text reaches logs: the same bounds as a token endpoint's error
+            // (RFC 6749 §4.1.2.1 uses §5.2's character set).
+            if !is_error_code(&error) {
+                return Err(CallbackError::Malformed);
+            }
             return Ok(Self::Error {
                 error,
-                error_description: get("error_description"),
+                error_description: get("error_description").map(|text| description(&text)),
                 state: get("state"),
             });
         }

@@ -234,13 +234,21 @@ pub(crate) fn error_response(response: &HttpResponse) -> Error {
 
 /// RFC 6749 §5.2's character set for `error` and `error_description`: `%x20-21 / %x23-5B /
 /// %x5D-7E`, printable ASCII and space without `"` and `\`.
-fn is_error_char(c: char) -> bool {
+pub(crate) fn is_error_char(c: char) -> bool {
     matches!(c, ' '..='~') && c != '"' && c != '\\'
+}
+
+/// Whether `error` is an OAuth 2.0 error code: 1 to [`MAX_ERROR_CHARS`] characters of the
+/// `error` set (RFC 6749 §4.1.2.1 and §5.2 share it).
+pub(crate) fn is_error_code(error: &str) -> bool {
+    !error.is_empty()
+        && error.chars().count() <= MAX_ERROR_CHARS
+        && error.chars().all(is_error_char)
 }
 
 /// `error_description` cut to [`MAX_ERROR_DESCRIPTION_CHARS`] characters, each outside
 /// RFC 6749 §5.2's set replaced: whitespace (Entra's `\r\n`) by a space, others by `?`.
-fn description(text: &str) -> String {
+pub(crate) fn description(text: &str) -> String {
     text.chars()
         .take(MAX_ERROR_DESCRIPTION_CHARS)
         .map(|c| match c {

@@ -211,3 +211,33 @@ fn iss_is_required_when_the_issuer_advertises_it() {
     );
     assert_eq!(tx.check_response(code(Some(ISSUER), &tx)), Ok("c".into()));
 }
+
+#[test]
+fn a_provider_error_in_the_callback_is_bounded_like_a_token_endpoints() {
+    let long = "e".repeat(65);
+    let huge = "x".repeat(100_000);
+    for error in [long.as_str(), "a\"b", "a\\b", "a\nb", "é", huge.as_str()] {
+        assert_eq!(
+            AuthorizationResponse::parse([("error", error), ("state", "s")]),
+            Err(CallbackError::Malformed),
+            "{}",
+            error.len()
+        );
+    }
+    let parsed = AuthorizationResponse::parse([
+        ("error", "access_denied"),
+        ("error_description", huge.as_str()),
+        ("state", "s"),
+    ])
+    .unwrap();
+    let AuthorizationResponse::Error {
+        error,
+        error_description,
+        ..
+    } = parsed
+    else {
+        panic!("an error response");
+    };
+    assert_eq!(error, "access_denied");
+    assert!(error_description.unwrap().len() <= 1024);
+}
