@@ -413,6 +413,7 @@ impl WebApp {
             .validate(
                 &id_token,
                 &transaction.nonce,
+                false,
                 &received.response.access_token,
                 &metadata,
                 platform,

@@ -61,6 +61,10 @@ pub struct IdTokenValidation {
     /// hash is defined in §3.1.3.6 and §3.3.2.11). `None` by default: `at_hash` is then not
     /// checked.
     pub access_token: Option<AccessToken>,
+    /// The token comes from a refresh response (OIDC Core §12.2): it need not carry `nonce`,
+    /// and one it carries must equal [`IdTokenValidation::nonce`], the original ID token's.
+    /// `false` by default (a sign-in: `nonce` required).
+    pub refreshed: bool,
 }
 
 impl IdTokenValidation {
@@ -83,6 +87,7 @@ impl IdTokenValidation {
             now,
             nonce: nonce.into(),
             access_token: None,
+            refreshed: false,
         }
     }
 }
@@ -205,7 +210,7 @@ pub async fn validate_id_token(
     if rules.client_id.is_empty() {
         return Err(Error::configuration("the ID token client_id is empty"));
     }
-    if rules.nonce.is_empty() {
+    if rules.nonce.is_empty() && !rules.refreshed {
         return Err(Error::configuration("the expected ID token nonce is empty"));
     }
     let claims =
@@ -261,6 +266,7 @@ fn check_claims(
     }
     match optional_string(&claims, "nonce") {
         Ok(Some(nonce)) if nonce == rules.nonce => {}
+        Ok(None) if rules.refreshed => {}
         _ => return Err(TokenError::Nonce.into()),
     }
     if let (Some(at_hash), Some(access_token)) =

@@ -19,6 +19,7 @@ impl WebApp {
         &self,
         id_token: &IdToken,
         nonce: &str,
+        refreshed: bool,
         access_token: &AccessToken,
         metadata: &ProviderMetadata,
         platform: &Platform<'_>,
@@ -40,6 +41,7 @@ impl WebApp {
         );
         // The ID token came with this access token: its `at_hash`, when present, must match.
         rules.access_token = Some(access_token.clone());
+        rules.refreshed = refreshed;
         let rules = &rules;
         let jwks_uri = metadata
             .jwks_uri

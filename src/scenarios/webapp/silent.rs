@@ -18,13 +18,16 @@ use alloc::string::String;
 
 use super::WebApp;
 use crate::acquisition::cache::{CachedToken, TokenState};
-use crate::acquisition::client::{AcquiredToken, TokenOptions, TokenSource};
+use crate::acquisition::client::{AcquiredToken, ReceivedTokens, TokenOptions, TokenSource};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::Error;
+use crate::error::TokenError;
 use crate::platform::Platform;
 use crate::protocol::authorization::OIDC_SCOPES;
 use crate::protocol::scope::Scopes;
 use crate::scenarios::session::{Session, SessionId};
+use crate::secret::IdToken;
+use serde_json::Value;
 
 /// Why no token could be acquired silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +82,56 @@ impl WebApp {
             .await
     }
 
+    /// Validates the ID token of a refresh response like the sign-in's (OIDC Core §12.2: no
+    /// `nonce` needed, the original one if present, `at_hash` against the new access token)
+    /// and requires the same user: `iss` and `sub`, and `tid` and `oid` where the session has
+    /// them (Entra). On success the session's claims and ID token are the new ones.
+    ///
+    /// # Errors
+    /// [`Error::InvalidToken`] for an ID token that fails validation or names another user
+    /// ([`TokenError::Issuer`] / [`TokenError::MissingClaim`] naming the claim that differs):
+    /// the response is not used and the session is left as it was.
+    async fn check_refreshed_identity(
+        &self,
+        session: &mut Session,
+        id_token: &IdToken,
+        received: &ReceivedTokens,
+        platform: &Platform<'_>,
+    ) -> Result<(), Error> {
+        let metadata = self.client.metadata(platform).await?;
+        let original_nonce = session
+            .claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let claims = self
+            .validate(
+                id_token,
+                &original_nonce,
+                true,
+                &received.response.access_token,
+                &metadata,
+                platform,
+            )
+            .await?;
+        for name in ["iss", "sub", "tid", "oid"] {
+            let before = session.claims.get(name).and_then(Value::as_str);
+            let after = claims.all.get(name).and_then(Value::as_str);
+            if before.is_some() && before != after {
+                log::warn!("a refresh response's ID token names another user ({name} differs)");
+                return Err(if name == "iss" {
+                    TokenError::Issuer.into()
+                } else {
+                    TokenError::MissingClaim(name).into()
+                });
+            }
+        }
+        session.claims = claims.all;
+        session.id_token = id_token.clone();
+        Ok(())
+    }
+
     async fn refresh(
         &self,
         id: &SessionId,
@@ -118,6 +171,11 @@ impl WebApp {
             .await;
         match result {
             Ok(received) => {
+                if let Some(id_token) = &received.response.id_token {
+                    self.check_refreshed_identity(&mut session, id_token, &received, platform)
+                        .await
+                        .map_err(SilentFailure::Failed)?;
+                }
                 session.apply_refresh(&received.response, scopes, received.requested_at);
                 sessions
                     .save(

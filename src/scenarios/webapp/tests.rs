@@ -723,3 +723,69 @@ fn an_id_token_whose_at_hash_is_not_the_access_tokens_starts_no_session() {
     assert_eq!(answer.status, 400);
     assert!(answer.cookies.iter().all(|c| c.name != SESSION_COOKIE));
 }
+
+/// An ID token as a refresh response carries it (OIDC Core §12.2: no nonce), for `sub`.
+fn refreshed_id_token(sub: &str, name: &str) -> String {
+    let claims = json!({"iss": ISSUER, "sub": sub, "aud": "webapp", "exp": NOW + 7200,
+        "iat": NOW + 3400, "name": name});
+    sign_jws(
+        KEY_PEM,
+        JwsAlgorithm::Rs256,
+        &json!({"alg": "RS256", "kid": "k1"}),
+        &claims,
+    )
+}
+
+#[test]
+fn the_id_token_of_a_refresh_response_must_name_the_same_user() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let id = SessionId::parse(&session.1).unwrap();
+    let platform = replay.platform(&store);
+    replay.now.set(NOW + 3400);
+
+    // Another user in the refresh answer: its access token is not used, the session unchanged.
+    let mallory = refreshed_id_token("mallory", "Mallory");
+    replay.push(
+        200,
+        &token_response(Some(&mallory), "at-m", Some("rt-m"), 3600),
+    );
+    let answer =
+        block_on(app.call_downstream(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_ne!(answer.status, 200, "{answer:?}");
+    assert!(replay
+        .requests
+        .borrow()
+        .iter()
+        .all(|request| request.header("authorization") != Some("Bearer at-m")));
+    let stored = block_on(app.session_store(&platform).load(&id, NOW + 3400))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.claims["sub"], "alice");
+    assert_eq!(
+        stored
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+        Some("rt-1".into()),
+        "the other user's refresh token is not kept"
+    );
+
+    // The same user, without a nonce (§12.2): accepted, and the session's claims updated.
+    let alice = refreshed_id_token("alice", "Alice Renamed");
+    replay.push(
+        200,
+        &token_response(Some(&alice), "at-2", Some("rt-2"), 3600),
+    );
+    replay.push(200, r#"{"sub":"alice"}"#);
+    let answer =
+        block_on(app.call_downstream(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let stored = block_on(app.session_store(&platform).load(&id, NOW + 3400))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.claims["name"], "Alice Renamed");
+}
