@@ -99,12 +99,13 @@ impl WebApp {
         platform: &Platform<'_>,
     ) -> Result<(), Error> {
         let metadata = self.client.metadata(platform).await?;
-        let original_nonce = session
-            .claims
-            .get("nonce")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let original_nonce = String::from(
+            session
+                .claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        );
         let claims = self
             .validate(
                 id_token,
