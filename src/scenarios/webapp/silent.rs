@@ -152,7 +152,7 @@ impl WebApp {
         if let Some(token) = fresh(&session, scopes, now).filter(|_| !bypass) {
             return Ok(acquired(token, TokenSource::Store));
         }
-        let Some(refresh_token) = session.refresh_token.clone() else {
+        let Some(mut refresh_token) = session.refresh_token.clone() else {
             return Err(SilentFailure::InteractionRequired { claims: None });
         };
         let mut wanted = scopes.to_param();
@@ -161,15 +161,43 @@ impl WebApp {
             wanted.push_str(scope);
         }
         let wanted = Scopes::parse(&wanted).map_err(SilentFailure::Failed)?;
-        let result = self
-            .client
-            .acquire_token_by_refresh_token(
-                &refresh_token,
-                &wanted,
-                options.claims.as_deref(),
-                platform,
-            )
-            .await;
+        let mut reread = false;
+        let result = loop {
+            let result = self
+                .client
+                .acquire_token_by_refresh_token(
+                    &refresh_token,
+                    &wanted,
+                    options.claims.as_deref(),
+                    platform,
+                )
+                .await;
+            let invalid_grant = matches!(
+                &result,
+                Err(error) if error.server_error().is_some_and(|s| s.error == "invalid_grant")
+            );
+            if !invalid_grant || reread {
+                break result;
+            }
+            // Another isolate may have redeemed and rotated this refresh token meanwhile: read
+            // the session once more before giving up, and use what it holds now.
+            reread = true;
+            let now = platform.clock.now_unix_secs();
+            let Ok(Some(current)) = sessions.load(id, now).await else {
+                break result;
+            };
+            if let Some(token) = fresh(&current, scopes, now).filter(|_| !bypass) {
+                return Ok(acquired(token, TokenSource::Store));
+            }
+            match current.refresh_token.clone() {
+                Some(rotated) if rotated != refresh_token => {
+                    log::info!("refresh token rotated by another request: using the new one");
+                    session = current;
+                    refresh_token = rotated;
+                }
+                _ => break result,
+            }
+        };
         match result {
             Ok(received) => {
                 if let Some(id_token) = &received.response.id_token {

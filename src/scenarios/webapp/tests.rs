@@ -789,3 +789,102 @@ fn the_id_token_of_a_refresh_response_must_name_the_same_user() {
         .unwrap();
     assert_eq!(stored.claims["name"], "Alice Renamed");
 }
+
+/// A store in which "another isolate" rewrites one entry after it has been read `reads` times.
+struct RotatedElsewhere {
+    inner: MapStore,
+    key: String,
+    rewritten: Vec<u8>,
+    reads: core::cell::Cell<usize>,
+}
+
+impl crate::platform::TokenStore for RotatedElsewhere {
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> crate::platform::LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        let value = Ok(self
+            .inner
+            .0
+            .borrow()
+            .get(key)
+            .map(|(bytes, _)| bytes.clone()));
+        if key == self.key && self.reads.get() > 0 {
+            self.reads.set(self.reads.get() - 1);
+            if self.reads.get() == 0 {
+                let mut entries = self.inner.0.borrow_mut();
+                if let Some(entry) = entries.get_mut(key) {
+                    entry.0 = self.rewritten.clone();
+                }
+            }
+        }
+        Box::pin(core::future::ready(value))
+    }
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> crate::platform::LocalBoxFuture<'a, Result<(), Error>> {
+        self.inner.put(key, value, ttl_secs)
+    }
+    fn delete<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> crate::platform::LocalBoxFuture<'a, Result<(), Error>> {
+        self.inner.delete(key)
+    }
+}
+
+#[test]
+fn an_invalid_grant_rereads_the_session_once_for_a_refresh_token_rotated_elsewhere() {
+    let app = app(&[]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    let id = SessionId::parse(&session.1).unwrap();
+
+    // What another isolate's refresh left in the store: the rotated refresh token rt-2.
+    let mut rotated = block_on(app.session_store(&replay.platform(&store)).load(&id, NOW))
+        .unwrap()
+        .unwrap();
+    rotated.refresh_token = Some(crate::secret::RefreshToken::new("rt-2"));
+    let elsewhere = MapStore::default();
+    block_on(
+        app.session_store(&replay.platform(&elsewhere))
+            .save(&id, &rotated, NOW, &replay),
+    )
+    .unwrap();
+    let (key, rewritten) = {
+        let entries = elsewhere.0.borrow();
+        let (key, (bytes, _)) = entries.iter().next().unwrap();
+        (key.clone(), bytes.clone())
+    };
+    // This request reads the session twice (its cookie, then before refreshing) with rt-1.
+    let store = RotatedElsewhere {
+        inner: store,
+        key,
+        rewritten,
+        reads: core::cell::Cell::new(2),
+    };
+    let platform = replay.platform(&store);
+    replay.now.set(NOW + 3400);
+    replay.push(400, r#"{"error":"invalid_grant","error_description":"AADSTS70000: refresh token already redeemed"}"#);
+    replay.push(200, &token_response(None, "at-2", Some("rt-3"), 3600));
+    replay.push(200, r#"{"sub":"alice"}"#);
+    let answer =
+        block_on(app.call_downstream(&get(&[], core::slice::from_ref(&session)), &platform));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let refreshes: Vec<String> = replay
+        .requests
+        .borrow()
+        .iter()
+        .filter(|request| request.url.path() == "/token")
+        .map(|request| String::from_utf8(request.body.clone()).unwrap())
+        .filter(|body| body.contains("grant_type=refresh_token"))
+        .collect();
+    assert_eq!(refreshes.len(), 2, "one reread, one more redemption");
+    assert!(refreshes[0].contains("refresh_token=rt-1"));
+    assert!(refreshes[1].contains("refresh_token=rt-2"));
+}
