@@ -159,6 +159,7 @@ pub mod validation;
 pub use acquisition::{AcquiredToken, ConfidentialClient, TokenOptions, TokenSource};
 pub use credentials::ClientCredential;
 pub use protocol::{Authority, AuthorityKind, Scopes};
+pub use scenarios::AppTokens;
 // Validate an incoming bearer and acquire on its behalf:
 pub use scenarios::{Caller, Rejection, WebApi, WebApiConfig};
 // Sign users in:

@@ -4,6 +4,7 @@
 //! callers' bearer tokens and calls APIs on their behalf; plus calls to downstream APIs and the
 //! runtime-neutral HTTP values the apps convert to and from.
 
+pub(crate) mod app_tokens;
 pub(crate) mod daemon;
 pub(crate) mod downstream;
 pub(crate) mod return_to;
@@ -12,6 +13,7 @@ pub(crate) mod web;
 pub(crate) mod webapi;
 pub(crate) mod webapp;
 
+pub use app_tokens::AppTokens;
 pub use daemon::{
     call_reply, CallFailure, Daemon, DaemonAnswer, DaemonConfig, DAEMON_SETTING_NAMES,
     TOKEN_SOURCE_HEADER,

@@ -309,11 +309,13 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
 ];
 
 /// The answer to `GET /daemon/call`: on success `answer_reply`, on failure `error_reply`'s
-/// status and JSON, with `retry-after` when `retry_after` gives one.
+/// status and JSON, with `retry-after` when `retry_after` gives one. A failure is logged at
+/// `warn` (its `Display`, which holds no secret), so callers need not log it again.
 pub fn call_reply(outcome: Result<DaemonAnswer, CallFailure>) -> HttpResponse {
     match outcome {
         Ok(answer) => answer_reply(answer.response, answer.token_source),
         Err(failure) => {
+            log::warn!("{failure}");
             let (status, body) = error_reply(&failure);
             let mut reply = json_reply(status, body);
             if let Some(secs) = retry_after(&failure) {

@@ -258,24 +258,28 @@ impl WebApp {
     /// [`MAX_PENDING_SIGN_INS`] remain: unreadable ones first (expired, forged, another key's),
     /// then the oldest by the time their sign-in began.
     fn oldest_pending_sign_ins(&self, cookies: &[(String, String)], now: u64) -> Vec<String> {
-        let mut pending: Vec<(u64, &str)> = cookies
+        let keep = MAX_PENDING_SIGN_INS.saturating_sub(1);
+        let pending: Vec<&(String, String)> = cookies
             .iter()
             .filter(|(name, _)| name.starts_with(TRANSACTION_COOKIE_PREFIX))
-            .map(|(name, sealed)| {
-                let began = self
-                    .transactions
-                    .open::<Transaction>(sealed, name.as_bytes(), now, MAX_TRANSACTION_COOKIE_LEN)
-                    .map_or(0, |transaction| transaction.created_at);
-                (began, name.as_str())
-            })
             .collect();
-        let keep = MAX_PENDING_SIGN_INS.saturating_sub(1);
         if pending.len() <= keep {
             return Vec::new();
         }
-        pending.sort_unstable();
-        let excess = pending.len() - keep;
-        pending
+        // Only past the bound are the cookies opened, to order them by when they began.
+        let mut began: Vec<(u64, &str)> = pending
+            .into_iter()
+            .map(|(name, sealed)| {
+                let at = self
+                    .transactions
+                    .open::<Transaction>(sealed, name.as_bytes(), now, MAX_TRANSACTION_COOKIE_LEN)
+                    .map_or(0, |transaction| transaction.created_at);
+                (at, name.as_str())
+            })
+            .collect();
+        began.sort_unstable();
+        let excess = began.len() - keep;
+        began
             .into_iter()
             .take(excess)
             .map(|(_, name)| name.to_string())

@@ -86,8 +86,8 @@ enum WebRoute {
     MeApi,
 }
 
+/// A scenario that could not be built (configuration, key import): `call_reply` logs it.
 fn failure(error: edge_token::Error) -> worker::Result<Response> {
-    worker::console_warn!("{error}");
     http_response(call_reply(Err(CallFailure::Token(error))))
 }
 

@@ -2,18 +2,16 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
-use core::time::Duration;
 
 use worker::{Context, Env};
 
+use edge_token::acquisition::AcquiredToken;
 use edge_token::acquisition::BuiltOnce;
-use edge_token::acquisition::{AcquiredToken, ConfidentialClient};
 use edge_token::config::AzureAdSettings;
-use edge_token::config::{http_timeout, ClientConfig};
 use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig};
+use edge_token::scenarios::{call_reply, AppTokens, CallFailure, Daemon, DaemonConfig};
 use edge_token::scenarios::{Caller, WebApi, WebApiConfig};
 use edge_token::scenarios::{WebApp, WebAppConfig};
 
@@ -46,16 +44,10 @@ pub struct TokenProvider {
 
 #[derive(Default)]
 struct Isolate {
-    app: BuiltOnce<AppClient>,
+    app: BuiltOnce<AppTokens>,
     daemon: BuiltOnce<Daemon>,
     webapp: BuiltOnce<WebApp>,
     webapi: BuiltOnce<WebApi>,
-}
-
-/// The client of app tokens: the registration's confidential client and its time limit.
-struct AppClient {
-    client: ConfidentialClient,
-    http_timeout: Duration,
 }
 
 thread_local! {
@@ -90,23 +82,16 @@ impl TokenProvider {
         scopes: &str,
     ) -> Result<AcquiredToken, Error> {
         let scopes = Scopes::parse(scopes)?;
-        let app = self.app_client(env).await?;
+        let app = self.app_tokens(env).await?;
         let capabilities =
-            WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, app.http_timeout);
-        let token = app
-            .client
-            .acquire_token_for_client(&scopes, &capabilities.platform())
-            .await?;
+            WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, app.http_timeout());
+        let token = app.acquire(&scopes, &capabilities.platform()).await?;
         if token.refresh_due {
             let (app, env) = (Rc::clone(&app), env.clone());
             ctx.wait_until(async move {
-                let capabilities = WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout);
-                let platform = capabilities.platform();
-                if let Err(error) = app
-                    .client
-                    .refresh_token_for_client(&scopes, &platform)
-                    .await
-                {
+                let capabilities =
+                    WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout());
+                if let Err(error) = app.refresh(&scopes, &capabilities.platform()).await {
                     log::warn!("background token refresh failed: {error}");
                 }
             });
@@ -121,7 +106,7 @@ impl TokenProvider {
     pub async fn call_downstream(&self, env: &Env, ctx: &Context) -> HttpResponse {
         let daemon = match self.daemon(env).await {
             Ok(daemon) => daemon,
-            Err(error) => return failure(CallFailure::Token(error)),
+            Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
         let capabilities =
             WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, daemon.http_timeout());
@@ -135,9 +120,6 @@ impl TokenProvider {
                     log::warn!("background token refresh failed: {error}");
                 }
             });
-        }
-        if let Err(failure) = &outcome {
-            log::warn!("{failure}");
         }
         call_reply(outcome)
     }
@@ -257,22 +239,14 @@ impl TokenProvider {
             .await
     }
 
-    async fn app_client(&self, env: &Env) -> Result<Rc<AppClient>, Error> {
+    async fn app_tokens(&self, env: &Env) -> Result<Rc<AppTokens>, Error> {
         install_console_logger(&EnvSettings(env));
         self.isolate
             .app
             .get(
                 || async {
                     let env = EnvSettings(env);
-                    let settings = AzureAdSettings::new(&env)?;
-                    let http_timeout = http_timeout(&settings)?;
-                    let client = ClientConfig::from_settings(&settings)?
-                        .into_client(webcrypto_signer)
-                        .await?;
-                    Ok(AppClient {
-                        client,
-                        http_timeout,
-                    })
+                    AppTokens::build(&AzureAdSettings::new(&env)?, webcrypto_signer).await
                 },
                 &WorkerSleep,
             )
@@ -288,9 +262,4 @@ pub enum OnBehalfOfError {
     Rejected(edge_token::scenarios::Rejection),
     /// No token could be acquired on the caller's behalf.
     Token(Error),
-}
-
-fn failure(failure: CallFailure) -> HttpResponse {
-    log::warn!("{failure}");
-    call_reply(Err(failure))
 }

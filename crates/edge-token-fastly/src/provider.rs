@@ -5,15 +5,14 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::time::Duration;
 
-use edge_token::acquisition::{AcquiredToken, ConfidentialClient};
+use edge_token::acquisition::AcquiredToken;
 use edge_token::config::AzureAdSettings;
-use edge_token::config::{http_timeout, ClientConfig};
 use edge_token::credentials::rustcrypto_signer;
 use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::install_stderr_logger;
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig};
+use edge_token::scenarios::{call_reply, AppTokens, CallFailure, Daemon, DaemonConfig};
 
 use crate::{block_on, FastlyPlatform, StoreSettings, CONFIG_STORE, SECRET_STORE};
 
@@ -32,7 +31,7 @@ pub struct TokenProvider {
     config_store: &'static str,
     secret_store: &'static str,
     kv_store: &'static str,
-    app: RefCell<Option<Rc<Built<ConfidentialClient>>>>,
+    app: RefCell<Option<Rc<Built<AppTokens>>>>,
     daemon: RefCell<Option<Rc<Built<Daemon>>>>,
     deferred: RefCell<Vec<Deferred>>,
 }
@@ -44,7 +43,7 @@ struct Built<T> {
 }
 
 enum Deferred {
-    AppRefresh(Rc<Built<ConfidentialClient>>, Scopes),
+    AppRefresh(Rc<Built<AppTokens>>, Scopes),
     DaemonRefresh(Rc<Built<Daemon>>),
 }
 
@@ -88,15 +87,12 @@ impl TokenProvider {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting; provider, transport and
-    /// signing failures as [`ConfidentialClient::acquire_token_for_client`].
+    /// signing failures as [`AppTokens::acquire`].
     pub fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
         let scopes = Scopes::parse(scopes)?;
         let app = self.app()?;
-        let token = block_on(
-            app.value
-                .acquire_token_for_client(&scopes, &app.platform.platform()),
-        )
-        .unwrap_or_else(|| Err(incomplete()))?;
+        let token = block_on(app.value.acquire(&scopes, &app.platform.platform()))
+            .unwrap_or_else(|| Err(incomplete()))?;
         if token.refresh_due {
             self.deferred
                 .borrow_mut()
@@ -111,7 +107,7 @@ impl TokenProvider {
     pub fn call_downstream(&self) -> HttpResponse {
         let daemon = match self.daemon() {
             Ok(daemon) => daemon,
-            Err(error) => return failure(CallFailure::Token(error)),
+            Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
         let outcome = block_on(daemon.value.call(&daemon.platform.platform()))
             .unwrap_or_else(|| Err(CallFailure::Token(incomplete())));
@@ -119,9 +115,6 @@ impl TokenProvider {
             self.deferred
                 .borrow_mut()
                 .push(Deferred::DaemonRefresh(Rc::clone(&daemon)));
-        }
-        if let Err(failure) = &outcome {
-            log::warn!("{failure}");
         }
         call_reply(outcome)
     }
@@ -131,11 +124,9 @@ impl TokenProvider {
     pub fn after_response(&self) {
         for work in core::mem::take(&mut *self.deferred.borrow_mut()) {
             let outcome = match &work {
-                Deferred::AppRefresh(app, scopes) => block_on(
-                    app.value
-                        .refresh_token_for_client(scopes, &app.platform.platform()),
-                )
-                .map(|result| result.map(drop)),
+                Deferred::AppRefresh(app, scopes) => {
+                    block_on(app.value.refresh(scopes, &app.platform.platform()))
+                }
                 Deferred::DaemonRefresh(daemon) => {
                     block_on(daemon.value.refresh(&daemon.platform.platform()))
                 }
@@ -160,49 +151,47 @@ impl TokenProvider {
         settings
     }
 
-    fn app(&self) -> Result<Rc<Built<ConfidentialClient>>, Error> {
-        if let Some(app) = self.app.borrow().as_ref() {
-            return Ok(Rc::clone(app));
-        }
-        let settings = self.settings();
-        let settings = AzureAdSettings::new(&settings)?;
-        let timeout = http_timeout(&settings)?;
-        let client =
-            block_on(ClientConfig::from_settings(&settings)?.into_client(rustcrypto_signer))
+    fn app(&self) -> Result<Rc<Built<AppTokens>>, Error> {
+        self.built(&self.app, |settings| {
+            let app = block_on(AppTokens::build(settings, rustcrypto_signer))
                 .unwrap_or_else(|| Err(incomplete()))?;
-        let built = Rc::new(self.built(client, timeout));
-        *self.app.borrow_mut() = Some(Rc::clone(&built));
-        Ok(built)
+            let timeout = app.http_timeout();
+            Ok((app, timeout))
+        })
     }
 
     fn daemon(&self) -> Result<Rc<Built<Daemon>>, Error> {
-        if let Some(daemon) = self.daemon.borrow().as_ref() {
-            return Ok(Rc::clone(daemon));
-        }
-        let settings = self.settings();
-        let config = DaemonConfig::from_settings(&AzureAdSettings::new(&settings)?)?;
-        let daemon = block_on(Daemon::build(config, rustcrypto_signer))
-            .unwrap_or_else(|| Err(incomplete()))?;
-        let timeout = daemon.http_timeout();
-        let built = Rc::new(self.built(daemon, timeout));
-        *self.daemon.borrow_mut() = Some(Rc::clone(&built));
-        Ok(built)
+        self.built(&self.daemon, |settings| {
+            let config = DaemonConfig::from_settings(settings)?;
+            let daemon = block_on(Daemon::build(config, rustcrypto_signer))
+                .unwrap_or_else(|| Err(incomplete()))?;
+            let timeout = daemon.http_timeout();
+            Ok((daemon, timeout))
+        })
     }
 
-    fn built<T>(&self, value: T, timeout: Duration) -> Built<T> {
-        Built {
+    /// The value in `slot`, else the one `build` makes from the service's settings (with the
+    /// `AZURE_AD` layer), kept in `slot` with a platform of its time limit.
+    fn built<T>(
+        &self,
+        slot: &RefCell<Option<Rc<Built<T>>>>,
+        build: impl FnOnce(&AzureAdSettings<'_>) -> Result<(T, Duration), Error>,
+    ) -> Result<Rc<Built<T>>, Error> {
+        if let Some(built) = slot.borrow().as_ref() {
+            return Ok(Rc::clone(built));
+        }
+        let settings = self.settings();
+        let (value, timeout) = build(&AzureAdSettings::new(&settings)?)?;
+        let built = Rc::new(Built {
             value,
             platform: FastlyPlatform::new(self.kv_store, timeout),
-        }
+        });
+        *slot.borrow_mut() = Some(Rc::clone(&built));
+        Ok(built)
     }
 }
 
 /// A future of this adapter that did not complete (none should: see [`block_on`]).
 fn incomplete() -> Error {
     Error::Platform("the call did not complete".into())
-}
-
-fn failure(failure: CallFailure) -> HttpResponse {
-    log::warn!("{failure}");
-    call_reply(Err(failure))
 }

@@ -3,24 +3,21 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
-use core::time::Duration;
 
 use bytes::Bytes;
 use spin_sdk::http::FullBody;
 
-use edge_token::acquisition::BuiltOnce;
-use edge_token::acquisition::WriteBehind;
-use edge_token::acquisition::{AcquiredToken, ConfidentialClient};
-use edge_token::acquisition::{ExpiringStore, MemoryKv};
-use edge_token::config::AzureAdSettings;
-use edge_token::config::{http_timeout, ClientConfig, Settings};
+use edge_token::acquisition::{AcquiredToken, BuiltOnce, ExpiringStore, MemoryKv, WriteBehind};
+use edge_token::config::{AzureAdSettings, Settings};
 use edge_token::credentials::rustcrypto_signer;
 use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::{install_stderr_logger, SystemClock, SystemEntropy};
 use edge_token::platform::{LocalBoxFuture, NoStore, Platform, TokenStore};
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig, DAEMON_SETTING_NAMES};
+use edge_token::scenarios::{
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, DAEMON_SETTING_NAMES,
+};
 
 use crate::{EnvSettings, SpinKv, SpinSleep, SpinVariables, VariableSettings, WasiHttpTransport};
 
@@ -108,14 +105,8 @@ pub struct TokenProvider<H> {
 
 struct Inner<H> {
     host: H,
-    app: BuiltOnce<AppClient>,
+    app: BuiltOnce<AppTokens>,
     daemon: BuiltOnce<Daemon>,
-}
-
-/// The client of app tokens and the time limit of its requests (`HTTP_TIMEOUT_MS`).
-struct AppClient {
-    client: ConfidentialClient,
-    http_timeout: Duration,
 }
 
 /// Runs `work` after the response when there is any: a due refresh, deferred store writes.
@@ -156,26 +147,18 @@ impl<H: Host + 'static> TokenProvider<H> {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting; provider, transport and
-    /// signing failures as [`ConfidentialClient::acquire_token_for_client`].
+    /// signing failures as [`AppTokens::acquire`].
     pub async fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
         let scopes = Scopes::parse(scopes)?;
         let app = self.inner.app.get(|| self.build_app(), &SpinSleep).await?;
-        let transport = WasiHttpTransport::new(app.http_timeout);
+        let transport = WasiHttpTransport::new(app.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
-        let token = app
-            .client
-            .acquire_token_for_client(&scopes, &platform(&transport, &store))
-            .await?;
+        let token = app.acquire(&scopes, &platform(&transport, &store)).await?;
         let refresh_due = token.refresh_due;
         if refresh_due || store.pending() > 0 {
             after_response(async move {
                 if refresh_due {
-                    let platform = platform(&transport, &store);
-                    if let Err(error) = app
-                        .client
-                        .refresh_token_for_client(&scopes, &platform)
-                        .await
-                    {
+                    if let Err(error) = app.refresh(&scopes, &platform(&transport, &store)).await {
                         log::warn!("token refresh after the response failed: {error}");
                     }
                 }
@@ -186,8 +169,7 @@ impl<H: Host + 'static> TokenProvider<H> {
     }
 
     /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
-    /// DOWNSTREAM_URL` with it, as the reply to send ([`call_reply`]). Failures are logged (no
-    /// secret: [`CallFailure`]'s `Display`).
+    /// DOWNSTREAM_URL` with it, as the reply to send ([`call_reply`], which logs a failure).
     pub async fn call_downstream(&self) -> HttpResponse {
         let daemon = match self
             .inner
@@ -196,7 +178,7 @@ impl<H: Host + 'static> TokenProvider<H> {
             .await
         {
             Ok(daemon) => daemon,
-            Err(error) => return failure(CallFailure::Token(error)),
+            Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
         let transport = WasiHttpTransport::new(daemon.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
@@ -214,10 +196,7 @@ impl<H: Host + 'static> TokenProvider<H> {
                 store.flush().await;
             });
         }
-        match outcome {
-            Ok(answer) => call_reply(Ok(answer)),
-            Err(failure_) => failure(failure_),
-        }
+        call_reply(outcome)
     }
 
     async fn settings(&self) -> Result<Box<dyn Settings>, Error> {
@@ -226,17 +205,9 @@ impl<H: Host + 'static> TokenProvider<H> {
         Ok(settings)
     }
 
-    async fn build_app(&self) -> Result<AppClient, Error> {
+    async fn build_app(&self) -> Result<AppTokens, Error> {
         let settings = self.settings().await?;
-        let settings = AzureAdSettings::new(&*settings)?;
-        let http_timeout = http_timeout(&settings)?;
-        let client = ClientConfig::from_settings(&settings)?
-            .into_client(rustcrypto_signer)
-            .await?;
-        Ok(AppClient {
-            client,
-            http_timeout,
-        })
+        AppTokens::build(&AzureAdSettings::new(&*settings)?, rustcrypto_signer).await
     }
 
     async fn build_daemon(&self) -> Result<Daemon, Error> {
@@ -244,11 +215,6 @@ impl<H: Host + 'static> TokenProvider<H> {
         let config = DaemonConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
         Daemon::build(config, rustcrypto_signer).await
     }
-}
-
-fn failure(failure: CallFailure) -> HttpResponse {
-    log::warn!("{failure}");
-    call_reply(Err(failure))
 }
 
 fn platform<'a>(transport: &'a WasiHttpTransport, store: &'a dyn TokenStore) -> Platform<'a> {

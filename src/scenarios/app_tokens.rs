@@ -1,0 +1,78 @@
+//! App-only tokens for any scopes (Microsoft identity platform "daemon app", client
+//! credentials, RFC 6749 §4.4) without a configured downstream API: what every adapter's token
+//! provider keeps per isolate or instance for its `app_token` calls.
+
+use alloc::boxed::Box;
+use core::future::Future;
+use core::time::Duration;
+
+use crate::acquisition::client::{AcquiredToken, ConfidentialClient};
+use crate::config::{http_timeout, ClientConfig, Settings};
+use crate::credentials::certificate::PrivateKey;
+use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::protocol::scope::Scopes;
+
+/// A registration's confidential client and the time limit of its requests, built from the
+/// client settings (`AUTHORITY`, `CLIENT_ID`, one credential, `HTTP_TIMEOUT_MS`; pass them
+/// through [`crate::config::AzureAdSettings`] for `AZURE_AD`). Build one per isolate.
+#[derive(Debug)]
+pub struct AppTokens {
+    client: ConfidentialClient,
+    http_timeout: Duration,
+}
+
+impl AppTokens {
+    /// Reads the client settings and builds the client; `signer` is the adapter's signer
+    /// backend for a certificate's key.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming the first bad setting; as
+    /// [`crate::config::CredentialConfig::into_credential`] for the signer.
+    pub async fn build<F, Fut>(settings: &dyn Settings, signer: F) -> Result<Self, Error>
+    where
+        F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
+        Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
+    {
+        let http_timeout = http_timeout(settings)?;
+        let client = ClientConfig::from_settings(settings)?
+            .into_client(signer)
+            .await?;
+        Ok(Self {
+            client,
+            http_timeout,
+        })
+    }
+
+    /// The time limit for each outgoing request (`HTTP_TIMEOUT_MS`), for the adapter's transport.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+
+    /// An app-only token for `scopes`, from memory, the store or the provider
+    /// ([`ConfidentialClient::acquire_token_for_client`]). When it says `refresh_due`, run
+    /// [`AppTokens::refresh`] in the background.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`].
+    pub async fn acquire(
+        &self,
+        scopes: &Scopes,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        self.client.acquire_token_for_client(scopes, platform).await
+    }
+
+    /// The proactive refresh of the token for `scopes`
+    /// ([`ConfidentialClient::refresh_token_for_client`]); meant for the background.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
+    pub async fn refresh(&self, scopes: &Scopes, platform: &Platform<'_>) -> Result<(), Error> {
+        self.client
+            .refresh_token_for_client(scopes, platform)
+            .await
+            .map(drop)
+    }
+}
