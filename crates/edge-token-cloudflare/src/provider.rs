@@ -73,7 +73,7 @@ impl TokenProvider {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting (or empty `scopes`); provider,
-    /// transport and signing failures as [`ConfidentialClient::acquire_token_for_client`];
+    /// transport and signing failures as [`AppTokens::acquire`];
     /// [`Error::Throttled`] while the provider's `Retry-After` lasts.
     pub async fn app_token(
         &self,
