@@ -14,6 +14,7 @@
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
+//! | `TOKEN_CACHE_KEY` | optional secret: base64url of 32 random bytes (several: newest first, comma-separated); seals token cache entries in the shared store. Without it `COOKIE_KEY` is used; without both, tokens are cached in memory only |
 //! | `LOG_LEVEL` | optional: `off` \| `error` \| `warn` (default) \| `info` \| `debug` ([`log_level`]) |
 //! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
 //!
@@ -35,6 +36,7 @@ use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
 use crate::protocol::authority::{Authority, AuthorityKind, Region};
 use crate::protocol::claims::parse_capabilities;
+use crate::seal::RootKeys;
 use crate::secret::{ClientAssertion, ClientSecret};
 
 /// A source of named settings. Empty values count as absent.
@@ -136,6 +138,10 @@ pub struct ClientConfig {
     pub capabilities: Vec<String>,
     /// `AZURE_REGION` (optional, Entra ID): the regional token endpoint for client credentials.
     pub region: Option<Region>,
+    /// `TOKEN_CACHE_KEY`, else `COOKIE_KEY` (secret; one or more base64url keys of 32 random
+    /// bytes, newest first): seals the token cache entries kept in the shared store
+    /// ([`ConfidentialClient::with_token_cache_key`]). `None`: tokens are cached in memory only.
+    pub token_cache_key: Option<RootKeys>,
 }
 
 /// A credential as configured, before an adapter attaches its signer backend to a certificate.
@@ -165,6 +171,8 @@ pub enum CredentialConfig {
 impl ClientConfig {
     /// The [`ConfidentialClient`] this configuration describes; `signer` is the adapter's
     /// signer backend for a certificate's key (see [`CredentialConfig::into_credential`]).
+    /// With a [`ClientConfig::token_cache_key`] the client's shared store tier is on; without
+    /// one it is off and a warning is logged (once per client built).
     ///
     /// # Errors
     /// As [`CredentialConfig::into_credential`] and [`ConfidentialClient::new`].
@@ -174,8 +182,16 @@ impl ClientConfig {
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
         let credential = self.credential.into_credential(signer).await?;
-        let client = ConfidentialClient::new(self.authority, self.client_id, credential)?
+        let mut client = ConfidentialClient::new(self.authority, self.client_id, credential)?
             .with_capabilities(self.capabilities);
+        match &self.token_cache_key {
+            Some(keys) => client = client.with_token_cache_key(keys),
+            // Built once per isolate or instance: logged once there.
+            None => log::warn!(
+                "no TOKEN_CACHE_KEY or COOKIE_KEY: tokens are cached in memory only, never in \
+                 the shared store"
+            ),
+        }
         match self.region {
             Some(region) => client.with_region(region),
             None => Ok(client),
@@ -189,7 +205,8 @@ impl ClientConfig {
     /// no credential or more than one, a certificate without its key (or the reverse), a key
     /// that is not the certificate's, an unknown `AUTHORITY_KIND` / `CLIENT_AUTH_METHOD` /
     /// `CLIENT_ASSERTION_ALG`, `CLIENT_ASSERTION_ALG=PS256` with an AD FS authority, a
-    /// non-boolean `CLIENT_SEND_X5C`.
+    /// non-boolean `CLIENT_SEND_X5C`, a `TOKEN_CACHE_KEY` (or, without it, a `COOKIE_KEY`)
+    /// that is not base64url of 32 bytes.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let kind = optional(settings, "AUTHORITY_KIND")
             .map(|value| AuthorityKind::parse("AUTHORITY_KIND", &value))
@@ -201,12 +218,18 @@ impl ClientConfig {
             .map(|setting| parse_capabilities(&setting))
             .unwrap_or_default();
         let region = azure_region(settings, &authority)?;
+        let token_cache_key = ["TOKEN_CACHE_KEY", "COOKIE_KEY"]
+            .into_iter()
+            .find_map(|name| optional(settings, name).map(|value| (name, value)))
+            .map(|(name, value)| RootKeys::parse(name, &value))
+            .transpose()?;
         Ok(Self {
             authority,
             client_id,
             credential,
             capabilities,
             region,
+            token_cache_key,
         })
     }
 }

@@ -107,6 +107,18 @@ pub struct ServerError {
     pub timestamp: Option<String>,
 }
 
+impl ServerError {
+    /// Whether only the user can resolve this error, by going through the authorization
+    /// endpoint again: `invalid_grant`, `interaction_required`, `consent_required` or
+    /// `login_required` (RFC 6749 §5.2, OIDC Core §3.1.2.6; MSAL's `MsalUiRequiredException`).
+    pub fn requires_user_interaction(&self) -> bool {
+        matches!(
+            self.error.as_str(),
+            "invalid_grant" | "interaction_required" | "consent_required" | "login_required"
+        )
+    }
+}
+
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -26,6 +26,7 @@
 //! | [`config`] | settings (flat names and Microsoft.Identity.Web's `AzureAd` section) parsed once into typed values |
 //! | [`scenarios`] | the daemon, the web app, the web API, downstream API calls |
 //! | [`platform`] | what adapters implement: clock, entropy, sleep, HTTP transport, token store |
+//! | [`seal`] | authenticated encryption of what is kept outside memory: cache entries, session records, sign-in cookies |
 //! | [`secret`], [`error`] | redacting secret types; the one [`Error`] type |
 //!
 //! ## Features
@@ -148,7 +149,7 @@ pub mod error;
 pub mod platform;
 pub mod protocol;
 pub mod scenarios;
-pub(crate) mod seal;
+pub mod seal;
 pub mod secret;
 #[cfg(test)]
 mod testing;
@@ -161,7 +162,7 @@ pub use credentials::ClientCredential;
 pub use protocol::{Authority, AuthorityKind, Scopes};
 pub use scenarios::AppTokens;
 // Validate an incoming bearer and acquire on its behalf:
-pub use scenarios::{Caller, Rejection, WebApi, WebApiConfig};
+pub use scenarios::{AccessPolicy, Caller, ProtectedResource, Rejection, WebApi, WebApiConfig};
 // Sign users in:
 pub use scenarios::{WebApp, WebAppConfig, WebRequest, WebResponse};
 // Call a downstream API:

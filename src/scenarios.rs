@@ -1,12 +1,14 @@
 //! The three Microsoft identity platform scenarios, platform-free so that every runtime's app
 //! is a few lines: a daemon that calls web APIs with app tokens, a web app that signs users in
 //! (OIDC authorization code + PKCE) and calls APIs as them, and a web API that validates its
-//! callers' bearer tokens and calls APIs on their behalf; plus calls to downstream APIs and the
-//! runtime-neutral HTTP values the apps convert to and from.
+//! callers' bearer tokens and calls APIs on their behalf; plus the bearer validation of a
+//! protected resource (the web API's and the daemon's routes), calls to downstream APIs and
+//! the runtime-neutral HTTP values the apps convert to and from.
 
 pub(crate) mod app_tokens;
 pub(crate) mod daemon;
 pub(crate) mod downstream;
+pub(crate) mod protected;
 pub(crate) mod return_to;
 pub(crate) mod session;
 pub(crate) mod web;
@@ -15,10 +17,11 @@ pub(crate) mod webapp;
 
 pub use app_tokens::AppTokens;
 pub use daemon::{
-    call_reply, CallFailure, Daemon, DaemonAnswer, DaemonConfig, DAEMON_SETTING_NAMES,
-    TOKEN_SOURCE_HEADER,
+    call_reply, CallFailure, Daemon, DaemonAnswer, DaemonCallers, DaemonConfig,
+    DAEMON_SETTING_NAMES, TOKEN_SOURCE_HEADER,
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
+pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
-pub use webapi::{Caller, Rejection, WebApi, WebApiConfig};
+pub use webapi::{WebApi, WebApiConfig};
 pub use webapp::{WebApp, WebAppConfig};

@@ -1,11 +1,13 @@
 //! Sealed values: authenticated encryption for what edge-token keeps outside its own memory
-//! (the sign-in transaction cookie, server-side session records in KV).
+//! (the sign-in transaction cookie, server-side session records and token cache entries in the
+//! runtime's shared store).
 //!
 //! - Cipher: AES-256-GCM (NIST SP 800-38D, RustCrypto `aes-gcm`), a fresh random 96-bit nonce
 //!   per seal (from the platform's [`Entropy`]).
-//! - Keys: root keys (`COOKIE_KEY`: one or more of 32 random bytes, base64url, newest first) and
-//!   one HKDF-SHA256 (RFC 5869) subkey per [`Purpose`] and root key, so a transaction cookie can
-//!   never be opened as a session record or the other way round. Values are sealed with the
+//! - Keys: root keys (`COOKIE_KEY`, `TOKEN_CACHE_KEY`: one or more of 32 random bytes,
+//!   base64url, newest first) and one HKDF-SHA256 (RFC 5869) subkey per [`Purpose`] and root
+//!   key, so a transaction cookie can never be opened as a session record, nor a session record
+//!   as a cached token, whatever root key they share. Values are sealed with the
 //!   newest key and opened with any, so a key can be rotated without ending every session:
 //!   put the new key first, keep the old one until what it sealed has expired, then drop it.
 //! - Binding: the caller's associated data (e.g. the cookie name, the KV key) is authenticated,
@@ -32,7 +34,7 @@ use crate::error::Error;
 use crate::platform::Entropy;
 
 /// Length of the root key, in bytes (AES-256).
-pub(crate) const KEY_BYTES: usize = 32;
+pub const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 const VERSION: u8 = 1;
@@ -44,6 +46,8 @@ pub enum Purpose {
     Transaction,
     /// A server-side session record (tokens, claims) in the shared store.
     Session,
+    /// A cached access token (app-only or on-behalf-of) in the shared store.
+    TokenCache,
 }
 
 impl Purpose {
@@ -51,6 +55,7 @@ impl Purpose {
         match self {
             Self::Transaction => b"edge-token/v1 sign-in transaction",
             Self::Session => b"edge-token/v1 session record",
+            Self::TokenCache => b"edge-token/v1 token cache entry",
         }
     }
 }
@@ -79,9 +84,9 @@ impl fmt::Display for SealError {
 
 /// The most root keys accepted at once: each one is a decryption attempt for a value that
 /// fails to open, so a rotation keeps only the keys still in use (typically two).
-pub(crate) const MAX_ROOT_KEYS: usize = 4;
+pub const MAX_ROOT_KEYS: usize = 4;
 
-/// The root keys (`COOKIE_KEY`), newest first. `Debug` redacts them; they are zeroized when
+/// The root keys (`COOKIE_KEY`, `TOKEN_CACHE_KEY`), newest first. `Debug` redacts them; they are zeroized when
 /// dropped.
 #[derive(Clone)]
 pub struct RootKeys(Vec<Zeroizing<[u8; KEY_BYTES]>>);

@@ -16,6 +16,14 @@ use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Platform, S
 /// The tests' "now", Unix seconds (2026-11-18).
 pub(crate) const NOW: u64 = 1_795_000_000;
 
+/// A token cache key for tests (`TOKEN_CACHE_KEY`: base64url of 32 bytes).
+pub(crate) const TOKEN_CACHE_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+/// [`TOKEN_CACHE_KEY`] parsed.
+pub(crate) fn token_cache_keys() -> crate::seal::RootKeys {
+    crate::seal::RootKeys::parse("TOKEN_CACHE_KEY", TOKEN_CACHE_KEY).expect("a valid test key")
+}
+
 /// Replays recorded responses; see the module docs.
 pub(crate) struct ReplayPlatform {
     /// The clock, settable.

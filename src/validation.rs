@@ -10,7 +10,10 @@ pub(crate) mod jwt;
 pub(crate) mod verifier;
 
 pub use crate::error::TokenError;
-pub use access_token::{validate_access_token, AccessTokenClaims, AccessTokenValidation};
+pub use access_token::{
+    validate_access_token, AccessTokenClaims, AccessTokenValidation, InsufficientScope,
+    RequiredPermissions,
+};
 pub use id_token::{validate_id_token, IdTokenClaims, IdTokenValidation};
 pub use jwks::{Jwk, JwkSet, RsaComponents};
 pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken, MAX_TOKEN_BYTES};

@@ -1,9 +1,11 @@
 // Demo: the Worker acquires tokens at the edge, for itself and for signed-in users.
 //
 // Starts the local OpenID Provider and the downstream API, then:
-// 1. the daemon: a Worker (wrangler dev; client `daemon-cert`, PS256 assertion) calls
-//    /daemon/call twice; the provider sees one token request (the second call is served from
-//    cache);
+// 1. the daemon: a Worker (wrangler dev; client `daemon-cert`, PS256 assertion) serves
+//    /daemon/call only to callers with an app-only token for its API (api://daemon) holding the
+//    role Daemon.Call: a call without one is refused (401, no token request); then the caller
+//    `daemon-caller` calls it twice; the provider sees one token request from the Worker (the
+//    second call is served from cache);
 // 2. the web app: a Worker on a fixed port (client `webapp`, a cookie key made for this run)
 //    signs alice in (login_hint, no page), shows /me and calls the downstream as her (/me/call);
 // 3. the web API chain: a second Worker, the web API (client `webapi`, port 8788), validates
@@ -28,7 +30,7 @@ import { integerFromEnv } from './lib/env.mjs';
 import { FetchBrowser } from './lib/fetch-browser.mjs';
 import { stopAll } from './lib/processes.mjs';
 import {
-  daemonVars, newCookieKey, startTestbed, webapiVars, webappUris, webappVars,
+  callerToken, daemonVars, newCookieKey, startTestbed, webapiVars, webappUris, webappVars,
 } from './lib/testbed.mjs';
 import { startWorker } from './lib/worker.mjs';
 
@@ -59,21 +61,28 @@ try {
   const tb = await startTestbed({
     webappRedirectUris: [redirectUri], webappPostLogoutRedirectUris: [postLogoutRedirectUri],
   });
-  console.log(`identity provider  ${tb.issuer}  (oidc-provider; clients daemon-cert, webapp and webapi, users alice, bob and carol)`);
+  console.log(`identity provider  ${tb.issuer}  (oidc-provider; clients daemon-cert, daemon-caller, webapp and webapi, users alice, bob and carol)`);
   console.log(`downstream API     ${tb.downstreamUrl}  (accepts only the provider's tokens for api://downstream)`);
 
   console.log('\n== daemon: app-only token, certificate credential ==');
   console.log('starting the Worker with wrangler dev (the first start builds it)...');
   const daemon = await startWorker({ vars: daemonVars(tb, 'certificate'), persistTo: await persistDir() });
-  console.log(`Worker             ${daemon.url}`);
+  console.log(`Worker             ${daemon.url}  (callers need a token for api://daemon with role Daemon.Call)`);
+  const anonymous = await fetch(`${daemon.url}/daemon/call`);
+  console.log(`\nGET /daemon/call without a token -> ${anonymous.status} (WWW-Authenticate: ${anonymous.headers.get('www-authenticate')})\n${await anonymous.text()}`);
+  if (anonymous.status !== 401) failed = true;
+  // The caller's own token request is not the Worker's: counts start after it.
+  const caller = await callerToken(tb);
+  await tb.reset();
+  console.log(`\ncaller daemon-caller: app-only token for ${caller.claims.aud}, roles ${JSON.stringify(caller.claims.roles)}`);
   for (const attempt of [1, 2]) {
-    const response = await fetch(`${daemon.url}/daemon/call`);
+    const response = await fetch(`${daemon.url}/daemon/call`, { headers: { authorization: caller.authorization } });
     const body = await response.text();
-    console.log(`\nGET /daemon/call #${attempt} -> ${response.status}\n${body}`);
+    console.log(`\nGET /daemon/call #${attempt} (Authorization: Bearer <caller token>) -> ${response.status}\n${body}`);
     if (response.status !== 200) failed = true;
   }
   const { token_requests: tokenRequests } = await tb.stats();
-  console.log(`\ntoken requests seen by the provider: ${tokenRequests} (expected 1)`);
+  console.log(`\ntoken requests the Worker made: ${tokenRequests} (expected 1)`);
   if (tokenRequests !== 1) failed = true;
   await daemon.stop();
 

@@ -1,6 +1,7 @@
 // Measures the daemon app on each edge runtime (see lib/runtimes.mjs): release wasm size (raw
 // and gzip -9) of each runtime's build, the latency of a cold /daemon/call (fresh app, empty
-// cache: discovery, PS256 assertion signing, token request, downstream call) and of cached calls
+// cache: discovery, the caller's bearer validated (keys fetched), PS256 assertion signing, token
+// request, downstream call) and of cached calls
 // (50 sequential calls: median and p90). All local: the provider and downstream run on
 // 127.0.0.1, so the times are the runtimes' own overhead plus the test bed's. Prints a table and
 // writes target/measurements-runtimes.json. Reports numbers only: nothing is asserted.
@@ -18,7 +19,7 @@ import { listFromEnv } from './lib/env.mjs';
 import { REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { APPS_DIR, RUNTIMES, buildApps, startRuntime } from './lib/runtimes.mjs';
-import { daemonVars, startTestbed } from './lib/testbed.mjs';
+import { callerToken, daemonVars, startTestbed } from './lib/testbed.mjs';
 import { findWorkerWasm } from './lib/wasm.mjs';
 
 const CACHED_SAMPLES = 50;
@@ -57,10 +58,13 @@ async function sizes(files) {
   return result;
 }
 
-/** One /daemon/call, timed to the end of the body; fails unless it answers 200. */
-async function timedCall(url) {
+/**
+ * One /daemon/call as `authorization` (a caller's bearer: the route is protected), timed to the
+ * end of the body; fails unless it answers 200.
+ */
+async function timedCall(url, authorization) {
   const start = performance.now();
-  const response = await fetch(`${url}/daemon/call`);
+  const response = await fetch(`${url}/daemon/call`, { headers: { authorization } });
   const body = await response.text();
   const ms = performance.now() - start;
   if (response.status !== 200) throw new Error(`/daemon/call answered ${response.status}: ${body}`);
@@ -74,15 +78,16 @@ const results = {};
 try {
   await buildApps();
   const tb = await startTestbed();
+  const { authorization } = await callerToken(tb);
   for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
     const wasm = await sizes(await wasmFiles(runtime));
     const app = await startRuntime(runtime, { vars: daemonVars(tb, 'certificate') });
     try {
-      const cold = await timedCall(app.url);
+      const cold = await timedCall(app.url, authorization);
       const cached = [];
       const sources = {};
       for (let i = 0; i < CACHED_SAMPLES; i += 1) {
-        const call = await timedCall(app.url);
+        const call = await timedCall(app.url, authorization);
         cached.push(call.ms);
         sources[call.source] = (sources[call.source] ?? 0) + 1;
       }

@@ -1,4 +1,5 @@
-// Measures the Worker: wasm size (raw and gzip), the latency of a cold /daemon/call (fresh
+// Measures the Worker: wasm size (raw and gzip), the latency of a cold /daemon/call (as a
+// caller holding the daemon's app role: the caller's token is validated too; fresh
 // Worker, empty KV: discovery, assertion signing, token request, downstream call) and of cached
 // calls (50 sequential calls: median and p90); then the web app: one scripted sign-in (sign-in
 // redirect, provider, callback with code redemption and ID token validation), and 50 each of
@@ -20,7 +21,7 @@ import { REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { FetchBrowser } from './lib/fetch-browser.mjs';
 import {
-  daemonVars, startTestbed, userAccessToken, webapiVars, webappUris, webappVars,
+  callerToken, daemonVars, startTestbed, userAccessToken, webapiVars, webappUris, webappVars,
 } from './lib/testbed.mjs';
 import { findWorkerWasm } from './lib/wasm.mjs';
 import { freePort, startWorker } from './lib/worker.mjs';
@@ -28,10 +29,13 @@ import { freePort, startWorker } from './lib/worker.mjs';
 const CACHED_SAMPLES = 50;
 const OUTPUT = path.join(REPO_ROOT, 'target', 'measurements.json');
 
-/** One /daemon/call, timed to the end of the body; fails unless it answers 200. */
-async function timedCall(url) {
+/**
+ * One /daemon/call as `authorization` (a caller's bearer: the route is protected), timed to the
+ * end of the body; fails unless it answers 200.
+ */
+async function timedCall(url, authorization) {
   const start = performance.now();
-  const response = await fetch(`${url}/daemon/call`);
+  const response = await fetch(`${url}/daemon/call`, { headers: { authorization } });
   const body = await response.text();
   const ms = performance.now() - start;
   if (response.status !== 200) throw new Error(`/daemon/call answered ${response.status}: ${body}`);
@@ -72,13 +76,14 @@ try {
     webappRedirectUris: [redirectUri], webappPostLogoutRedirectUris: [postLogoutRedirectUri],
   });
   const worker = await startWorker({ vars: daemonVars(tb, 'certificate'), persistTo });
+  const { authorization } = await callerToken(tb);
 
   const wasmFile = await findWorkerWasm();
   const wasm = await readFile(wasmFile);
 
-  const coldMs = await timedCall(worker.url);
+  const coldMs = await timedCall(worker.url, authorization);
   const cached = [];
-  for (let i = 0; i < CACHED_SAMPLES; i += 1) cached.push(await timedCall(worker.url));
+  for (let i = 0; i < CACHED_SAMPLES; i += 1) cached.push(await timedCall(worker.url, authorization));
   cached.sort((a, b) => a - b);
   await worker.stop();
 

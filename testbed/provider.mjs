@@ -7,7 +7,11 @@
 // `sub`, `scope`, `client_id`, Entra's `azp` (the client that asked) and, for a user, `scp`
 // (the short names of the delegated scopes granted: `user.read`, `access_as_user`; `.default`
 // stands for all of the resource's delegated scopes).
-// - Daemons (client credentials): tokens with `sub` = the client id.
+// - Daemons (client credentials): tokens with `sub` = the client id. A third resource, the
+//   daemon's own API `api://daemon` (no delegated scopes; `scope=api://daemon/.default`), has
+//   app roles: client credentials tokens for it carry Entra's `roles` claim with the roles
+//   assigned to the client (lib/credentials.mjs `daemonApi`: `daemon-caller` holds
+//   `Daemon.Call`, `daemon-caller-norole` only `Reports.Read`), for callers of `/daemon/call`.
 // - Web apps (authorization code with PKCE S256, required): users sign in (see
 //   lib/interactions.mjs: a `login_hint` naming a test user needs no page), consent is automatic,
 //   and the code gives an ID token (`name`, `preferred_username`, `email`, `nonce`), a delegated
@@ -44,7 +48,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify
 import Provider, { errors } from 'oidc-provider';
 
 import {
-  clients, credentials, describeCertificate, TOKEN_HELPER_REDIRECT_URI,
+  clients, credentials, daemonApi, describeCertificate, TOKEN_HELPER_REDIRECT_URI,
 } from './lib/credentials.mjs';
 import { integerFromEnv, listFromEnv } from './lib/env.mjs';
 import {
@@ -68,7 +72,10 @@ const WEBAPI = clients.webapi.appIdUri;
 const RESOURCES = {
   [DOWNSTREAM]: ['user.read'],
   [WEBAPI]: ['access_as_user', 'reports.read'],
+  [daemonApi.appIdUri]: [],
 };
+/** Resource -> client id -> the app roles assigned to that client (Entra "app role assignments"). */
+const APP_ROLES = { [daemonApi.appIdUri]: daemonApi.assignments };
 /** A resource's scopes as the provider knows them: `.default` and each delegated scope, in full. */
 const resourceScopes = (resource) => [`${resource}/.default`, ...RESOURCES[resource].map((name) => `${resource}/${name}`)];
 /**
@@ -141,6 +148,12 @@ const clientMetadata = [
     token_endpoint_auth_method: 'private_key_jwt',
     jwks: { keys: [certificateJwk(credentials.certificatePem)] },
   },
+  ...[clients.daemonCaller, clients.daemonCallerWithoutRole].map(({ clientId, secret }) => ({
+    ...daemon,
+    client_id: clientId,
+    client_secret: secret,
+    token_endpoint_auth_method: 'client_secret_post',
+  })),
   {
     // The web API: on-behalf-of for its users, client credentials for itself. A secret client
     // authenticates in the body or by Basic alike (oidc-provider takes either for both methods).
@@ -317,7 +330,8 @@ function shortScopes(resource, scope) {
 
 /**
  * `formats.customizers.jwt`: Entra's claims in every JWT access token, beside oidc-provider's
- * own: `azp`, the client that asked, and, for a user, `scp`.
+ * own: `azp`, the client that asked, and, for a user, `scp`; for an app (client credentials),
+ * `roles`: the resource's app roles assigned to the client, when there are any.
  */
 function entraAccessTokenClaims(ctx, token, jwt) {
   jwt.payload.azp = token.clientId;
@@ -326,6 +340,9 @@ function entraAccessTokenClaims(ctx, token, jwt) {
     const scp = shortScopes(resource, token.scope);
     if (scp) jwt.payload.scp = scp;
   }
+  const assigned = !token.accountId && Object.hasOwn(APP_ROLES, resource) ? APP_ROLES[resource] : {};
+  const roles = Object.hasOwn(assigned, token.clientId) ? assigned[token.clientId] : [];
+  if (roles.length > 0) jwt.payload.roles = [...roles];
 }
 
 /** oidc-provider's account model over the test users: account id = `sub` = username. */

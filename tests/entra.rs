@@ -27,7 +27,15 @@ fn client(authority: Authority) -> ConfidentialClient {
         secret: ClientSecret::new(SECRET),
         method: SecretMethod::Post,
     };
-    ConfidentialClient::new(authority, "client-1", credential).unwrap()
+    // The shared store tier is on only with a cache key: entries are sealed.
+    let keys = edge_token::seal::RootKeys::parse(
+        "TOKEN_CACHE_KEY",
+        "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8",
+    )
+    .unwrap();
+    ConfidentialClient::new(authority, "client-1", credential)
+        .unwrap()
+        .with_token_cache_key(&keys)
 }
 
 fn entra_client() -> ConfidentialClient {

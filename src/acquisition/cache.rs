@@ -10,7 +10,9 @@
 //!
 //! Two levels: a per-isolate [`MemoryCache`] here, and a shared [`TokenStore`] (Workers KV,
 //! Fastly KV Store, Spin key-value) implemented by adapters. Entries carry absolute times, so
-//! they stay correct wherever they are read.
+//! they stay correct wherever they are read. What goes to the shared store is sealed
+//! ([`CachedToken::seal`]): the store holds no token, and an entry it did not get from
+//! edge-token under that very key is a miss.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -23,9 +25,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::platform::Entropy;
 use crate::protocol::authority::Authority;
 use crate::protocol::response::TokenResponse;
 use crate::protocol::scope::Scopes;
+use crate::seal::{SealError, Sealer};
 use crate::secret::AccessToken;
 
 /// Seconds before `expires_on` at which a cached token stops being handed out (MSAL: 5 min).
@@ -40,6 +44,10 @@ pub(crate) const MIN_STORE_TTL_SECS: u64 = 60;
 
 // A token worth caching has more than the margin left, so its TTL always meets the store minimum.
 const _: () = assert!(EXPIRY_MARGIN_SECS >= MIN_STORE_TTL_SECS);
+
+/// The longest sealed entry read back from a shared store, in bytes (a sealed entry is about
+/// 4/3 of its token's length plus 100 bytes; Entra access tokens stay far below 48 KiB).
+pub(crate) const MAX_STORED_ENTRY_LEN: usize = 64 * 1024;
 
 /// Entries a [`MemoryCache`] holds at most; past that, expired and then the soonest-expiring
 /// entries are dropped.
@@ -184,20 +192,40 @@ impl CachedToken {
         (self.state(now) != TokenState::Expired).then(|| self.expires_on - now)
     }
 
-    /// The entry as stored: JSON.
+    /// The entry as a shared store keeps it: sealed ([`crate::seal`], purpose
+    /// [`crate::seal::Purpose::TokenCache`]) with `sealer`, bound to `storage_key` (the name it is stored
+    /// under, authenticated as associated data) and valid until `expires_on`. The store never
+    /// sees the token, and a value moved under another key fails to open.
     ///
     /// # Errors
-    /// [`Error::Cache`] if serialization fails.
-    pub fn to_json(&self) -> Result<Vec<u8>, Error> {
-        serde_json::to_vec(self).map_err(|_| Error::Cache("cannot serialize the entry".into()))
+    /// [`Error::Platform`] when the entropy source fails (a fresh nonce per seal);
+    /// [`Error::Cache`] when sealing fails.
+    pub fn seal(
+        &self,
+        sealer: &Sealer,
+        storage_key: &str,
+        entropy: &dyn Entropy,
+    ) -> Result<Vec<u8>, Error> {
+        sealer
+            .seal(self, self.expires_on, storage_key.as_bytes(), entropy)
+            .map(String::into_bytes)
     }
 
-    /// Reads a stored entry.
+    /// Opens an entry read from a shared store under `storage_key` at `now` (Unix seconds).
+    /// Values longer than 64 KiB are refused unread.
     ///
     /// # Errors
-    /// [`Error::Cache`] for anything that is not an entry: callers treat it as a miss.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(bytes).map_err(|_| Error::Cache("stored entry is malformed".into()))
+    /// A [`SealError`] for anything that is not an entry sealed by [`CachedToken::seal`] with
+    /// one of `sealer`'s keys under this very key: planted plain JSON, an entry copied from
+    /// another key, a tampered or expired one. Callers treat it as a miss and overwrite it.
+    pub fn open(
+        stored: &[u8],
+        sealer: &Sealer,
+        storage_key: &str,
+        now: u64,
+    ) -> Result<Self, SealError> {
+        let sealed = core::str::from_utf8(stored).map_err(|_| SealError::Malformed)?;
+        sealer.open(sealed, storage_key.as_bytes(), now, MAX_STORED_ENTRY_LEN)
     }
 }
 

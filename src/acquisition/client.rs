@@ -25,6 +25,7 @@ use crate::protocol::pkce::PkceVerifier;
 use crate::protocol::request::Grant;
 use crate::protocol::response::TokenResponse;
 use crate::protocol::scope::Scopes;
+use crate::seal::{Purpose, RootKeys, Sealer};
 use crate::secret::{AccessToken, RefreshToken};
 use send::random_below;
 
@@ -169,6 +170,7 @@ pub struct ConfidentialClient {
     clock_offset: ClockOffset,
     region: Option<Region>,
     instance_validated: core::cell::Cell<bool>,
+    store_sealer: Option<Sealer>,
 }
 
 impl ConfidentialClient {
@@ -197,6 +199,7 @@ impl ConfidentialClient {
             clock_offset: ClockOffset::default(),
             region: None,
             instance_validated: core::cell::Cell::new(false),
+            store_sealer: None,
         })
     }
 
@@ -206,6 +209,37 @@ impl ConfidentialClient {
     #[must_use]
     pub fn with_capabilities(mut self, capabilities: Vec<String>) -> Self {
         self.capabilities = capabilities;
+        self
+    }
+
+    /// Turns on the shared store tier ([`Platform::store`]: Workers KV, Fastly KV Store, Spin
+    /// key-value) with entries sealed under `keys` (`TOKEN_CACHE_KEY`, or `COOKIE_KEY`; AES-256-GCM
+    /// with an HKDF subkey of its own, bound to the entry's storage key: see
+    /// [`crate::seal`]). Without it the client caches in memory only and never reads or
+    /// writes the store: an unauthenticated store could hand it planted tokens.
+    ///
+    /// ```
+    /// use edge_token::credentials::SecretMethod;
+    /// use edge_token::secret::ClientSecret;
+    /// use edge_token::seal::RootKeys;
+    /// use edge_token::{Authority, ClientCredential, ConfidentialClient, Error};
+    ///
+    /// fn client(cache_key: &str) -> Result<ConfidentialClient, Error> {
+    ///     let authority = Authority::parse("https://login.microsoftonline.com/contoso.com", None)?;
+    ///     let credential = ClientCredential::Secret {
+    ///         secret: ClientSecret::new("client secret"),
+    ///         method: SecretMethod::Post,
+    ///     };
+    ///     // Several keys for a rotation: newest first, comma-separated.
+    ///     let keys = RootKeys::parse("TOKEN_CACHE_KEY", cache_key)?;
+    ///     Ok(ConfidentialClient::new(authority, "client id", credential)?.with_token_cache_key(&keys))
+    /// }
+    /// # client("ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8").unwrap();
+    /// # assert!(client("too short").is_err());
+    /// ```
+    #[must_use]
+    pub fn with_token_cache_key(mut self, keys: &RootKeys) -> Self {
+        self.store_sealer = Some(keys.sealer(Purpose::TokenCache));
         self
     }
 
@@ -377,8 +411,7 @@ impl ConfidentialClient {
         let bypass = options.bypasses_cache();
         if bypass {
             self.memory.remove(&key);
-            // A failed delete costs only one more refused call downstream.
-            let _ = platform.store.delete(&key.storage_key()).await;
+            self.forget_stored(&key.storage_key(), platform).await;
         }
         let cached = self.memory.get(&key);
         if let Some(token) = &cached {
@@ -428,10 +461,7 @@ impl ConfidentialClient {
         let stored = if bypass {
             None
         } else {
-            match platform.store.get(&storage_key).await {
-                Ok(Some(bytes)) => CachedToken::from_json(&bytes).ok(),
-                Ok(None) | Err(_) => None,
-            }
+            self.read_stored(&storage_key, platform).await
         };
         let now = platform.clock.now_unix_secs();
         if let Some(token) = &stored {
@@ -453,10 +483,7 @@ impl ConfidentialClient {
                 let now = platform.clock.now_unix_secs();
                 if let Some(ttl) = token.store_ttl(now) {
                     self.memory.put(key, token.clone(), now);
-                    if let Ok(bytes) = token.to_json() {
-                        // A store failure costs only a later miss elsewhere.
-                        let _ = platform.store.put(&storage_key, bytes, ttl).await;
-                    }
+                    self.write_stored(&storage_key, &token, ttl, platform).await;
                 }
                 Ok(acquired(&token, TokenSource::Provider))
             }
@@ -560,5 +587,6 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
 
 mod metadata;
 mod send;
+mod shared_store;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,17 @@
 //!   [`MAX_THROTTLE_SECS`].
 //! - A `5xx` without `Retry-After`, or a transport failure (including a timeout), is retried
 //!   once after [`RETRY_DELAY_MS`] plus up to [`RETRY_JITTER_MS`] of random jitter. An
-//!   authorization code redemption is never retried (codes are single-use).
+//!   authorization code or refresh token redemption is never retried (codes are single-use;
+//!   a refresh token may have been rotated by the redemption whose answer was lost).
+//! - A `5xx` still failing after that (MSAL's `HttpStatusProvider`) records a short throttle of
+//!   [`SERVER_ERROR_THROTTLE_SECS`], so an outage costs each request two sends per window, not
+//!   two per call.
+//! - A refresh token or on-behalf-of request answered with an error only the user can resolve
+//!   (`invalid_grant`, `interaction_required`, `consent_required`, `login_required`; MSAL's
+//!   `UiRequiredProvider`) is remembered for [`UI_REQUIRED_THROTTLE_SECS`]: the same request
+//!   (same refresh token or incoming assertion, scopes and claims) fails at once with the same
+//!   error, without sending the dead refresh token again. A rotated refresh token is another
+//!   request.
 //!
 //! The table lives in isolate memory: "at most one call per throttle window per isolate".
 
@@ -22,6 +32,7 @@ use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
 
 use crate::acquisition::cache::hashed_storage_key;
+use crate::error::Error;
 use crate::platform::http::HttpResponse;
 use crate::protocol::authority::Authority;
 use crate::protocol::request::Grant;
@@ -29,6 +40,14 @@ use crate::protocol::request::Grant;
 /// The throttle recorded for a `429` without a usable `Retry-After`, in seconds (MSAL's
 /// default).
 pub(crate) const DEFAULT_THROTTLE_SECS: u64 = 60;
+
+/// The throttle recorded for a `5xx` without `Retry-After` that failed its retry too, in
+/// seconds (MSAL.NET `HttpStatusProvider`: 60 s).
+pub(crate) const SERVER_ERROR_THROTTLE_SECS: u64 = 60;
+
+/// How long an answer that needs the user is replayed for the same request, in seconds
+/// (MSAL.NET `UiRequiredProvider`: 120 s).
+pub(crate) const UI_REQUIRED_THROTTLE_SECS: u64 = 120;
 
 /// The longest throttle honoured, in seconds (1 hour, as MSAL caps `Retry-After`).
 pub(crate) const MAX_THROTTLE_SECS: u64 = 3600;
@@ -139,28 +158,68 @@ pub(crate) fn request_key(
     Some(canonical.to_string())
 }
 
-/// Throttles by request: canonical request key → end of the throttle (Unix seconds).
+/// Whether `error` answers `grant` with something only the user can resolve
+/// ([`crate::error::ServerError::requires_user_interaction`]) for a refresh token or
+/// on-behalf-of request.
+pub(crate) fn requires_user(grant: &Grant<'_>, error: &Error) -> bool {
+    matches!(grant, Grant::RefreshToken { .. } | Grant::OnBehalfOf { .. })
+        && error
+            .server_error()
+            .is_some_and(|server| server.requires_user_interaction())
+}
+
+/// One throttled request: until when, and the error to answer with meanwhile (`None`:
+/// [`Error::Throttled`]).
+#[derive(Debug)]
+struct Throttle {
+    until: u64,
+    replay: Option<Error>,
+}
+
+/// Throttles by request: canonical request key → end of the throttle (Unix seconds) and the
+/// answer meanwhile.
 #[derive(Debug, Default)]
 pub(crate) struct ThrottleTable {
-    until: RefCell<BTreeMap<String, u64>>,
+    entries: RefCell<BTreeMap<String, Throttle>>,
 }
 
 impl ThrottleTable {
+    #[cfg(test)]
     /// The seconds left on `key`'s throttle at `now`, if any.
     pub(crate) fn remaining(&self, key: &str, now: u64) -> Option<u64> {
-        let until = *self.until.borrow().get(key)?;
+        let until = self.entries.borrow().get(key)?.until;
         (until > now).then(|| until - now)
+    }
+
+    /// The error a request throttled at `now` fails with without being sent: the remembered
+    /// answer ([`ThrottleTable::remember`]) or [`Error::Throttled`]; `None` when `key` is not
+    /// throttled.
+    pub(crate) fn refusal(&self, key: &str, now: u64) -> Option<Error> {
+        let entries = self.entries.borrow();
+        let throttle = entries.get(key).filter(|throttle| throttle.until > now)?;
+        Some(throttle.replay.clone().unwrap_or(Error::Throttled {
+            retry_after_secs: throttle.until - now,
+        }))
     }
 
     /// Throttles `key` for `secs` from `now` (a longer existing throttle is kept).
     pub(crate) fn record(&self, key: &str, secs: u64, now: u64) {
-        let mut table = self.until.borrow_mut();
+        self.insert(key, secs, None, now);
+    }
+
+    /// Answers `key` with `error` for `secs` from `now`, without sending it.
+    pub(crate) fn remember(&self, key: &str, secs: u64, error: Error, now: u64) {
+        self.insert(key, secs, Some(error), now);
+    }
+
+    fn insert(&self, key: &str, secs: u64, replay: Option<Error>, now: u64) {
+        let mut table = self.entries.borrow_mut();
         if table.len() >= THROTTLE_TABLE_CAPACITY && !table.contains_key(key) {
-            table.retain(|_, until| *until > now);
+            table.retain(|_, throttle| throttle.until > now);
             if table.len() >= THROTTLE_TABLE_CAPACITY {
                 if let Some(first) = table
                     .iter()
-                    .min_by_key(|(_, until)| **until)
+                    .min_by_key(|(_, throttle)| throttle.until)
                     .map(|(k, _)| k.clone())
                 {
                     table.remove(&first);
@@ -168,14 +227,19 @@ impl ThrottleTable {
             }
         }
         let until = now.saturating_add(secs.min(MAX_THROTTLE_SECS));
-        let entry = table.entry(String::from(key)).or_insert(until);
-        *entry = (*entry).max(until);
+        match table.get_mut(key) {
+            Some(throttle) if throttle.until > now && throttle.until >= until => {}
+            Some(throttle) => *throttle = Throttle { until, replay },
+            None => {
+                table.insert(String::from(key), Throttle { until, replay });
+            }
+        }
     }
 
     #[cfg(test)]
     /// Entries held (expired ones included until the next eviction).
     pub(crate) fn len(&self) -> usize {
-        self.until.borrow().len()
+        self.entries.borrow().len()
     }
 }
 

@@ -330,3 +330,35 @@ fn log_level_defaults_to_warn() {
     }
     assert_eq!(log_level(&settings(&[])), LevelFilter::Warn);
 }
+
+#[test]
+fn the_token_cache_key_comes_from_token_cache_key_else_cookie_key() {
+    use crate::testing::TOKEN_CACHE_KEY;
+    let read = |pairs: &[(&'static str, &str)]| {
+        let mut all = alloc::vec![("CLIENT_SECRET", "s")];
+        all.extend_from_slice(pairs);
+        ClientConfig::from_settings(&settings(&all))
+            .unwrap()
+            .token_cache_key
+            .is_some()
+    };
+    assert!(!read(&[]), "no key: memory only");
+    assert!(read(&[("TOKEN_CACHE_KEY", TOKEN_CACHE_KEY)]));
+    assert!(read(&[("COOKIE_KEY", TOKEN_CACHE_KEY)]));
+    // TOKEN_CACHE_KEY wins, so a bad one is reported even with a good COOKIE_KEY.
+    let message = config_error(&[
+        ("CLIENT_SECRET", "s"),
+        ("TOKEN_CACHE_KEY", "c2hvcnQ"),
+        ("COOKIE_KEY", TOKEN_CACHE_KEY),
+    ]);
+    assert!(
+        message.starts_with("TOKEN_CACHE_KEY must be base64url"),
+        "{message}"
+    );
+    assert!(!message.contains("c2hvcnQ"));
+    let message = config_error(&[("CLIENT_SECRET", "s"), ("COOKIE_KEY", "c2hvcnQ")]);
+    assert!(
+        message.starts_with("COOKIE_KEY must be base64url"),
+        "{message}"
+    );
+}

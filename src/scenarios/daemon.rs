@@ -6,6 +6,18 @@
 //! `http` on loopback: bearer tokens travel only over TLS, RFC 6750 §5.3) and `DOWNSTREAM_SCOPES`
 //! (space-separated; on Entra `{resource}/.default`), and optionally `HTTP_TIMEOUT_MS` (the time
 //! limit of each outgoing request, 100–60000 ms, default 10000).
+//!
+//! The route that triggers the call acts with the application's own permissions, so it is a
+//! protected resource itself (Microsoft identity platform "protected web API: verify app
+//! roles"): callers send `Authorization: Bearer` with an app-only access token validated as
+//! the web API validates its callers ([`ProtectedResource`]) — `DAEMON_API_AUDIENCE`
+//! (space-separated audiences: the daemon's client id and/or App ID URI), `DAEMON_CALLER_ROLES`
+//! (space-separated app roles, one of which the token's `roles` must hold; required with an
+//! audience) and optionally `ALLOWED_TENANTS` (as for the web API). A refused caller gets the
+//! [`Rejection`]'s 401 / 403 with an RFC 6750 §3 challenge, and no token is requested.
+//! `DAEMON_PUBLIC=true` instead leaves the route open to anyone who can reach it: **unsafe**,
+//! for local demos only (a warning is logged when the daemon is built). Neither is a
+//! configuration error: the route is never open by default.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -17,13 +29,16 @@ use core::time::Duration;
 use serde_json::json;
 
 use crate::acquisition::client::{ConfidentialClient, TokenSource};
-use crate::config::{http_timeout, ClientConfig, Settings};
+use crate::config::{http_timeout, optional, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::{Error, TransportErrorKind};
 use crate::platform::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
+use crate::scenarios::protected::{setting_list, AccessPolicy, ProtectedResource, Rejection};
+use crate::validation::access_token::RequiredPermissions;
+use crate::validation::verifier::JwsVerifier;
 
 /// The daemon's configuration.
 #[derive(Debug)]
@@ -35,6 +50,66 @@ pub struct DaemonConfig {
     pub downstream: DownstreamApi,
     /// `HTTP_TIMEOUT_MS`: the time limit of each outgoing request.
     pub http_timeout: Duration,
+    /// `DAEMON_API_AUDIENCE` + `DAEMON_CALLER_ROLES` (+ `ALLOWED_TENANTS`), or `DAEMON_PUBLIC`:
+    /// who may make the daemon call.
+    pub callers: DaemonCallers,
+}
+
+/// Who may trigger the daemon's call (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonCallers {
+    /// Callers with a valid app-only bearer token for the policy's audience carrying one of its
+    /// app roles (`DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS`).
+    Bearer(AccessPolicy),
+    /// `DAEMON_PUBLIC=true`: anyone who can reach the route. Unsafe: it relays the
+    /// application's permissions to every caller; for local demos only.
+    Public,
+}
+
+impl DaemonCallers {
+    /// Reads `DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS` and `DAEMON_PUBLIC`.
+    ///
+    /// `DAEMON_PUBLIC=true` is the explicit opt-out (the daemon's build then warns that the
+    /// route is open); it cannot be combined with a caller policy, so a leftover opt-out never
+    /// silently opens a deployment configured for callers.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when neither an audience nor `DAEMON_PUBLIC=true` is set, when
+    /// both are, when an audience comes without a caller role, or when `DAEMON_PUBLIC` is
+    /// neither `true` nor `false`.
+    pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
+        let public = match optional(settings, "DAEMON_PUBLIC")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(Error::configuration("DAEMON_PUBLIC must be true or false")),
+        };
+        let audiences = setting_list(optional(settings, "DAEMON_API_AUDIENCE"));
+        let roles = setting_list(optional(settings, "DAEMON_CALLER_ROLES"));
+        if public {
+            return match (audiences.is_empty(), roles.is_empty()) {
+                (true, true) => Ok(Self::Public),
+                _ => Err(Error::configuration(
+                    "DAEMON_PUBLIC=true contradicts DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES: set either a caller policy or the (unsafe) public opt-out",
+                )),
+            };
+        }
+        match (audiences.is_empty(), roles.is_empty()) {
+            (true, _) => Err(Error::configuration(
+                "missing setting DAEMON_API_AUDIENCE: /daemon/call acts with the app's permissions, so callers need a bearer token for this audience (DAEMON_PUBLIC=true opens it to anyone: unsafe, local demos only)",
+            )),
+            (false, true) => Err(Error::configuration(
+                "missing setting DAEMON_CALLER_ROLES: the app roles (space-separated) a caller's token must hold one of",
+            )),
+            (false, false) => Ok(Self::Bearer(AccessPolicy::new(
+                audiences,
+                RequiredPermissions::new(Vec::new(), roles),
+                setting_list(optional(settings, "ALLOWED_TENANTS")),
+            )?)),
+        }
+    }
 }
 
 impl DaemonConfig {
@@ -47,10 +122,12 @@ impl DaemonConfig {
         let downstream =
             DownstreamApi::from_settings(settings, "DOWNSTREAM_URL", "DOWNSTREAM_SCOPES", true)?;
         let http_timeout = http_timeout(settings)?;
+        let callers = DaemonCallers::from_settings(settings)?;
         Ok(Self {
             client,
             downstream,
             http_timeout,
+            callers,
         })
     }
 }
@@ -63,6 +140,8 @@ pub enum CallFailure {
     Token(Error),
     /// The downstream API could not be reached (its HTTP errors are passed through instead).
     Downstream(Error),
+    /// The caller was refused before any token was requested (the daemon's protected route).
+    Rejected(Rejection),
 }
 
 impl fmt::Display for CallFailure {
@@ -70,6 +149,7 @@ impl fmt::Display for CallFailure {
         match self {
             Self::Token(error) => write!(f, "token acquisition failed: {error}"),
             Self::Downstream(error) => write!(f, "downstream call failed: {error}"),
+            Self::Rejected(rejection) => write!(f, "{rejection}"),
         }
     }
 }
@@ -91,6 +171,7 @@ pub struct DaemonAnswer {
 /// use std::collections::BTreeMap;
 /// use edge_token::config::AzureAdSettings;
 /// use edge_token::credentials::rustcrypto_signer;
+/// use edge_token::validation::RustCryptoVerifier;
 /// use edge_token::{Daemon, DaemonConfig};
 ///
 /// let settings: BTreeMap<String, String> = [
@@ -99,15 +180,20 @@ pub struct DaemonAnswer {
 ///     ("CLIENT_SECRET", "client secret"),
 ///     ("DOWNSTREAM_URL", "https://graph.microsoft.com/v1.0/users"),
 ///     ("DOWNSTREAM_SCOPES", "https://graph.microsoft.com/.default"),
+///     // Who may trigger the call: app-only tokens for the daemon's API holding this app role.
+///     ("DAEMON_API_AUDIENCE", "api://contoso-daemon"),
+///     ("DAEMON_CALLER_ROLES", "Daemon.Call"),
 /// ]
 /// .into_iter()
 /// .map(|(name, value)| (name.to_string(), value.to_string()))
 /// .collect();
 /// let config = DaemonConfig::from_settings(&AzureAdSettings::new(&settings)?)?;
 /// // No IO here: a certificate's key would be handed to the signer backend.
-/// let daemon = futures::executor::block_on(Daemon::build(config, rustcrypto_signer))?;
+/// let verifier = Box::new(RustCryptoVerifier::new());
+/// let daemon = futures::executor::block_on(Daemon::build(config, rustcrypto_signer, verifier))?;
 /// assert_eq!(daemon.http_timeout().as_secs(), 10); // HTTP_TIMEOUT_MS unset: 10 s
-/// // Per request: `daemon.call(&platform).await` -> the downstream answer and the token's source.
+/// // Per request: `daemon.call(authorization, &platform).await` -> the downstream answer and
+/// // the token's source, or the caller's rejection (401 / 403) with no token requested.
 /// # Ok::<(), edge_token::Error>(())
 /// ```
 #[derive(Debug)]
@@ -115,15 +201,23 @@ pub struct Daemon {
     client: ConfidentialClient,
     downstream: DownstreamApi,
     http_timeout: Duration,
+    /// `None`: `DAEMON_PUBLIC=true`.
+    callers: Option<ProtectedResource>,
 }
 
 impl Daemon {
     /// Builds the daemon from `config`; `signer` is the adapter's signer backend for a
-    /// certificate's key (see [`crate::config::CredentialConfig::into_credential`]).
+    /// certificate's key (see [`crate::config::CredentialConfig::into_credential`]) and
+    /// `verifier` its signature backend for callers' access tokens (unused with
+    /// [`DaemonCallers::Public`], which logs a warning here: the route is open to anyone).
     ///
     /// # Errors
     /// As [`crate::config::CredentialConfig::into_credential`]; [`Error::Configuration`] for an empty client id.
-    pub async fn build<F, Fut>(config: DaemonConfig, signer: F) -> Result<Self, Error>
+    pub async fn build<F, Fut>(
+        config: DaemonConfig,
+        signer: F,
+        verifier: Box<dyn JwsVerifier>,
+    ) -> Result<Self, Error>
     where
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
@@ -132,13 +226,29 @@ impl Daemon {
             client,
             downstream,
             http_timeout,
+            callers,
         } = config;
         let client = client.into_client(signer).await?;
+        let callers = match callers {
+            DaemonCallers::Bearer(policy) => Some(ProtectedResource::new(policy, verifier)),
+            DaemonCallers::Public => {
+                log::warn!(
+                    "DAEMON_PUBLIC=true: /daemon/call is open to anyone who can reach it and acts with this app's permissions (any DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES is ignored); unsafe outside local demos"
+                );
+                None
+            }
+        };
         Ok(Self {
             client,
             downstream,
             http_timeout,
+            callers,
         })
+    }
+
+    /// Whether the call is open to any caller (`DAEMON_PUBLIC=true`).
+    pub fn is_public(&self) -> bool {
+        self.callers.is_none()
     }
 
     /// The time limit for each outgoing request (`HTTP_TIMEOUT_MS`), for the adapter's transport.
@@ -146,15 +256,33 @@ impl Daemon {
         self.http_timeout
     }
 
-    /// Acquires an app token for `DOWNSTREAM_SCOPES` and calls `DOWNSTREAM_URL` with it (`GET`,
-    /// `Authorization: Bearer`), through [`crate::scenarios::downstream::call_api`]: a claims challenge
-    /// or `invalid_token` gets one retry with a new token.
+    /// Checks the caller, then acquires an app token for `DOWNSTREAM_SCOPES` and calls
+    /// `DOWNSTREAM_URL` with it (`GET`, `Authorization: Bearer`), through
+    /// [`crate::scenarios::downstream::call_api`]: a claims challenge or `invalid_token` gets
+    /// one retry with a new token.
+    ///
+    /// `authorization` is the incoming request's `Authorization` header value. Unless the
+    /// daemon is public, it must carry a bearer token passing
+    /// [`ProtectedResource::authenticate`] for `DAEMON_API_AUDIENCE` with one of
+    /// `DAEMON_CALLER_ROLES`; that check comes first, so a refused caller causes no token
+    /// request and no downstream call.
     ///
     /// # Errors
-    /// [`CallFailure::Token`] when no token could be acquired, [`CallFailure::Downstream`]
-    /// when the downstream API could not be reached. Downstream HTTP errors are answers, not
-    /// failures: they are returned as they are.
-    pub async fn call(&self, platform: &Platform<'_>) -> Result<DaemonAnswer, CallFailure> {
+    /// [`CallFailure::Rejected`] for a refused caller, [`CallFailure::Token`] when no token
+    /// could be acquired, [`CallFailure::Downstream`] when the downstream API could not be
+    /// reached. Downstream HTTP errors are answers, not failures: they are returned as they
+    /// are.
+    pub async fn call(
+        &self,
+        authorization: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<DaemonAnswer, CallFailure> {
+        if let Some(callers) = &self.callers {
+            callers
+                .authenticate(&self.client, authorization, platform)
+                .await
+                .map_err(CallFailure::Rejected)?;
+        }
         let scopes = &self.downstream.scopes;
         let answer = call_api(
             &self.downstream,
@@ -216,6 +344,7 @@ pub(crate) fn retry_after(failure: &CallFailure) -> Option<u64> {
 /// | throttled (no request sent) | 429 | `throttled`, with `retry_after` in seconds |
 /// | network, signing, platform | 502 / 500 | `network_error` / `signing_error` / `platform_error` |
 /// | downstream unreachable | 502 / 504 | `downstream_unreachable` / `downstream_timeout` |
+/// | caller refused | 401 / 403 / 503 | [`Rejection::response`]'s (its challenge header is added by [`call_reply`]) |
 pub(crate) fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
     let body = match failure {
         CallFailure::Token(Error::Configuration(message)) => (
@@ -278,6 +407,10 @@ pub(crate) fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
             502,
             json!({"error": "downstream_unreachable", "error_description": "the downstream API could not be reached"}),
         ),
+        CallFailure::Rejected(rejection) => {
+            let response = rejection.response();
+            return (response.status, response.body);
+        }
     };
     (body.0, serde_json::to_vec(&body.1).unwrap_or_default())
 }
@@ -306,14 +439,35 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "DOWNSTREAM_URL",
     "DOWNSTREAM_SCOPES",
     "HTTP_TIMEOUT_MS",
+    "TOKEN_CACHE_KEY",
+    "COOKIE_KEY",
+    "DAEMON_API_AUDIENCE",
+    "DAEMON_CALLER_ROLES",
+    "DAEMON_PUBLIC",
+    "ALLOWED_TENANTS",
 ];
 
-/// The answer to `GET /daemon/call`: on success `answer_reply`, on failure `error_reply`'s
-/// status and JSON, with `retry-after` when `retry_after` gives one. A failure is logged at
-/// `warn` (its `Display`, which holds no secret), so callers need not log it again.
+/// The answer to `GET /daemon/call`: on success `answer_reply`, for a refused caller the
+/// [`Rejection::response`] (401 / 403 with its RFC 6750 `WWW-Authenticate` challenge, or 503;
+/// logged at `info`), on any other failure `error_reply`'s status and JSON, with `retry-after`
+/// when `retry_after` gives one. A failure is logged at `warn` (its `Display`, which holds no
+/// secret), so callers need not log it again.
 pub fn call_reply(outcome: Result<DaemonAnswer, CallFailure>) -> HttpResponse {
     match outcome {
         Ok(answer) => answer_reply(answer.response, answer.token_source),
+        Err(CallFailure::Rejected(rejection)) => {
+            log::info!("{rejection}");
+            let response = rejection.response();
+            HttpResponse {
+                status: response.status,
+                headers: response
+                    .headers
+                    .iter()
+                    .map(|(name, value)| header(name, value))
+                    .collect(),
+                body: response.body,
+            }
+        }
         Err(failure) => {
             log::warn!("{failure}");
             let (status, body) = error_reply(&failure);

@@ -8,17 +8,12 @@
 //! | [`WebApi::authenticate`] | every protected route |
 //! | [`WebApi::profile`] | `GET /api/profile` |
 //!
-//! Answers to callers (RFC 6750 §3):
-//! - no token: 401, `WWW-Authenticate: Bearer` (no error code, §3.1), `{"error":"missing_token"}`;
-//! - a malformed header or an invalid token: 401, `Bearer error="invalid_token",
-//!   error_description="…"` naming the rule that failed (never the token);
-//! - a valid token without the required scope or role: 403, `Bearer error="insufficient_scope",
-//!   scope="…"`;
-//! - the provider wants the user to satisfy a policy first (on-behalf-of answered
-//!   `interaction_required`, or with a claims challenge): 401, `Bearer
-//!   error="insufficient_claims", claims="<base64>"`, so the calling app can send its user back
-//!   to the authorization endpoint with those claims (as Microsoft.Identity.Web does);
-//! - the signing keys cannot be fetched: 503.
+//! Callers are validated by a [`ProtectedResource`] (`crate::scenarios::protected`, whose
+//! documentation lists the answers to refused callers: 401 / 403 with RFC 6750 §3 challenges,
+//! 503 when the keys are unreachable). Beside those, when the provider wants the user to satisfy
+//! a policy first (on-behalf-of answered `interaction_required`, or with a claims challenge):
+//! 401, `Bearer error="insufficient_claims", claims="<base64>"`, so the calling app can send its
+//! user back to the authorization endpoint with those claims (as Microsoft.Identity.Web does).
 //!
 //! Settings, besides [`crate::config`]'s (`CLIENT_ID` and the credential are the API's own, for
 //! on-behalf-of): `API_AUDIENCE` (space-separated: the client id and/or App ID URI),
@@ -30,9 +25,6 @@
 mod config;
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
-use alloc::vec;
-use alloc::vec::Vec;
 use core::future::Future;
 use core::time::Duration;
 
@@ -44,107 +36,31 @@ use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
 use crate::platform::http::HttpRequest;
 use crate::platform::Platform;
-use crate::protocol::authority::MicrosoftAuthorityKind;
-use crate::protocol::bearer::{bearer_token, BearerChallenge, BearerErrorCode, CredentialsError};
+use crate::protocol::bearer::{BearerChallenge, BearerErrorCode};
 use crate::protocol::scope::Scopes;
 use crate::scenarios::daemon::{error_reply, CallFailure};
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
-use crate::scenarios::web::{WebRequest, WebResponse};
-use crate::secret::AccessToken;
-use crate::validation::access_token::{
-    entra_issuers, validate_access_token, AccessTokenClaims, AccessTokenValidation,
-    InsufficientScope, RequiredPermissions,
+use crate::scenarios::protected::{
+    invalid_token, AccessPolicy, Caller, ProtectedResource, Rejection,
 };
-use crate::validation::issuer_keys::IssuerKeys;
-use crate::validation::jwks::JwkSet;
-use crate::validation::jwt::IssuerRule;
+use crate::scenarios::web::{WebRequest, WebResponse};
 use crate::validation::verifier::JwsVerifier;
 pub use config::WebApiConfig;
-
-/// A caller whose token passed validation.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Caller {
-    /// The token as received: the assertion for on-behalf-of.
-    pub token: AccessToken,
-    /// Its claims.
-    pub claims: AccessTokenClaims,
-}
-
-/// Why a request is refused before any work is done for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
-    /// No `Authorization` header, or a malformed one.
-    Credentials(CredentialsError),
-    /// The token failed validation ([`Error::InvalidToken`]).
-    InvalidToken(Error),
-    /// The token lacks the required scope or role.
-    InsufficientScope(InsufficientScope),
-    /// The provider's metadata or keys could not be fetched (not the caller's fault).
-    Unavailable(Error),
-}
-
-impl Rejection {
-    /// The answer to the caller (see the module documentation).
-    pub fn response(&self) -> WebResponse {
-        match self {
-            Self::Credentials(CredentialsError::Missing) => {
-                WebResponse::json(401, &json!({"error": "missing_token"}))
-                    .with_header("www-authenticate", "Bearer")
-            }
-            Self::Credentials(problem) => invalid_token(&problem.to_string()),
-            Self::InvalidToken(Error::InvalidToken(problem)) => invalid_token(&problem.to_string()),
-            Self::InvalidToken(_) => invalid_token("the token could not be validated"),
-            Self::InsufficientScope(InsufficientScope { required }) => {
-                let challenge = BearerChallenge {
-                    scope: Some(required.join(" ")),
-                    ..BearerChallenge::error(
-                        BearerErrorCode::InsufficientScope,
-                        "the token lacks the required scope or role",
-                    )
-                };
-                WebResponse::json(403, &json!({"error": "insufficient_scope"}))
-                    .with_header("www-authenticate", &challenge.to_header_value())
-            }
-            Self::Unavailable(_) => WebResponse::json(
-                503,
-                &json!({
-                    "error": "temporarily_unavailable",
-                    "error_description": "the token issuer's keys could not be fetched",
-                }),
-            ),
-        }
-    }
-}
-
-fn invalid_token(description: &str) -> WebResponse {
-    let challenge = BearerChallenge::error(BearerErrorCode::InvalidToken, description);
-    WebResponse::json(
-        401,
-        &json!({"error": "invalid_token", "error_description": description}),
-    )
-    .with_header("www-authenticate", &challenge.to_header_value())
-}
 
 /// The web API. Build one per isolate: it keeps the client (memory cache of on-behalf-of
 /// tokens, discovered metadata) and the issuer's signing keys.
 pub struct WebApi {
     client: ConfidentialClient,
-    audiences: Vec<String>,
-    required: RequiredPermissions,
-    allowed_tenants: Vec<String>,
+    resource: ProtectedResource,
     downstream: DownstreamApi,
     http_timeout: Duration,
-    verifier: Box<dyn JwsVerifier>,
-    keys: IssuerKeys,
 }
 
 impl core::fmt::Debug for WebApi {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WebApi")
             .field("client", &self.client)
-            .field("audiences", &self.audiences)
-            .field("required", &self.required)
+            .field("resource", &self.resource)
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +70,8 @@ impl WebApi {
     /// certificate's key and `verifier` its signature backend for access tokens.
     ///
     /// # Errors
-    /// As [`crate::config::CredentialConfig::into_credential`].
+    /// As [`crate::config::CredentialConfig::into_credential`]; [`Error::Configuration`] for
+    /// no audience or no required scope or role ([`AccessPolicy::new`]).
     pub async fn build<F, Fut>(
         config: WebApiConfig,
         signer: F,
@@ -164,15 +81,12 @@ impl WebApi {
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
+        let policy = AccessPolicy::new(config.audiences, config.required, config.allowed_tenants)?;
         Ok(Self {
             client: config.client.into_client(signer).await?,
-            audiences: config.audiences,
-            required: config.required,
-            allowed_tenants: config.allowed_tenants,
+            resource: ProtectedResource::new(policy, verifier),
             downstream: config.downstream,
             http_timeout: config.http_timeout,
-            verifier,
-            keys: IssuerKeys::default(),
         })
     }
 
@@ -181,10 +95,9 @@ impl WebApi {
         self.http_timeout
     }
 
-    /// Validates the caller's `Authorization` header: bearer syntax (RFC 6750 §2.1), then the
-    /// token ([`validate_access_token`] against the authority's issuers and the configured
-    /// audiences, RS256, keys from the discovered `jwks_uri`), then the required scopes or
-    /// roles.
+    /// Validates the caller's `Authorization` header as the web API's protected resource
+    /// ([`ProtectedResource::authenticate`]: bearer syntax, issuer, `API_AUDIENCE`, time, RS256
+    /// signature, then `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`).
     ///
     /// # Errors
     /// A [`Rejection`]; [`Rejection::response`] is the answer to send.
@@ -193,46 +106,9 @@ impl WebApi {
         authorization: Option<&str>,
         platform: &Platform<'_>,
     ) -> Result<Caller, Rejection> {
-        let token = bearer_token(authorization).map_err(Rejection::Credentials)?;
-        let metadata = self
-            .client
-            .metadata(platform)
+        self.resource
+            .authenticate(&self.client, authorization, platform)
             .await
-            .map_err(Rejection::Unavailable)?;
-        // Entra ID issues v1 and v2 tokens; B2C, External ID, AD FS and other providers name
-        // one issuer in their discovery document (AD FS access tokens use another one: its
-        // `access_token_issuer`, which edge-token does not read yet).
-        let issuers = match self.client.authority().microsoft_kind() {
-            Some(MicrosoftAuthorityKind::Aad) => {
-                entra_issuers(&metadata.issuer, &self.allowed_tenants)
-            }
-            _ => vec![IssuerRule::Exact(metadata.issuer.clone())],
-        };
-        let rules = &AccessTokenValidation::new(
-            issuers,
-            self.audiences.clone(),
-            JwsAlgorithm::Rs256,
-            platform.clock.now_unix_secs(),
-        );
-        let jwks_uri = metadata.jwks_uri.as_ref().ok_or_else(|| {
-            Rejection::Unavailable(Error::configuration("the provider publishes no jwks_uri"))
-        })?;
-        let verifier = self.verifier.as_ref();
-        let token_ref = &token;
-        let claims = self
-            .keys
-            .validate_with(jwks_uri, platform, |keys: JwkSet| async move {
-                validate_access_token(token_ref, rules, &keys, verifier).await
-            })
-            .await
-            .map_err(|error| match error {
-                Error::InvalidToken(_) | Error::Configuration(_) => Rejection::InvalidToken(error),
-                other => Rejection::Unavailable(other),
-            })?;
-        self.required
-            .check(&claims)
-            .map_err(Rejection::InsufficientScope)?;
-        Ok(Caller { token, claims })
     }
 
     /// Acquires a token for `scopes` on behalf of `caller` (an [`WebApi::authenticate`]d
@@ -267,7 +143,7 @@ impl WebApi {
         {
             Ok(caller) => caller,
             Err(rejection) => {
-                log::info!("bearer token refused: {rejection:?}");
+                log::info!("{rejection}");
                 return rejection.response();
             }
         };

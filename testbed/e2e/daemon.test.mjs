@@ -1,7 +1,9 @@
 // End to end through the real Worker: wrangler dev runs edge-token's Worker, which takes an app
 // token from the local OpenID Provider (client credentials) and calls the downstream API.
 // Each case resets the provider's counters before starting its Worker, so the token request
-// counts it asserts include everything that Worker did.
+// counts it asserts include everything that Worker did. GET /daemon/call is protected: calls
+// carry a caller's app-only token (lib/testbed.mjs callerToken), taken before the cases. The
+// refused callers are covered on every runtime in runtimes.test.mjs.
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/daemon.test.mjs
 //
@@ -13,7 +15,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  clients, credentials, daemonVars, describeCertificate, signAssertion, startTestbed,
+  callerToken, clients, credentials, daemonVars, describeCertificate, newCookieKey, signAssertion,
+  startTestbed,
 } from '../lib/testbed.mjs';
 import { readResponse } from '../lib/http.mjs';
 import { startWorker } from '../lib/worker.mjs';
@@ -23,9 +26,14 @@ const TIMEOUT = { timeout: 360_000 };
 const WRONG_SECRET = 'wrong-secret-that-must-never-be-echoed-7f3a9c';
 
 let tb;
+/** A caller of /daemon/call holding the caller role. */
+let caller;
 const persistDirs = [];
 
-before(async () => { tb = await startTestbed(); });
+before(async () => {
+  tb = await startTestbed();
+  caller = await callerToken(tb);
+});
 after(async () => {
   await tb?.stop();
   await Promise.all(persistDirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -38,7 +46,9 @@ async function freshPersistDir() {
   return dir;
 }
 
-const secretPostVars = () => daemonVars(tb, 'secretPost');
+/** One TOKEN_CACHE_KEY for the file: Workers restarted on the same KV state must unseal it. */
+const TOKEN_CACHE_KEY = newCookieKey();
+const secretPostVars = () => daemonVars(tb, 'secretPost', { tokenCacheKey: TOKEN_CACHE_KEY });
 const certificateVars = (overrides = {}) => ({ ...daemonVars(tb, 'certificate'), ...overrides });
 
 /** Runs `fn(worker)` against a Worker started with `vars`, and always stops the Worker. */
@@ -52,7 +62,7 @@ async function withWorker(vars, fn, { persistTo } = {}) {
 }
 
 async function callDaemon(worker) {
-  return readResponse(await fetch(`${worker.url}/daemon/call`));
+  return readResponse(await fetch(`${worker.url}/daemon/call`, { headers: { authorization: caller.authorization } }));
 }
 
 /** The call succeeded and the downstream saw a token for `clientId` from our provider. */

@@ -22,7 +22,7 @@ import {
   ADAPTER_DIR, README_PATH, extractQuickstartBlocks, quickstartEnv, startQuickstartBuild,
   startQuickstartWorker, writeQuickstartProject,
 } from '../lib/quickstart.mjs';
-import { clients, daemonVars, startTestbed } from '../lib/testbed.mjs';
+import { clients, daemonVars, newCookieKey, startTestbed } from '../lib/testbed.mjs';
 
 const BUILD_TIMEOUT = { timeout: 20 * 60_000 };
 /** wrangler dev runs the [build] command again (incremental: cargo, wasm-bindgen, wasm-opt). */
@@ -97,11 +97,17 @@ describe('README quick start: a new Worker project from its three blocks', () =>
 
   it('GET / under wrangler dev calls the downstream API with the app token', RUN_TIMEOUT, async (t) => {
     assert.ok(built, 'the build failed: nothing to run');
-    const vars = daemonVars(tb, 'secretPost'); // AUTHORITY, CLIENT_ID, CLIENT_SECRET, DOWNSTREAM_*
-    assert.deepEqual(
-      Object.keys(vars).sort(),
-      ['AUTHORITY', 'CLIENT_ID', 'CLIENT_SECRET', 'DOWNSTREAM_SCOPES', 'DOWNSTREAM_URL'],
+    // What the README names: the [vars] and the secrets CLIENT_SECRET and TOKEN_CACHE_KEY.
+    const daemon = daemonVars(tb, 'secretPost');
+    const vars = Object.fromEntries(
+      ['AUTHORITY', 'CLIENT_ID', 'CLIENT_SECRET', 'DOWNSTREAM_SCOPES', 'DOWNSTREAM_URL']
+        .map((name) => [name, daemon[name]]),
     );
+    vars.TOKEN_CACHE_KEY = newCookieKey();
+    const { 'wrangler.toml': wranglerToml } = extractQuickstartBlocks(await readFile(README_PATH, 'utf8'));
+    for (const name of Object.keys(vars)) {
+      assert.match(wranglerToml, new RegExp(`\\b${name}\\b`), `the README's wrangler.toml names ${name}`);
+    }
     await tb.reset();
     const started = Date.now();
     const persistTo = path.join(workDir, 'wrangler-state');
@@ -127,8 +133,8 @@ describe('README quick start: a new Worker project from its three blocks', () =>
     assert.deepEqual(stats.by_client, { [clients.secretPost.clientId]: 1 });
     assert.deepEqual(await tb.downstreamStats(), { requests: 2, authorized: 2 });
 
-    // The wrangler.toml block's TOKEN_CACHE binding is used: the token reaches local KV (written
-    // after the response, in ctx.waitUntil).
+    // The wrangler.toml block's TOKEN_CACHE binding is used with TOKEN_CACHE_KEY: the sealed
+    // token reaches local KV (written after the response, in ctx.waitUntil).
     assert.ok(await kvHasValues(persistTo), `no KV value under ${persistTo}`);
   });
 });

@@ -48,8 +48,14 @@ after(async () => {
   await Promise.all(persistDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+/**
+ * The daemon's settings. These tests are about the provider failing, and count every token
+ * request that reaches the proxy: the route is opened with the unsafe local-demo opt-out
+ * (DAEMON_PUBLIC) so that no caller token needs fetching; caller authentication has its own
+ * tests (daemon.test.mjs, runtimes.test.mjs).
+ */
 const daemonSettings = (overrides = {}) => ({
-  ...daemonVars(tb, 'secretPost'), AUTHORITY_KIND: 'oidc', ...overrides,
+  ...daemonVars(tb, 'secretPost', { public: true }), AUTHORITY_KIND: 'oidc', ...overrides,
 });
 
 /**
@@ -356,16 +362,6 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       assert.equal(html.json?.error, 'invalid_response', html.text);
       assert.equal((await tokenRequests()).length, 1);
 
-      // 503 with an HTML page and no Retry-After: retried once, then 502 invalid_response.
-      await tb.reset();
-      await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'unavailable' } });
-      const unavailable = await callDaemon(worker);
-      assert.equal(unavailable.status, 502, unavailable.text);
-      assert.equal(unavailable.json?.error, 'invalid_response', unavailable.text);
-      requests = await tokenRequests();
-      assert.equal(requests.length, 2, 'the first attempt and one retry');
-      assert.ok(requests[1].at - requests[0].at >= RETRY_DELAY_MS - 100, `retry ${requests[1].at - requests[0].at} ms later`);
-
       // Dropped connection: a transport failure, retried once, then 502 network_error.
       await tb.reset();
       await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'drop' } });
@@ -381,6 +377,26 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       assertCalled(await callDaemon(worker), 'provider');
       assert.equal((await tokenRequests()).length, 1);
       assert.equal((await tb.stats()).token_requests, 1);
+    });
+  });
+
+  it('a 5xx without Retry-After is retried once, then the request rests for a minute (MSAL HttpStatusProvider)', TIMEOUT, async () => {
+    await withWorker(daemonSettings(), async (worker) => {
+      // 503 with an HTML page and no Retry-After: retried once, then 502 invalid_response.
+      await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'unavailable' } });
+      const unavailable = await callDaemon(worker);
+      assert.equal(unavailable.status, 502, unavailable.text);
+      assert.equal(unavailable.json?.error, 'invalid_response', unavailable.text);
+      const requests = await tokenRequests();
+      assert.equal(requests.length, 2, 'the first attempt and one retry');
+      assert.ok(requests[1].at - requests[0].at >= RETRY_DELAY_MS - 100, `retry ${requests[1].at - requests[0].at} ms later`);
+
+      // The provider is back, but the request is throttled for 60 s: no third and fourth request
+      // per call during an outage.
+      await tb.proxy.setFaults({});
+      assertThrottled(await callDaemon(worker), 60);
+      assert.equal((await tokenRequests()).length, 2, 'nothing sent while throttled');
+      assert.equal((await tb.stats()).token_requests, 0);
     });
   });
 
@@ -430,7 +446,9 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       assert.equal((await tokenRequests()).length, 1);
 
       // Outage 1: 503 + HTML, no Retry-After. Fresh (first 30 s): memory, no request. Inside
-      // the expiry margin: each call tries the provider, retries once, then serves the token.
+      // the expiry margin: the first call tries the provider, retries once, then serves the
+      // token; the request then rests for 60 s (MSAL's HttpStatusProvider), so the next calls
+      // serve the token without a request.
       await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'unavailable' } });
       const calls = await outage(worker, jti);
       const summary = calls.map((call) => `+${Math.round((call.at - issuedAt) / 1000)}s ${call.source}/${call.requests}`);
@@ -438,7 +456,6 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       for (const call of calls) {
         assert.ok(['memory', 'stale'].includes(call.source), `source ${call.source}`);
         if (call.source === 'memory') assert.equal(call.requests, 0, 'a fresh token needs no request');
-        else assert.equal(call.requests, 2, 'one request and one retry, then the stale token');
         // Whole seconds on both sides: allow 2 s around the 30 s boundary.
         if (call.at < issuedAt + 28_000) assert.equal(call.source, 'memory');
         if (call.at > issuedAt + 32_000) assert.equal(call.source, 'stale');
@@ -446,7 +463,14 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       const firstStale = calls.findIndex((call) => call.source === 'stale');
       assert.ok(firstStale > 0, 'memory first, then stale');
       assert.ok(calls.slice(firstStale).every((call) => call.source === 'stale'));
+      assert.equal(calls[firstStale].requests, 2, 'one request and one retry, then the stale token');
+      const restEnds = calls[firstStale].at + 59_000;
+      for (const call of calls.slice(firstStale + 1).filter((c) => c.at < restEnds)) {
+        assert.equal(call.requests, 0, `call at +${Math.round((call.at - issuedAt) / 1000)}s: no request while the failed request rests`);
+      }
       assert.equal((await tb.stats()).token_requests, 1, 'no failing request reached the provider');
+      // Outage 2 starts once that rest is over.
+      await sleep(calls[firstStale].at + 61_000 - Date.now());
 
       // Outage 2: 503 + Retry-After: 30. One request throttles for 30 s: no retry, and no
       // request at all until the window ends; every call serves the stale token.

@@ -4,7 +4,9 @@
 // credentials) and calls the downstream API with it; the provider sits behind the test bed's
 // fault-injecting proxy, so a case can add Entra's refresh_in to its answers. Each case resets
 // the provider's counters before starting its app, so the counts it asserts include everything
-// that app did.
+// that app did. GET /daemon/call is protected: calls carry a caller's app-only token for the
+// daemon's API (api://daemon, role Daemon.Call), taken once before the cases (so the provider's
+// counts never include it); the caller cases check refused callers cause no token request.
 // (daemon.test.mjs holds the Worker's further cases: concurrency, KV state across restarts...)
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/runtimes.test.mjs
@@ -16,7 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { listFromEnv } from '../lib/env.mjs';
 import { readResponse } from '../lib/http.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
-import { daemonVars, startTestbed } from '../lib/testbed.mjs';
+import {
+  callerToken, DAEMON_CALLER_ROLE, daemonVars, DOWNSTREAM_SCOPE, startTestbed,
+} from '../lib/testbed.mjs';
 
 /** Room for a first build (Worker, Fastly and Spin apps). */
 const TIMEOUT = { timeout: 600_000 };
@@ -47,8 +51,17 @@ const RETRY_DELAY_MS = 1_000;
 const REFRESH_AFTER_RESPONSE = { workers: true, fastly: true, spin: true };
 
 let tb;
+/** Callers' tokens (see callerToken): with the caller role, without it, for another API. */
+let callers;
 // Behind the fault-injecting proxy, so a case can add Entra's refresh_in to token responses.
-before(async () => { tb = await startTestbed({ behindProxy: true }); });
+before(async () => {
+  tb = await startTestbed({ behindProxy: true });
+  callers = {
+    allowed: await callerToken(tb),
+    withoutRole: await callerToken(tb, { caller: 'withoutRole' }),
+    otherApi: await callerToken(tb, { resource: DOWNSTREAM_SCOPE.replace(/\/\.default$/, '') }),
+  };
+});
 after(async () => { await tb?.stop(); });
 
 async function withApp(runtime, vars, fn) {
@@ -64,7 +77,17 @@ async function request(app, route, init) {
   return readResponse(await fetch(`${app.url}${route}`, init));
 }
 
-const callDaemon = (app) => request(app, '/daemon/call');
+/** GET /daemon/call as `authorization` (default: a caller holding the caller role; null: none). */
+const callDaemon = (app, authorization = callers.allowed.authorization) => request(
+  app, '/daemon/call', authorization === null ? undefined : { headers: { authorization } },
+);
+
+/** Nothing was asked of the provider's token endpoint nor of the downstream. */
+async function assertNoTokenRequest() {
+  assert.equal((await tb.stats()).token_requests, 0, 'no token request');
+  assert.equal((await tb.proxy.requests(TOKEN_PATH)).length, 0, 'nothing reached the token endpoint');
+  assert.equal((await tb.downstreamStats()).requests, 0, 'no downstream call');
+}
 
 /** Polls `check` until it is true or `timeoutMs` has passed; returns its last answer. */
 async function eventually(check, timeoutMs) {
@@ -203,6 +226,60 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
         }
         assert.ok((await tb.stats()).by_client['daemon-secret'] >= 1, 'the provider was asked');
         assert.equal((await tb.downstreamStats()).requests, 0);
+      });
+    });
+
+    it('callers: no token, a bad token or another API\'s get 401, a token without the caller role 403, with no token request', TIMEOUT, async () => {
+      await tb.reset();
+      await withApp(runtime, daemonVars(tb, 'secretPost'), async (app) => {
+        const missing = await callDaemon(app, null);
+        assert.equal(missing.status, 401, missing.text);
+        assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
+        assert.deepEqual(missing.json, { error: 'missing_token' });
+
+        for (const authorization of [
+          'Basic ZGFlbW9uOnB3',
+          'Bearer not.a.jwt',
+          `Bearer ${callers.allowed.accessToken.slice(0, -6)}AAAAAA`, // signature altered
+          callers.otherApi.authorization, // aud api://downstream
+        ]) {
+          const refused = await callDaemon(app, authorization);
+          assert.equal(refused.status, 401, `${authorization.slice(0, 20)}: ${refused.text}`);
+          assert.match(refused.headers.get('www-authenticate'), /^Bearer error="invalid_token", error_description="/);
+          assert.equal(refused.json?.error, 'invalid_token');
+        }
+
+        assert.deepEqual(callers.withoutRole.claims.roles, ['Reports.Read']);
+        const forbidden = await callDaemon(app, callers.withoutRole.authorization);
+        assert.equal(forbidden.status, 403, forbidden.text);
+        assert.equal(
+          forbidden.headers.get('www-authenticate'),
+          `Bearer error="insufficient_scope", error_description="the token lacks the required scope or role", scope="${DAEMON_CALLER_ROLE}"`,
+        );
+        assert.deepEqual(forbidden.json, { error: 'insufficient_scope' });
+        for (const reply of [missing, forbidden]) {
+          assert.equal(reply.headers.get('x-edge-token-source'), null);
+        }
+        await assertNoTokenRequest();
+
+        // The same app serves a caller holding the role.
+        assertDownstreamAccepted(await callDaemon(app), 'daemon-secret');
+        assert.equal((await tb.stats()).token_requests, 1);
+      });
+    });
+
+    it('no caller policy is a configuration error; DAEMON_PUBLIC=true opens the route (unsafe)', TIMEOUT, async () => {
+      await tb.reset();
+      const unprotected = { ...daemonVars(tb, 'secretPost'), DAEMON_API_AUDIENCE: undefined, DAEMON_CALLER_ROLES: undefined };
+      await withApp(runtime, unprotected, async (app) => {
+        const result = await callDaemon(app, null);
+        assert.equal(result.status, 500, result.text);
+        assert.equal(result.json?.error, 'configuration_error', result.text);
+        assert.match(result.json.error_description, /DAEMON_API_AUDIENCE/);
+        await assertNoTokenRequest();
+      });
+      await withApp(runtime, daemonVars(tb, 'secretPost', { public: true }), async (app) => {
+        assertDownstreamAccepted(await callDaemon(app, null), 'daemon-secret');
       });
     });
 

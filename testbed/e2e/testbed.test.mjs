@@ -12,7 +12,8 @@ import { decodeJwt, SignJWT } from 'jose';
 
 import { startProcess } from '../lib/processes.mjs';
 import {
-  clients, credentials, describeCertificate, DOWNSTREAM_SCOPE as SCOPE, signAssertion, startTestbed,
+  callerToken, clients, credentials, DAEMON_API_AUDIENCE, DAEMON_CALLER_ROLE, daemonApi,
+  describeCertificate, DOWNSTREAM_SCOPE as SCOPE, signAssertion, startTestbed,
 } from '../lib/testbed.mjs';
 
 const cert = describeCertificate(credentials.certificatePem);
@@ -236,6 +237,33 @@ describe('provider and downstream', () => {
       assert.deepEqual(api.body, { ok: false, error: 'invalid_token' });
     }
     assert.deepEqual(await tb.downstreamStats(), { requests: 3, authorized: 0 });
+  });
+
+  it('issues app-only tokens for the daemon\'s API with the roles assigned to the caller', async () => {
+    await tb.reset();
+    const allowed = await callerToken(tb);
+    assert.equal(allowed.authorization, `Bearer ${allowed.accessToken}`);
+    assert.equal(allowed.claims.aud, DAEMON_API_AUDIENCE);
+    assert.equal(allowed.claims.iss, tb.issuer);
+    assert.equal(allowed.claims.sub, clients.daemonCaller.clientId);
+    assert.equal(allowed.claims.azp, clients.daemonCaller.clientId);
+    assert.deepEqual(allowed.claims.roles, [DAEMON_CALLER_ROLE]);
+    assert.equal(allowed.claims.scp, undefined, 'app-only: no delegated scopes');
+
+    const other = await callerToken(tb, { caller: 'withoutRole' });
+    assert.equal(other.claims.aud, DAEMON_API_AUDIENCE);
+    assert.deepEqual(other.claims.roles, [daemonApi.otherRole]);
+
+    // Roles are per resource and per client: none in a downstream token, none for a daemon client.
+    const downstream = await callerToken(tb, { resource: 'api://downstream' });
+    assert.equal(downstream.claims.roles, undefined);
+    const { status, body } = await tokenRequest(tb.tokenEndpoint, {
+      grant_type: 'client_credentials', scope: `${DAEMON_API_AUDIENCE}/.default`,
+      client_id: clients.secretPost.clientId, client_secret: clients.secretPost.secret,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(decodeJwt(body.access_token).roles, undefined);
+    assert.equal((await tb.stats()).token_requests, 4);
   });
 
   it('reset zeroes the counters', async () => {

@@ -39,6 +39,33 @@ export const clients = {
    * or by Basic.
    */
   webapi: { clientId: 'webapi', secret: 'webapi-secret-value-0123456789', appIdUri: 'api://webapi' },
+  /**
+   * A caller of the daemon's `GET /daemon/call` (client credentials, secret in the body): its
+   * app-only tokens for the daemon's API carry the app role `daemonApi.callerRole`.
+   */
+  daemonCaller: { clientId: 'daemon-caller', secret: 'daemon-caller-secret-value-0123456789' },
+  /** Another caller of the daemon, assigned only `daemonApi.otherRole`: refused with 403. */
+  daemonCallerWithoutRole: {
+    clientId: 'daemon-caller-norole', secret: 'daemon-caller-norole-secret-value-0123456789',
+  },
+};
+
+/**
+ * The daemon's own API, as an Entra app registration exposes it: App ID URI (the `aud` of
+ * callers' tokens, DAEMON_API_AUDIENCE), no delegated scopes, and app roles assigned to
+ * client applications (the `roles` claim of their client credentials tokens).
+ */
+export const daemonApi = {
+  appIdUri: 'api://daemon',
+  /** The role a caller needs (DAEMON_CALLER_ROLES). */
+  callerRole: 'Daemon.Call',
+  /** A role of the same API that does not let its holder call the daemon. */
+  otherRole: 'Reports.Read',
+  /** Client id -> the app roles assigned to it. */
+  assignments: {
+    [clients.daemonCaller.clientId]: ['Daemon.Call'],
+    [clients.daemonCallerWithoutRole.clientId]: ['Reports.Read'],
+  },
 };
 
 /**

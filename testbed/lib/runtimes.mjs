@@ -32,7 +32,7 @@ export const VICEROY = 'viceroy';
 export const APPS_DIR = path.join(REPO_ROOT, 'target', 'edge-apps');
 
 /** Settings that are secrets: in the Fastly app they come from its Secret Store only. */
-const FASTLY_SECRETS = new Set(['AZURE_AD', 'CLIENT_SECRET', 'CLIENT_PRIVATE_KEY', 'CLIENT_ASSERTION', 'COOKIE_KEY']);
+const FASTLY_SECRETS = new Set(['AZURE_AD', 'CLIENT_SECRET', 'CLIENT_PRIVATE_KEY', 'CLIENT_ASSERTION', 'COOKIE_KEY', 'TOKEN_CACHE_KEY']);
 
 const APP_READY_TIMEOUT_MS = 60_000;
 const BUILD_TIMEOUT_MS = 900_000;

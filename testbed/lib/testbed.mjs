@@ -1,13 +1,14 @@
 // Starts the identity provider and the downstream API in the background and hands back how to
-// reach, inspect and stop them; the Worker settings for each scenario; and a user's access
-// token straight from the provider, for tests that call a web API themselves.
+// reach, inspect and stop them; the Worker settings for each scenario; a user's access token
+// straight from the provider, for tests that call a web API themselves; and a caller's app-only
+// token for the daemon's protected GET /daemon/call.
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import { decodeJwt } from 'jose';
 
 import {
-  clients, credentials, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+  clients, credentials, daemonApi, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
 } from './credentials.mjs';
 import { startFaultProxy } from './fault-proxy.mjs';
 import { FetchBrowser } from './fetch-browser.mjs';
@@ -15,7 +16,7 @@ import { startProcess } from './processes.mjs';
 import { TESTBED_DIR } from './paths.mjs';
 
 export {
-  clients, credentials, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+  clients, credentials, daemonApi, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
 } from './credentials.mjs';
 export { MFA_CLAIMS_CHALLENGE, users, userClaims } from './users.mjs';
 
@@ -28,6 +29,10 @@ export const WEBAPI_AUDIENCE = clients.webapi.appIdUri;
 export const WEBAPI_SCOPE = `${WEBAPI_AUDIENCE}/access_as_user`;
 /** A delegated scope of the web API other than access_as_user (its tokens lack the required scope). */
 export const WEBAPI_OTHER_SCOPE = `${WEBAPI_AUDIENCE}/reports.read`;
+/** The daemon's API: the `aud` of its callers' tokens (DAEMON_API_AUDIENCE). */
+export const DAEMON_API_AUDIENCE = daemonApi.appIdUri;
+/** The app role a caller of /daemon/call needs (DAEMON_CALLER_ROLES). */
+export const DAEMON_CALLER_ROLE = daemonApi.callerRole;
 
 async function getJson(url) {
   const response = await fetch(url);
@@ -173,12 +178,25 @@ export async function startTestbed({
 /**
  * Worker settings for the daemon flow against a started test bed, authenticating as one of the
  * provider's clients: 'secretPost', 'secretBasic' or 'certificate' (PS256, PKCS#8 key).
+ * GET /daemon/call is protected: callers need an app-only token for DAEMON_API_AUDIENCE with
+ * the role DAEMON_CALLER_ROLE (see callerToken).
+ *
+ * @param {object} [options]
+ * @param {boolean} [options.public] DAEMON_PUBLIC=true and no caller policy: anyone may call
+ *   (unsafe; for tests of other things, such as provider outages). Both together are a
+ *   configuration error.
+ * @param {string} [options.tokenCacheKey] TOKEN_CACHE_KEY (seals the shared token cache);
+ *   default a new random one: give the same one to Workers that share KV state.
  */
-export function daemonVars(testbed, client) {
+export function daemonVars(testbed, client, { public: open = false, tokenCacheKey = newCookieKey() } = {}) {
   const base = {
     AUTHORITY: testbed.issuer,
     DOWNSTREAM_URL: `${testbed.downstreamUrl}/api/whoami`,
     DOWNSTREAM_SCOPES: DOWNSTREAM_SCOPE,
+    TOKEN_CACHE_KEY: tokenCacheKey,
+    ...(open
+      ? { DAEMON_PUBLIC: 'true' }
+      : { DAEMON_API_AUDIENCE: DAEMON_API_AUDIENCE, DAEMON_CALLER_ROLES: DAEMON_CALLER_ROLE }),
   };
   switch (client) {
     case 'secretPost':
@@ -264,11 +282,53 @@ export function webapiVars(testbed, {
     AUTHORITY_KIND: 'oidc',
     CLIENT_ID: clients.webapi.clientId,
     CLIENT_SECRET: clients.webapi.secret,
+    TOKEN_CACHE_KEY: newCookieKey(),
     API_AUDIENCE: WEBAPI_AUDIENCE,
     API_REQUIRED_SCOPE: requiredScope,
     API_DOWNSTREAM_URL: `${testbed.downstreamUrl}/api/whoami`,
     API_DOWNSTREAM_SCOPES: downstreamScopes,
     CLIENT_CAPABILITIES: capabilities,
+  };
+}
+
+/**
+ * An app-only access token for the daemon's API (`api://daemon`) straight from the provider,
+ * as a caller of GET /daemon/call gets it (client credentials, secret in the body), and the
+ * Authorization header value to send it with. Asked at the provider's own address (not through
+ * a fault proxy); the provider counts the request in its stats, so take the token before
+ * `testbed.reset()`.
+ *
+ * @param {object} testbed A started test bed (startTestbed).
+ * @param {object} [options]
+ * @param {'caller' | 'withoutRole'} [options.caller] 'caller' (default) holds
+ *   DAEMON_CALLER_ROLE; 'withoutRole' holds only another role of the API (the daemon answers 403).
+ * @param {string} [options.resource] The API the token is for; default DAEMON_API_AUDIENCE
+ *   (another one gives a token the daemon refuses with 401).
+ * @returns {Promise<{accessToken: string, authorization: string, claims: object}>} `claims`:
+ *   the token's, decoded (not verified).
+ */
+export async function callerToken(testbed, { caller = 'caller', resource = DAEMON_API_AUDIENCE } = {}) {
+  const client = { caller: clients.daemonCaller, withoutRole: clients.daemonCallerWithoutRole }[caller];
+  if (!client) throw new Error(`callerToken: unknown caller ${caller}`);
+  const tokenUrl = new URL(new URL(testbed.tokenEndpoint).pathname, testbed.providerUrl);
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: `${resource}/.default`,
+      client_id: client.clientId,
+      client_secret: client.secret,
+    }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) {
+    throw new Error(`callerToken: ${client.clientId} got ${response.status} ${body.error}: ${body.error_description}`);
+  }
+  return {
+    accessToken: body.access_token,
+    authorization: `Bearer ${body.access_token}`,
+    claims: decodeJwt(body.access_token),
   };
 }
 

@@ -3,9 +3,10 @@
 //!
 //! Routes:
 //! - `GET /healthz`;
-//! - daemon: `GET /daemon/call` ([`TokenProvider::call_downstream`]): an app token for
-//!   `DOWNSTREAM_SCOPES`, then `DOWNSTREAM_URL` called with it, relayed with
-//!   `x-edge-token-source` (`memory`, `store`, `provider` or `stale`);
+//! - daemon: `GET /daemon/call` ([`TokenProvider::call_downstream`]): the caller's bearer
+//!   token checked (`DAEMON_API_AUDIENCE`, one of `DAEMON_CALLER_ROLES`; 401 / 403 otherwise),
+//!   then an app token for `DOWNSTREAM_SCOPES` and `DOWNSTREAM_URL` called with it, relayed
+//!   with `x-edge-token-source` (`memory`, `store`, `provider` or `stale`);
 //! - web app: `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`, `GET /auth/sign-out`,
 //!   `GET /me`, `GET /me/call`, `GET /me/api`;
 //! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
@@ -28,7 +29,12 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
     let route = match (request.method(), request.path().as_str()) {
         (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
         (Method::Get, "/daemon/call") => {
-            return http_response(tokens.call_downstream(&env, &ctx).await)
+            let authorization = request.headers().get("authorization")?;
+            return http_response(
+                tokens
+                    .call_downstream(&env, &ctx, authorization.as_deref())
+                    .await,
+            );
         }
         (Method::Get, "/api/profile") => WebRoute::ApiProfile,
         (Method::Get, "/") => WebRoute::Home,

@@ -1,4 +1,5 @@
-//! The reference Fastly Compute app of edge-token: `GET /daemon/call` and `GET /healthz`,
+//! The reference Fastly Compute app of edge-token: `GET /daemon/call` (callers send an app-only
+//! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`) and `GET /healthz`,
 //! through the public API of `edge-token-fastly` only. Build: `cargo build --release --target
 //! wasm32-wasip1 -p edge-token-fastly-app`; run locally: `viceroy serve -C
 //! fastly.toml <wasm>` (the top-level fastly.toml).
@@ -14,7 +15,10 @@ fn main() {
     let tokens = TokenProvider::default();
     let response = match (request.get_method_str(), request.get_path()) {
         ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
-        ("GET", "/daemon/call") => fastly_response(tokens.call_downstream()),
+        // The caller's bearer token: checked against DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES.
+        ("GET", "/daemon/call") => {
+            fastly_response(tokens.call_downstream(request.get_header_str("authorization")))
+        }
         (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
         _ => json(404, r#"{"error":"not_found"}"#),
     };

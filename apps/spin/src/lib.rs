@@ -1,5 +1,6 @@
-//! The reference Spin component of edge-token: `GET /daemon/call` and `GET /healthz`, through
-//! the public API of `edge-token-spin` only.
+//! The reference Spin component of edge-token: `GET /daemon/call` (callers send an app-only
+//! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`) and `GET
+//! /healthz`, through the public API of `edge-token-spin` only.
 //!
 //! Built as is, it reads Spin variables and caches tokens in Spin's key-value store (run it
 //! with `spin up`). Built with the feature `wasmtime`, it reads its settings from the
@@ -25,7 +26,16 @@ thread_local! {
 async fn handle(request: Request) -> impl IntoResponse {
     match (request.method().as_str(), request.uri().path()) {
         ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
-        ("GET", "/daemon/call") => spin_response(TOKENS.with(Clone::clone).call_downstream().await),
+        ("GET", "/daemon/call") => {
+            // The caller's bearer token: the daemon acts with the app's permissions, so only
+            // callers holding one of DAEMON_CALLER_ROLES may trigger it.
+            let authorization = request
+                .headers()
+                .get("authorization")
+                .and_then(|value| value.to_str().ok());
+            let tokens = TOKENS.with(Clone::clone);
+            spin_response(tokens.call_downstream(authorization).await)
+        }
         (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
         _ => json(404, r#"{"error":"not_found"}"#),
     }

@@ -16,6 +16,11 @@ use edge_token::platform::{LocalBoxFuture, TokenStore};
 /// which only costs a token request there. Entries carry their absolute expiry, so a late read
 /// is never trusted past it.
 ///
+/// What the core puts here is already sealed (AES-256-GCM under `TOKEN_CACHE_KEY`, else
+/// `COOKIE_KEY`, bound to the KV key: see `edge_token::seal`; session
+/// records likewise): KV never holds a token in the clear, and a value planted or moved in
+/// the namespace is a miss. Without either key the core does not use this store for tokens.
+///
 /// Built [`KvTokenStore::write_behind`], a `put` is handed to `ctx.wait_until` and returns at
 /// once: the KV write is never on the response path (a failed background write is logged and
 /// only costs a later miss).

@@ -99,18 +99,27 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
-    /// DOWNSTREAM_URL` with it ([`Daemon::call`]), as the reply to send
-    /// ([`call_reply`]: the downstream status, `content-type` and body, `x-edge-token-source`;
-    /// failures as JSON with `Retry-After` when throttled). Refreshes run in `ctx.wait_until`.
-    pub async fn call_downstream(&self, env: &Env, ctx: &Context) -> HttpResponse {
+    /// The daemon scenario's answer: the caller's `authorization` (the request's
+    /// `Authorization` header value) checked against `DAEMON_API_AUDIENCE` and
+    /// `DAEMON_CALLER_ROLES` (unless `DAEMON_PUBLIC=true`), then an app token for
+    /// `DOWNSTREAM_SCOPES` and `GET DOWNSTREAM_URL` with it ([`Daemon::call`]), as the reply to
+    /// send ([`call_reply`]: the downstream status, `content-type` and body,
+    /// `x-edge-token-source`; a refused caller's 401 / 403 with its RFC 6750 challenge and no
+    /// token request; failures as JSON with `Retry-After` when throttled). Refreshes run in
+    /// `ctx.wait_until`.
+    pub async fn call_downstream(
+        &self,
+        env: &Env,
+        ctx: &Context,
+        authorization: Option<&str>,
+    ) -> HttpResponse {
         let daemon = match self.daemon(env).await {
             Ok(daemon) => daemon,
             Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
         let capabilities =
             WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, daemon.http_timeout());
-        let outcome = daemon.call(&capabilities.platform()).await;
+        let outcome = daemon.call(authorization, &capabilities.platform()).await;
         if outcome.as_ref().is_ok_and(|answer| answer.refresh_due) {
             let (daemon, env) = (Rc::clone(&daemon), env.clone());
             ctx.wait_until(async move {
@@ -176,7 +185,9 @@ impl TokenProvider {
         Ok((caller, token))
     }
 
-    /// This isolate's daemon (`DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES` and the client settings).
+    /// This isolate's daemon (`DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES`, the caller policy
+    /// `DAEMON_API_AUDIENCE` + `DAEMON_CALLER_ROLES` or `DAEMON_PUBLIC`, and the client
+    /// settings); callers' tokens are verified with WebCrypto.
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a bad setting; [`Error::Signing`] when WebCrypto refuses
@@ -189,7 +200,8 @@ impl TokenProvider {
                 || async {
                     let config =
                         DaemonConfig::from_settings(&AzureAdSettings::new(&EnvSettings(env))?)?;
-                    Daemon::build(config, webcrypto_signer).await
+                    Daemon::build(config, webcrypto_signer, Box::new(WebCryptoVerifier::new()))
+                        .await
                 },
                 &WorkerSleep,
             )

@@ -1,5 +1,6 @@
 //! [`TokenProvider`]: the one object a Fastly app keeps for its instance to get tokens.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -13,6 +14,7 @@ use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::install_stderr_logger;
 use edge_token::protocol::Scopes;
 use edge_token::scenarios::{call_reply, AppTokens, CallFailure, Daemon, DaemonConfig};
+use edge_token::validation::RustCryptoVerifier;
 
 use crate::{block_on, FastlyPlatform, StoreSettings, CONFIG_STORE, SECRET_STORE};
 
@@ -101,16 +103,23 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
-    /// DOWNSTREAM_URL` with it, as the reply to send ([`call_reply`]). A due refresh runs in
-    /// [`TokenProvider::after_response`].
-    pub fn call_downstream(&self) -> HttpResponse {
+    /// The daemon scenario's answer: the caller's `authorization` (the request's
+    /// `Authorization` header value) checked against `DAEMON_API_AUDIENCE` and
+    /// `DAEMON_CALLER_ROLES` (unless `DAEMON_PUBLIC=true`), then an app token for
+    /// `DOWNSTREAM_SCOPES` and `GET DOWNSTREAM_URL` with it, as the reply to send
+    /// ([`call_reply`]; a refused caller gets 401 / 403 with its RFC 6750 challenge and no
+    /// token is requested). A due refresh runs in [`TokenProvider::after_response`].
+    pub fn call_downstream(&self, authorization: Option<&str>) -> HttpResponse {
         let daemon = match self.daemon() {
             Ok(daemon) => daemon,
             Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
-        let outcome = block_on(daemon.value.call(&daemon.platform.platform()))
-            .unwrap_or_else(|| Err(CallFailure::Token(incomplete())));
+        let outcome = block_on(
+            daemon
+                .value
+                .call(authorization, &daemon.platform.platform()),
+        )
+        .unwrap_or_else(|| Err(CallFailure::Token(incomplete())));
         if matches!(&outcome, Ok(answer) if answer.refresh_due) {
             self.deferred
                 .borrow_mut()
@@ -163,7 +172,8 @@ impl TokenProvider {
     fn daemon(&self) -> Result<Rc<Built<Daemon>>, Error> {
         self.built(&self.daemon, |settings| {
             let config = DaemonConfig::from_settings(settings)?;
-            let daemon = block_on(Daemon::build(config, rustcrypto_signer))
+            let verifier = Box::new(RustCryptoVerifier::new());
+            let daemon = block_on(Daemon::build(config, rustcrypto_signer, verifier))
                 .unwrap_or_else(|| Err(incomplete()))?;
             let timeout = daemon.http_timeout();
             Ok((daemon, timeout))

@@ -21,6 +21,7 @@ pub const SECRET_SETTINGS: &[&str] = &[
     "CLIENT_PRIVATE_KEY",
     "CLIENT_ASSERTION",
     "COOKIE_KEY",
+    "TOKEN_CACHE_KEY",
 ];
 
 /// [`Settings`] over a Config Store (plain settings) and a Secret Store (the

@@ -1,4 +1,6 @@
-//! The Spin key-value store as the shared token store.
+//! The Spin key-value store as the shared token store. The values the core hands over are already sealed
+//! (`TOKEN_CACHE_KEY`, else `COOKIE_KEY`; bound to their key): the store never holds a token in
+//! the clear, and a planted or moved value is a miss.
 
 use alloc::boxed::Box;
 use alloc::format;

@@ -36,9 +36,11 @@
 //! }
 //!
 //! #[spin_sdk::http_service]
-//! async fn handle(_request: Request) -> impl IntoResponse {
+//! async fn handle(request: Request) -> impl IntoResponse {
 //!     let tokens = TOKENS.with(Clone::clone);
-//!     spin_response(tokens.call_downstream().await)
+//!     // The caller's bearer token, checked against DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES.
+//!     let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+//!     spin_response(tokens.call_downstream(authorization).await)
 //! }
 //! # fn main() {}
 //! ```

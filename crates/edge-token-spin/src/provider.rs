@@ -18,6 +18,7 @@ use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
     call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, DAEMON_SETTING_NAMES,
 };
+use edge_token::validation::RustCryptoVerifier;
 
 use crate::{EnvSettings, SpinKv, SpinSleep, SpinVariables, VariableSettings, WasiHttpTransport};
 
@@ -168,9 +169,13 @@ impl<H: Host + 'static> TokenProvider<H> {
         Ok(token)
     }
 
-    /// The daemon scenario's answer: an app token for `DOWNSTREAM_SCOPES`, then `GET
-    /// DOWNSTREAM_URL` with it, as the reply to send ([`call_reply`], which logs a failure).
-    pub async fn call_downstream(&self) -> HttpResponse {
+    /// The daemon scenario's answer: the caller's `authorization` (the request's
+    /// `Authorization` header value) checked against `DAEMON_API_AUDIENCE` and
+    /// `DAEMON_CALLER_ROLES` (unless `DAEMON_PUBLIC=true`), then an app token for
+    /// `DOWNSTREAM_SCOPES` and `GET DOWNSTREAM_URL` with it, as the reply to send
+    /// ([`call_reply`], which logs a failure; a refused caller gets 401 / 403 with its RFC 6750
+    /// challenge and no token is requested).
+    pub async fn call_downstream(&self, authorization: Option<&str>) -> HttpResponse {
         let daemon = match self
             .inner
             .daemon
@@ -182,7 +187,9 @@ impl<H: Host + 'static> TokenProvider<H> {
         };
         let transport = WasiHttpTransport::new(daemon.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
-        let outcome = daemon.call(&platform(&transport, &store)).await;
+        let outcome = daemon
+            .call(authorization, &platform(&transport, &store))
+            .await;
         let refresh_due = matches!(&outcome, Ok(answer) if answer.refresh_due);
         // After the response: the task outlives the handler's return (component-model async),
         // so later requests find the new token without waiting.
@@ -213,7 +220,8 @@ impl<H: Host + 'static> TokenProvider<H> {
     async fn build_daemon(&self) -> Result<Daemon, Error> {
         let settings = self.settings().await?;
         let config = DaemonConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
-        Daemon::build(config, rustcrypto_signer).await
+        let verifier = Box::new(RustCryptoVerifier::new());
+        Daemon::build(config, rustcrypto_signer, verifier).await
     }
 }
 

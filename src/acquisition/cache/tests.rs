@@ -122,20 +122,31 @@ fn on_behalf_of_keys_partition_by_the_incoming_token() {
 }
 
 #[test]
-fn entries_round_trip_and_malformed_entries_are_cache_errors() {
+fn entries_round_trip_sealed_and_anything_else_is_refused() {
     let token = CachedToken::from_response(&response(Some(3599), Some(1799)), NOW);
+    let sealer = crate::testing::token_cache_keys().sealer(crate::seal::Purpose::TokenCache);
+    let entropy = crate::testing::ReplayPlatform::new(&[]);
+    let stored = token.seal(&sealer, "edge-token/v1/k", &entropy).unwrap();
     assert_eq!(
-        CachedToken::from_json(&token.to_json().unwrap()).unwrap(),
+        CachedToken::open(&stored, &sealer, "edge-token/v1/k", NOW).unwrap(),
         token
     );
-    for bad in [
-        &b""[..],
-        b"{}",
-        b"[1]",
-        b"{\"access_token\":1,\"expires_on\":2}",
-        b"\xff",
-    ] {
-        assert!(matches!(CachedToken::from_json(bad), Err(Error::Cache(_))));
+    assert_eq!(
+        CachedToken::open(&stored, &sealer, "edge-token/v1/other", NOW),
+        Err(SealError::Forged),
+        "bound to its key"
+    );
+    assert_eq!(
+        CachedToken::open(&stored, &sealer, "edge-token/v1/k", token.expires_on),
+        Err(SealError::Expired)
+    );
+    let plain = serde_json::to_vec(&token).unwrap();
+    let oversize = alloc::vec![b'A'; 64 * 1024 + 1];
+    for bad in [&b""[..], b"{}", &plain, b"\xff", &oversize] {
+        assert_eq!(
+            CachedToken::open(bad, &sealer, "edge-token/v1/k", NOW),
+            Err(SealError::Malformed)
+        );
     }
 }
 

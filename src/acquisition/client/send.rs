@@ -3,7 +3,8 @@
 
 use super::{ConfidentialClient, ReceivedTokens};
 use crate::acquisition::throttle::{
-    request_key, verdict, Verdict, RETRY_DELAY_MS, RETRY_JITTER_MS,
+    request_key, requires_user, verdict, Verdict, RETRY_DELAY_MS, RETRY_JITTER_MS,
+    SERVER_ERROR_THROTTLE_SECS, UI_REQUIRED_THROTTLE_SECS,
 };
 use crate::error::Error;
 use crate::platform::Platform;
@@ -12,9 +13,11 @@ use crate::protocol::response::parse_token_response;
 
 impl ConfidentialClient {
     /// Sends `grant` to the token endpoint with the throttling and retry rules of
-    /// [`crate::acquisition::throttle`]: a throttled request fails fast, a `429` (or `5xx` with
-    /// `Retry-After`) records a throttle, a `5xx` without it or a transport failure is retried
-    /// once (never a code or refresh token redemption). Each attempt has its own client assertion and
+    /// [`crate::acquisition::throttle`]: a throttled request fails fast (with the remembered
+    /// error when the user must act), a `429` (or `5xx` with `Retry-After`) records a throttle,
+    /// a `5xx` without it or a transport failure is retried once (never a code or refresh token
+    /// redemption) and a `5xx` still failing then records a short throttle; an error that needs
+    /// the user is remembered for the same refresh token or assertion. Each attempt has its own client assertion and
     /// `client-request-id`; each response's `Date` corrects the clock ([`crate::acquisition::clock`]).
     /// `platform`'s clock must already be the corrected one ([`Self::corrected_clock`]).
     pub(super) async fn send_grant(
@@ -32,14 +35,9 @@ impl ConfidentialClient {
         let throttle_key = request_key(&self.authority, &self.client_id, &grant);
         let name = grant.name();
         if let Some(key) = &throttle_key {
-            if let Some(secs) = self
-                .throttles
-                .remaining(key, platform.clock.now_unix_secs())
-            {
-                log::warn!("{name} request not sent: throttled for {secs} s more");
-                return Err(Error::Throttled {
-                    retry_after_secs: secs,
-                });
+            if let Some(refusal) = self.throttles.refusal(key, platform.clock.now_unix_secs()) {
+                log::warn!("{name} request not sent, throttled: {refusal}");
+                return Err(refusal);
             }
         }
         // A code is single-use, and a refresh token may be rotated by the redemption whose
@@ -89,15 +87,25 @@ impl ConfidentialClient {
                     continue;
                 }
                 Verdict::Throttle { secs } => {
-                    if let Some(key) = &throttle_key {
-                        self.throttles
-                            .record(key, secs, platform.clock.now_unix_secs());
-                    }
+                    self.throttle(throttle_key.as_deref(), secs, platform);
                     log::warn!("{name} request throttled for {secs} s (client-request-id {id})");
+                }
+                // Out of retries: a server still failing is left alone for a while.
+                Verdict::Retry if result.as_ref().is_ok_and(|r| r.status >= 500) => {
+                    let secs = SERVER_ERROR_THROTTLE_SECS;
+                    self.throttle(throttle_key.as_deref(), secs, platform);
+                    log::warn!("{name} request failed again (client-request-id {id}): throttled for {secs} s");
                 }
                 Verdict::Retry | Verdict::Accept => {}
             }
             let parsed = result.and_then(|response| parse_token_response(&response));
+            if let (Err(error), Some(key)) = (&parsed, &throttle_key) {
+                if requires_user(&grant, error) {
+                    let now = platform.clock.now_unix_secs();
+                    self.throttles
+                        .remember(key, UI_REQUIRED_THROTTLE_SECS, error.clone(), now);
+                }
+            }
             match &parsed {
                 Ok(_) => log::info!("{name} token received (client-request-id {id})"),
                 Err(error) => log::warn!("{name} request failed (client-request-id {id}): {error}"),
@@ -106,6 +114,16 @@ impl ConfidentialClient {
                 response: parsed?,
                 requested_at,
             });
+        }
+    }
+}
+
+impl ConfidentialClient {
+    /// Records a throttle of `secs` on `key` (a request that is never throttled has none).
+    fn throttle(&self, key: Option<&str>, secs: u64, platform: &Platform<'_>) {
+        if let Some(key) = key {
+            self.throttles
+                .record(key, secs, platform.clock.now_unix_secs());
         }
     }
 }

@@ -7,6 +7,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::acquisition::throttle::SERVER_ERROR_THROTTLE_SECS;
 use crate::credentials::credential::SecretMethod;
 use crate::platform::LocalBoxFuture;
 use crate::platform::{NoStore, TokenStore};
@@ -19,7 +20,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use futures::executor::block_on;
 
-const SUCCESS: &str = include_str!(concat!(
+pub(super) const SUCCESS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/entra/client_credentials_success.json"
 ));
@@ -57,7 +58,8 @@ impl TokenStore for BrokenStore {
     }
 }
 
-fn client(authority: &str) -> ConfidentialClient {
+/// A client with a secret and the store tier on ([`crate::testing::TOKEN_CACHE_KEY`]).
+pub(super) fn client(authority: &str) -> ConfidentialClient {
     let credential = ClientCredential::Secret {
         secret: ClientSecret::new("secret"),
         method: SecretMethod::Post,
@@ -68,11 +70,12 @@ fn client(authority: &str) -> ConfidentialClient {
         credential,
     )
     .unwrap()
+    .with_token_cache_key(&crate::testing::token_cache_keys())
 }
 
-const ENTRA: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
+pub(super) const ENTRA: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
 
-fn scopes() -> Scopes {
+pub(super) fn scopes() -> Scopes {
     Scopes::parse("https://graph.microsoft.com/.default").unwrap()
 }
 
@@ -157,8 +160,20 @@ fn when_refresh_is_due_the_token_is_served_and_a_background_refresh_survives_an_
         TokenSource::CachedAfterProviderFailure
     );
     assert_eq!(during_outage.access_token, first.access_token);
+    // The server failed twice: the request is left alone for a minute (MSAL's short
+    // throttle), the cached token still served.
+    env.now.set(NOW + 1799 + SERVER_ERROR_THROTTLE_SECS - 1);
+    let throttled =
+        block_on(client.refresh_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap();
+    assert_eq!(throttled.source, TokenSource::CachedAfterProviderFailure);
+    assert_eq!(
+        env.requests.borrow().len(),
+        3,
+        "nothing sent while throttled"
+    );
 
     // A refusal is not an outage: it is reported, not papered over, and not retried.
+    env.now.set(NOW + 1799 + SERVER_ERROR_THROTTLE_SECS);
     let refused =
         block_on(client.refresh_token_for_client(&scopes(), &env.platform(&NoStore))).unwrap_err();
     assert_eq!(refused.server_error().unwrap().error_codes, [7000215]);
@@ -430,4 +445,58 @@ fn a_stored_token_due_for_refresh_is_served_and_refreshed_ahead() {
         (again.source, again.refresh_due),
         (TokenSource::Store, false)
     );
+}
+
+#[test]
+fn a_dead_refresh_token_is_not_sent_again_for_two_minutes_but_a_rotated_one_is() {
+    let env = ReplayPlatform::new(&[]);
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    env.push(
+        400,
+        r#"{"error":"invalid_grant","error_codes":[70008],"correlation_id":"c1"}"#,
+    );
+    let dead = crate::secret::RefreshToken::new("rt-dead");
+    let redeem =
+        |token| block_on(client.acquire_token_by_refresh_token(token, &scopes(), None, &platform));
+    let first = redeem(&dead).unwrap_err();
+    assert_eq!(first.server_error().unwrap().error, "invalid_grant");
+    // The same answer, from memory (MSAL's UI-required throttle: the caller still sees
+    // invalid_grant and sends its user to sign in).
+    env.now
+        .set(NOW + crate::acquisition::throttle::UI_REQUIRED_THROTTLE_SECS - 1);
+    assert_eq!(redeem(&dead).unwrap_err(), first);
+    assert_eq!(
+        env.requests.borrow().len(),
+        1,
+        "the dead token is not sent again"
+    );
+    // Another refresh token (rotated by another request) is another request.
+    env.push(200, SUCCESS);
+    let rotated = crate::secret::RefreshToken::new("rt-rotated");
+    redeem(&rotated).unwrap();
+    // After the window the dead one may be tried again.
+    env.now
+        .set(NOW + crate::acquisition::throttle::UI_REQUIRED_THROTTLE_SECS);
+    env.push(400, r#"{"error":"invalid_grant"}"#);
+    assert!(redeem(&dead).is_err());
+    assert_eq!(env.requests.borrow().len(), 3);
+}
+
+#[test]
+fn a_server_error_on_a_refresh_token_throttles_that_token_for_a_minute() {
+    let env = ReplayPlatform::new(&[(503, OUTAGE)]);
+    let client = client(ENTRA);
+    let platform = env.platform(&NoStore);
+    let token = crate::secret::RefreshToken::new("rt");
+    let redeem =
+        || block_on(client.acquire_token_by_refresh_token(&token, &scopes(), None, &platform));
+    assert!(redeem().is_err());
+    assert!(matches!(
+        redeem(),
+        Err(Error::Throttled {
+            retry_after_secs: SERVER_ERROR_THROTTLE_SECS
+        })
+    ));
+    assert_eq!(env.requests.borrow().len(), 1);
 }

@@ -121,3 +121,68 @@ fn the_table_is_bounded() {
         .is_some());
     assert!(table.remaining("key-0", NOW).is_none());
 }
+
+#[test]
+fn a_remembered_answer_is_replayed_until_it_ends_and_a_plain_throttle_says_throttled() {
+    let table = ThrottleTable::default();
+    let dead = Error::Server(alloc::boxed::Box::new(crate::error::ServerError {
+        status: 400,
+        error: "invalid_grant".into(),
+        ..Default::default()
+    }));
+    table.remember("refresh", UI_REQUIRED_THROTTLE_SECS, dead.clone(), NOW);
+    assert_eq!(table.refusal("refresh", NOW + 119), Some(dead));
+    assert_eq!(table.refusal("refresh", NOW + 120), None);
+    table.record("app", SERVER_ERROR_THROTTLE_SECS, NOW);
+    assert_eq!(
+        table.refusal("app", NOW + 10),
+        Some(Error::Throttled {
+            retry_after_secs: 50
+        })
+    );
+    assert_eq!(table.refusal("other", NOW), None);
+}
+
+#[test]
+fn only_user_errors_of_refresh_and_on_behalf_of_requests_are_remembered() {
+    use crate::protocol::scope::Scopes;
+    use crate::secret::{AccessToken, RefreshToken};
+    let server = |code: &str| {
+        Error::Server(alloc::boxed::Box::new(crate::error::ServerError {
+            status: 400,
+            error: code.into(),
+            ..Default::default()
+        }))
+    };
+    let scopes = Scopes::parse("api://a/.default").unwrap();
+    let refresh_token = RefreshToken::new("rt");
+    let assertion = AccessToken::new("at");
+    let refresh = Grant::RefreshToken {
+        refresh_token: &refresh_token,
+        scopes: &scopes,
+        claims: None,
+    };
+    let obo = Grant::OnBehalfOf {
+        assertion: &assertion,
+        scopes: &scopes,
+        claims: None,
+    };
+    let app = Grant::ClientCredentials {
+        scopes: &scopes,
+        claims: None,
+    };
+    for code in [
+        "invalid_grant",
+        "interaction_required",
+        "consent_required",
+        "login_required",
+    ] {
+        assert!(requires_user(&refresh, &server(code)), "{code}");
+        assert!(requires_user(&obo, &server(code)), "{code}");
+        assert!(!requires_user(&app, &server(code)), "{code}");
+    }
+    for other in ["invalid_client", "invalid_scope", "temporarily_unavailable"] {
+        assert!(!requires_user(&refresh, &server(other)), "{other}");
+    }
+    assert!(!requires_user(&refresh, &Error::Cache("x".into())));
+}

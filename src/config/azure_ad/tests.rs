@@ -199,7 +199,13 @@ fn a_daemon_section_with_a_pfx_gives_a_working_certificate_credential() {
         r#"{{"AzureAd": {}, "DownstreamApi": {{"BaseUrl": "https://graph.microsoft.com/v1.0/users", "Scopes": "https://graph.microsoft.com/.default", "RequestAppToken": true}}}}"#,
         pfx_section(AES_PFX, Some(PFX_PASSWORD))
     );
-    let settings = with_json(&json, &[]);
+    let settings = with_json(
+        &json,
+        &[
+            ("DAEMON_API_AUDIENCE", "api://daemon"),
+            ("DAEMON_CALLER_ROLES", "Daemon.Call"),
+        ],
+    );
     let layer = AzureAdSettings::new(&settings).unwrap();
     assert_eq!(layer.get("API_DOWNSTREAM_URL"), None);
     let config = DaemonConfig::from_settings(&layer).unwrap();

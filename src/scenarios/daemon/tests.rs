@@ -87,6 +87,10 @@ fn the_setting_names_cover_everything_the_daemon_reads() {
         ("DOWNSTREAM_SCOPES", "api://downstream/.default"),
         ("HTTP_TIMEOUT_MS", "5000"),
         ("AUTHORITY_KIND", "oidc"),
+        ("DAEMON_API_AUDIENCE", "api://daemon daemon"),
+        ("DAEMON_CALLER_ROLES", "Daemon.Call"),
+        ("ALLOWED_TENANTS", "t1"),
+        ("DAEMON_PUBLIC", "false"),
     ];
     let credentials: [&[(&str, &str)]; 3] = [
         &[
@@ -155,4 +159,183 @@ fn a_failed_call_replies_with_the_error_json() {
     let reply = call_reply(Err(throttled));
     assert_eq!(reply.status, 429);
     assert_eq!(reply.header("retry-after"), Some("42"));
+}
+
+/// The caller rule of `/daemon/call`: who may make the app act with its own permissions.
+#[cfg(feature = "rustcrypto")]
+mod callers {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::scenarios::protected::tests::{
+        app_token, provider, signed_token, urls, DISCOVERY, DISCOVERY_AND_KEYS, ISSUER,
+    };
+    use crate::testing::{MapSettings, MapStore, ReplayPlatform, NOW};
+    use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
+    use alloc::format;
+    use alloc::string::ToString;
+    use futures::executor::block_on;
+
+    const BASE: [(&str, &str); 5] = [
+        ("AUTHORITY", ISSUER),
+        ("CLIENT_ID", "daemon"),
+        ("CLIENT_SECRET", "pw"),
+        ("DOWNSTREAM_URL", "https://downstream.example.com/api"),
+        ("DOWNSTREAM_SCOPES", "api://downstream/.default"),
+    ];
+    const PROTECTED: [(&str, &str); 2] = [
+        ("DAEMON_API_AUDIENCE", "api://daemon"),
+        ("DAEMON_CALLER_ROLES", "Daemon.Call Daemon.Admin"),
+    ];
+
+    fn config(extra: &[(&'static str, &str)]) -> Result<DaemonConfig, Error> {
+        let mut settings = MapSettings::of(&BASE);
+        for (name, value) in extra {
+            settings.0.insert(name, value.to_string());
+        }
+        DaemonConfig::from_settings(&settings)
+    }
+
+    fn daemon(extra: &[(&'static str, &str)]) -> Daemon {
+        let signer = |_, _| async { Err(Error::Signing("no certificate here".into())) };
+        let verifier = Box::new(RustCryptoVerifier::new());
+        block_on(Daemon::build(config(extra).unwrap(), signer, verifier)).unwrap()
+    }
+
+    fn configuration_error(extra: &[(&'static str, &str)]) -> String {
+        match config(extra) {
+            Err(Error::Configuration(message)) => message,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    const TOKEN: &str = r#"{"token_type":"Bearer","access_token":"app-token","expires_in":3600}"#;
+
+    #[test]
+    fn the_route_is_never_open_by_default() {
+        assert!(configuration_error(&[]).contains("DAEMON_API_AUDIENCE"));
+        assert!(
+            configuration_error(&[("DAEMON_API_AUDIENCE", "api://daemon")])
+                .contains("DAEMON_CALLER_ROLES")
+        );
+        assert!(configuration_error(&[("DAEMON_PUBLIC", "yes")]).contains("DAEMON_PUBLIC"));
+        assert!(configuration_error(&[("DAEMON_PUBLIC", "false")]).contains("DAEMON_API_AUDIENCE"));
+        // A caller policy and the opt-out together contradict each other: a leftover opt-out
+        // never opens a deployment configured for callers.
+        let both = [PROTECTED[0], PROTECTED[1], ("DAEMON_PUBLIC", "true")];
+        assert!(configuration_error(&both).contains("contradicts"));
+        let half = [PROTECTED[1], ("DAEMON_PUBLIC", "true")];
+        assert!(configuration_error(&half).contains("contradicts"));
+
+        let protected = config(&PROTECTED).unwrap();
+        let DaemonCallers::Bearer(policy) = &protected.callers else {
+            panic!("expected a bearer policy");
+        };
+        assert_eq!(policy.audiences, ["api://daemon"]);
+        assert!(policy.required.scopes.is_empty());
+        assert_eq!(policy.required.roles, ["Daemon.Call", "Daemon.Admin"]);
+        assert_eq!(
+            config(&[("DAEMON_PUBLIC", "true")]).unwrap().callers,
+            DaemonCallers::Public
+        );
+        assert!(daemon(&[("DAEMON_PUBLIC", "true")]).is_public());
+        assert!(!daemon(&PROTECTED).is_public());
+    }
+
+    #[test]
+    fn a_caller_without_a_token_is_refused_with_no_request_at_all() {
+        let daemon = daemon(&PROTECTED);
+        let replay = ReplayPlatform::new(&[]);
+        let store = MapStore::default();
+        for authorization in [None, Some("Basic dXNlcjpwdw=="), Some("Bearer")] {
+            let outcome = block_on(daemon.call(authorization, &replay.platform(&store)));
+            let Err(failure @ CallFailure::Rejected(_)) = outcome else {
+                panic!("expected a rejection for {authorization:?}");
+            };
+            let reply = call_reply(Err(failure));
+            assert_eq!(reply.status, 401);
+            assert!(reply
+                .header("www-authenticate")
+                .is_some_and(|challenge| challenge.starts_with("Bearer")));
+            assert_eq!(reply.header("content-type"), Some("application/json"));
+        }
+        assert!(replay.requests.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_caller_without_a_caller_role_is_forbidden_and_no_token_is_requested() {
+        let daemon = daemon(&PROTECTED);
+        let replay = provider();
+        let store = MapStore::default();
+        let platform = replay.platform(&store);
+        for token in [
+            app_token("api://daemon", &["Reports.Read"]),
+            // A user's delegated token: `scp`, no `roles`.
+            signed_token(&json!({"aud": "api://daemon", "scp": "Daemon.Call", "sub": "alice"})),
+        ] {
+            let authorization = format!("Bearer {token}");
+            let failure = block_on(daemon.call(Some(&authorization), &platform)).unwrap_err();
+            let reply = call_reply(Err(failure));
+            assert_eq!(reply.status, 403);
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some(
+                    r#"Bearer error="insufficient_scope", error_description="the token lacks the required scope or role", scope="Daemon.Call Daemon.Admin""#
+                )
+            );
+            assert_eq!(
+                serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap(),
+                json!({"error": "insufficient_scope"})
+            );
+        }
+        let expired = signed_token(
+            &json!({"aud": "api://daemon", "roles": ["Daemon.Call"], "exp": NOW - 600}),
+        );
+        let failure =
+            block_on(daemon.call(Some(&format!("Bearer {expired}")), &platform)).unwrap_err();
+        assert_eq!(call_reply(Err(failure)).status, 401);
+        // Discovery and keys only: no token endpoint, no downstream.
+        assert_eq!(urls(&replay), DISCOVERY_AND_KEYS);
+    }
+
+    #[test]
+    fn a_caller_with_a_caller_role_gets_the_downstream_answer() {
+        let daemon = daemon(&PROTECTED);
+        let replay = provider();
+        replay.push(200, TOKEN);
+        replay.push(200, r#"{"ok":true}"#);
+        let store = MapStore::default();
+        let token = app_token("api://daemon", &["Daemon.Admin"]);
+        let answer =
+            block_on(daemon.call(Some(&format!("Bearer {token}")), &replay.platform(&store)))
+                .unwrap();
+        assert_eq!(answer.response.status, 200);
+        assert_eq!(
+            urls(&replay),
+            [
+                "https://id.example.com/.well-known/openid-configuration",
+                "https://id.example.com/jwks",
+                "https://id.example.com/token",
+                "https://downstream.example.com/api"
+            ]
+        );
+        // The caller's token is never relayed: the downstream gets the app's.
+        assert_eq!(
+            replay.requests.borrow()[3].header("authorization"),
+            Some("Bearer app-token")
+        );
+    }
+
+    #[test]
+    fn a_public_daemon_calls_without_a_caller() {
+        let daemon = daemon(&[("DAEMON_PUBLIC", "true")]);
+        let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+        replay.push(200, TOKEN);
+        replay.push(200, r#"{"ok":true}"#);
+        let store = MapStore::default();
+        let answer = block_on(daemon.call(None, &replay.platform(&store))).unwrap();
+        assert_eq!(answer.response.status, 200);
+        assert_eq!(answer.token_source, TokenSource::Provider);
+    }
 }

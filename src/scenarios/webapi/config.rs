@@ -7,6 +7,7 @@ use core::time::Duration;
 use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
 use crate::error::Error;
 use crate::scenarios::downstream::DownstreamApi;
+use crate::scenarios::protected::setting_list;
 use crate::validation::access_token::RequiredPermissions;
 
 /// The web API's configuration.
@@ -29,19 +30,6 @@ pub struct WebApiConfig {
     pub http_timeout: Duration,
 }
 
-/// Names separated by spaces or commas.
-fn list(setting: Option<String>) -> Vec<String> {
-    setting
-        .map(|value| {
-            value
-                .split([' ', ','])
-                .filter(|item| !item.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl WebApiConfig {
     /// Reads and validates every web API setting.
     ///
@@ -51,10 +39,10 @@ impl WebApiConfig {
     /// for its audience is a mistake, not a default).
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
-        let audiences = list(Some(required(settings, "API_AUDIENCE")?));
+        let audiences = setting_list(Some(required(settings, "API_AUDIENCE")?));
         let required = RequiredPermissions::new(
-            list(optional(settings, "API_REQUIRED_SCOPE")),
-            list(optional(settings, "API_REQUIRED_ROLES")),
+            setting_list(optional(settings, "API_REQUIRED_SCOPE")),
+            setting_list(optional(settings, "API_REQUIRED_ROLES")),
         );
         if required.is_empty() {
             return Err(Error::configuration(
@@ -71,7 +59,7 @@ impl WebApiConfig {
             client,
             audiences,
             required,
-            allowed_tenants: list(optional(settings, "ALLOWED_TENANTS")),
+            allowed_tenants: setting_list(optional(settings, "ALLOWED_TENANTS")),
             downstream,
             http_timeout: http_timeout(settings)?,
         })

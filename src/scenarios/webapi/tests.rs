@@ -7,17 +7,16 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::scenarios::protected::tests::{provider, urls, ISSUER};
+use crate::secret::AccessToken;
 use crate::testing::{MapSettings, MapStore, ReplayPlatform, NOW};
 use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
-use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM};
+use crate::validation::verifier::tests::{sign_jws, KEY_PEM};
 use alloc::format;
 use alloc::string::ToString;
-use alloc::vec::Vec;
 use futures::executor::block_on;
 use serde_json::{json, Value};
 
-const ISSUER: &str = "https://id.example.com";
-const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks"}"#;
 const CLAIMS: &str = r#"{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}"#;
 
 fn api(extra: &[(&'static str, &str)]) -> WebApi {
@@ -67,26 +66,8 @@ fn bearer(token: &str) -> WebRequest {
     }
 }
 
-fn jwks() -> String {
-    json!({"keys": [public_jwk_json(KEY_PEM, "k1")]}).to_string()
-}
-
 fn obo_token(access: &str) -> String {
     json!({"token_type": "Bearer", "access_token": access, "expires_in": 3600}).to_string()
-}
-
-/// A platform whose provider has answered discovery and keys.
-fn provider() -> ReplayPlatform {
-    ReplayPlatform::new(&[(200, DISCOVERY), (200, &jwks())])
-}
-
-fn urls(replay: &ReplayPlatform) -> Vec<String> {
-    replay
-        .requests
-        .borrow()
-        .iter()
-        .map(|r| r.url.to_string())
-        .collect()
 }
 
 fn body(response: &WebResponse) -> Value {
@@ -241,9 +222,12 @@ fn interaction_required_carries_the_claims_challenge_to_the_caller() {
     assert_eq!(body["claims"], CLAIMS);
     assert!(!String::from_utf8_lossy(&answer.body).contains("AADSTS50079: Due"));
 
-    // The provider refusing the incoming token itself: 401 invalid_token.
+    // The provider refusing the incoming token itself: 401 invalid_token. (Another caller:
+    // carol's identical request is now refused from memory for a while, MSAL's UI-required
+    // throttle, without reaching the provider.)
     replay.push(400, r#"{"error":"invalid_grant","error_codes":[50013]}"#);
-    let refused = block_on(api.profile(&bearer(&carol), &platform));
+    let dave = user_token("dave", "api://webapi", "access_as_user");
+    let refused = block_on(api.profile(&bearer(&dave), &platform));
     assert_eq!(refused.status, 401);
     assert!(refused
         .header("www-authenticate")

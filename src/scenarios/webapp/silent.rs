@@ -42,14 +42,6 @@ pub enum SilentFailure {
     Failed(Error),
 }
 
-/// OAuth errors that only the user can resolve.
-const INTERACTION_ERRORS: [&str; 4] = [
-    "invalid_grant",
-    "interaction_required",
-    "consent_required",
-    "login_required",
-];
-
 impl WebApp {
     /// A delegated token for `scopes` in session `id` (whose record, as loaded, is `session`).
     /// With [`TokenOptions::force_refresh`] or a claims challenge, the held token is skipped
@@ -220,9 +212,7 @@ impl WebApp {
             }
             Err(error) => {
                 if let Some(server) = error.server_error() {
-                    if server.claims.is_some()
-                        || INTERACTION_ERRORS.contains(&server.error.as_str())
-                    {
+                    if server.claims.is_some() || server.requires_user_interaction() {
                         return Err(SilentFailure::InteractionRequired {
                             claims: server.claims.clone(),
                         });

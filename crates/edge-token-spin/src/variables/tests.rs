@@ -80,6 +80,8 @@ fn the_daemon_reads_its_configuration_through_the_variables() {
             ("client_secret", "s"),
             ("downstream_url", "http://127.0.0.1:9500/api"),
             ("downstream_scopes", "api://downstream/.default"),
+            ("daemon_api_audience", "api://daemon"),
+            ("daemon_caller_roles", "Daemon.Call"),
         ],
         &[],
     );
@@ -90,4 +92,8 @@ fn the_daemon_reads_its_configuration_through_the_variables() {
     .unwrap();
     let config = edge_token::scenarios::DaemonConfig::from_settings(&settings).unwrap();
     assert_eq!(config.client.client_id, "daemon");
+    assert!(matches!(
+        config.callers,
+        edge_token::scenarios::DaemonCallers::Bearer(_)
+    ));
 }
