@@ -5,14 +5,19 @@
 //! The rules come from RFC 6749 §4–6 and MSAL's conventions (see the items): tokens are served
 //! from the isolate's memory, then the shared [`crate::platform::TokenStore`], then the provider;
 //! concurrent misses for one key share one request; a `Retry-After` is honoured per request.
+//! With a [`Coordinator`] (a Durable Object on Workers), the misses of every isolate for one key
+//! share one request ([`coordination`]).
 
 pub(crate) mod cache;
 pub(crate) mod client;
 pub(crate) mod clock;
+pub mod coordination;
+pub(crate) mod documents;
 pub(crate) mod single_flight;
 pub(crate) mod throttle;
 
 pub use cache::expiring::{ExpiringStore, KvHost, MemoryKv};
 pub use cache::write_behind::WriteBehind;
 pub use client::{AcquiredToken, ConfidentialClient, TokenOptions, TokenSource};
+pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

@@ -82,7 +82,11 @@ impl core::error::Error for Error {}
 /// fields ("Microsoft identity platform error codes"; MSAL's `MsalServiceException`).
 ///
 /// These are the provider's own words: safe to log, never containing a credential.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// It serializes (serde) with these field names, so a coordinator can pass it on unchanged
+/// ([`crate::acquisition::coordination`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ServerError {
     /// HTTP status of the response (usually 400 or 401).
@@ -149,6 +153,13 @@ pub struct InvalidResponse {
     pub problem: ResponseProblem,
 }
 
+impl InvalidResponse {
+    /// A response with `status` refused for `problem`.
+    pub fn new(status: u16, problem: ResponseProblem) -> Self {
+        Self { status, problem }
+    }
+}
+
 impl fmt::Display for InvalidResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -194,6 +205,9 @@ pub enum ResponseProblem {
     /// A JSON object in the body names a member twice (at any depth). Which value counts would
     /// depend on the parser, so the body is refused rather than read (RFC 8259 §4).
     DuplicateMember,
+    /// The deployment's token coordinator received the invalid response and reported it
+    /// (`crate::acquisition::coordination`): its description of the problem.
+    Relayed(String),
 }
 
 impl fmt::Display for ResponseProblem {
@@ -211,6 +225,7 @@ impl fmt::Display for ResponseProblem {
                 f.write_str("discovery `issuer` differs from the configured issuer")
             }
             Self::DuplicateMember => f.write_str("a JSON object names a member twice"),
+            Self::Relayed(problem) => write!(f, "{problem} (seen by the token coordinator)"),
         }
     }
 }

@@ -67,6 +67,10 @@ pub struct Platform<'a> {
     pub transport: &'a dyn HttpTransport,
     /// The shared token store (second cache level, e.g. Workers KV).
     pub store: &'a dyn TokenStore,
+    /// The deployment-wide coordinator of token requests (a Durable Object on Workers), if the
+    /// adapter has one: see [`crate::acquisition::coordination`]. `None`: each isolate asks
+    /// the provider itself.
+    pub coordinator: Option<&'a dyn crate::acquisition::Coordinator>,
 }
 
 impl<'a> Platform<'a> {

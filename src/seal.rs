@@ -48,6 +48,10 @@ pub enum Purpose {
     Session,
     /// A cached access token (app-only or on-behalf-of) in the shared store.
     TokenCache,
+    /// A provider document in the shared store: the discovery document (OIDC Discovery 1.0,
+    /// RFC 8414) or the issuer's key set (RFC 7517), so whoever can write to the store cannot
+    /// plant signing keys or endpoints.
+    ProviderDocument,
 }
 
 impl Purpose {
@@ -56,6 +60,7 @@ impl Purpose {
             Self::Transaction => b"edge-token/v1 sign-in transaction",
             Self::Session => b"edge-token/v1 session record",
             Self::TokenCache => b"edge-token/v1 token cache entry",
+            Self::ProviderDocument => b"edge-token/v1 provider document",
         }
     }
 }

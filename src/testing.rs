@@ -80,6 +80,7 @@ impl ReplayPlatform {
             entropy: self,
             transport: self,
             store,
+            coordinator: None,
         }
     }
 }

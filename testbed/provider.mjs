@@ -211,7 +211,8 @@ function thumbprintRefusal(assertion, clientIdParam) {
  * requests whose assertion was valid by its user (`obo_subjects`, whatever the outcome), and
  * on-behalf-of requests whose `claims` parameter carries a claims challenge (`obo_with_claims`:
  * anything beside the client capabilities) or declares client capabilities
- * (`obo_with_capabilities`: `access_token.xms_cc`, e.g. MSAL's `cp1`).
+ * (`obo_with_capabilities`: `access_token.xms_cc`, e.g. MSAL's `cp1`). GETs of the discovery
+ * document (`discovery_requests`) and of the key set (`jwks_requests`) are counted too.
  */
 function emptyStats() {
   return {
@@ -227,6 +228,8 @@ function emptyStats() {
     obo_subjects: {},
     obo_with_claims: 0,
     obo_with_capabilities: 0,
+    discovery_requests: 0,
+    jwks_requests: 0,
   };
 }
 let stats = emptyStats();
@@ -490,6 +493,8 @@ async function testbedMiddleware(ctx, next) {
     return;
   }
   if (ctx.path === AUTHORIZATION_PATH && ctx.method === 'GET') adjustAuthorizationRequest(ctx);
+  if (ctx.method === 'GET' && ctx.path.endsWith('/.well-known/openid-configuration')) stats.discovery_requests += 1;
+  if (ctx.method === 'GET' && ctx.path.endsWith('/jwks')) stats.jwks_requests += 1;
   if (ctx.path !== TOKEN_PATH || ctx.method !== 'POST') {
     await next();
     return;

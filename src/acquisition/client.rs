@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::acquisition::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
 use crate::acquisition::clock::{ClockOffset, CorrectedClock};
+use crate::acquisition::coordination::Coordinated;
 use crate::acquisition::single_flight::{SingleFlight, SINGLE_FLIGHT_RECHECK_MS};
 use crate::acquisition::throttle::ThrottleTable;
 use crate::credentials::credential::ClientCredential;
@@ -29,104 +30,9 @@ use crate::seal::{Purpose, RootKeys, Sealer};
 use crate::secret::{AccessToken, RefreshToken};
 use send::random_below;
 
-/// A token handed to the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AcquiredToken {
-    /// The access token, for `Authorization: Bearer` (RFC 6750 §2.1).
-    pub access_token: AccessToken,
-    /// When it expires, Unix seconds.
-    pub expires_on: u64,
-    /// Where it came from.
-    pub source: TokenSource,
-    /// The token is good, but a refresh is due (`refresh_in`, or half-life, with jitter): the
-    /// adapter should run [`ConfidentialClient::refresh_token_for_client`] in the background
-    /// (`ctx.waitUntil` on Workers) so later callers never wait (MSAL's proactive refresh).
-    pub refresh_due: bool,
-}
-
-impl AcquiredToken {
-    /// The `Authorization` request header value for this token: `Bearer {access_token}` (RFC
-    /// 6750 §2.1). It holds the token: send it, never log it.
-    pub fn authorization(&self) -> String {
-        alloc::format!("Bearer {}", self.access_token.expose_secret())
-    }
-
-    /// The token of a cache entry, from `source`.
-    pub fn from_cached(token: &CachedToken, source: TokenSource) -> Self {
-        Self {
-            access_token: token.access_token.clone(),
-            expires_on: token.expires_on,
-            source,
-            refresh_due: false,
-        }
-    }
-}
-
 /// The largest random advance of a proactive refresh, in seconds: isolates holding the same
 /// token do not all refresh at the same second.
 pub(crate) const REFRESH_JITTER_SECS: u16 = 60;
-
-/// Where an [`AcquiredToken`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    /// This isolate's memory cache.
-    Memory,
-    /// The shared store (e.g. Workers KV).
-    Store,
-    /// A token request to the provider.
-    Provider,
-    /// A cached token that was due for refresh (or inside the expiry margin) but still
-    /// unexpired, served because the provider failed with a retryable error (MSAL behaviour).
-    CachedAfterProviderFailure,
-}
-
-impl TokenSource {
-    /// A short name for logs and diagnostics headers: `memory`, `store`, `provider`, `stale`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Memory => "memory",
-            Self::Store => "store",
-            Self::Provider => "provider",
-            Self::CachedAfterProviderFailure => "stale",
-        }
-    }
-}
-
-/// How a token is wanted (MSAL's `WithForceRefresh` and `WithClaims`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TokenOptions {
-    /// Skip the caches and ask the provider; the cached entry is evicted first, and a provider
-    /// failure is not covered by serving it (the resource has refused it). For a downstream
-    /// `401 invalid_token`.
-    pub force_refresh: bool,
-    /// A claims challenge (JSON text) to send, merged with the client capabilities; implies
-    /// `force_refresh` (a cached token cannot satisfy it).
-    pub claims: Option<String>,
-}
-
-impl TokenOptions {
-    /// Bypass and evict the cache.
-    pub fn force_refresh() -> Self {
-        Self {
-            force_refresh: true,
-            claims: None,
-        }
-    }
-
-    /// Answer the claims challenge `claims` (JSON text), bypassing the cache.
-    pub fn with_claims(claims: impl Into<String>) -> Self {
-        Self {
-            force_refresh: true,
-            claims: Some(claims.into()),
-        }
-    }
-
-    fn bypasses_cache(&self) -> bool {
-        self.force_refresh || self.claims.is_some()
-    }
-}
 
 /// How [`ConfidentialClient`]'s second level and provider are consulted after a memory miss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +77,7 @@ pub struct ConfidentialClient {
     region: Option<Region>,
     instance_validated: core::cell::Cell<bool>,
     store_sealer: Option<Sealer>,
+    document_sealer: Option<Sealer>,
 }
 
 impl ConfidentialClient {
@@ -200,6 +107,7 @@ impl ConfidentialClient {
             region: None,
             instance_validated: core::cell::Cell::new(false),
             store_sealer: None,
+            document_sealer: None,
         })
     }
 
@@ -215,8 +123,10 @@ impl ConfidentialClient {
     /// Turns on the shared store tier ([`Platform::store`]: Workers KV, Fastly KV Store, Spin
     /// key-value) with entries sealed under `keys` (`TOKEN_CACHE_KEY`, or `COOKIE_KEY`; AES-256-GCM
     /// with an HKDF subkey of its own, bound to the entry's storage key: see
-    /// [`crate::seal`]). Without it the client caches in memory only and never reads or
-    /// writes the store: an unauthenticated store could hand it planted tokens.
+    /// [`crate::seal`]). The provider's discovery document and key set are shared there too,
+    /// sealed under a subkey of their own (`crate::acquisition::documents`), so a new isolate
+    /// fetches neither again. Without it the client caches in memory only and never reads or
+    /// writes the store: an unauthenticated store could hand it planted tokens or keys.
     ///
     /// ```
     /// use edge_token::credentials::SecretMethod;
@@ -240,6 +150,7 @@ impl ConfidentialClient {
     #[must_use]
     pub fn with_token_cache_key(mut self, keys: &RootKeys) -> Self {
         self.store_sealer = Some(keys.sealer(Purpose::TokenCache));
+        self.document_sealer = Some(keys.sealer(Purpose::ProviderDocument));
         self
     }
 
@@ -262,6 +173,12 @@ impl ConfidentialClient {
     /// [`Error::Configuration`] when `challenge` is not a JSON object.
     pub fn claims_parameter(&self, challenge: Option<&str>) -> Result<Option<String>, Error> {
         claims_parameter(&self.capabilities, challenge)
+    }
+
+    /// The sealer of provider documents (discovery, key sets) in the shared store
+    /// ([`crate::acquisition::documents`]); `None` without a token cache key (no store tier).
+    pub(crate) fn document_sealer(&self) -> Option<&Sealer> {
+        self.document_sealer.as_ref()
     }
 
     /// The client id.
@@ -478,7 +395,26 @@ impl ConfidentialClient {
                 return Ok(served);
             }
         }
-        match self.request_token(grant, platform).await {
+        let coordinated = self.coordinate(&key, &grant, mode, platform).await;
+        let requested = match coordinated {
+            Coordinated::Token { token, source } => {
+                let source = coordinated::coordinator_source(&source);
+                let now = platform.clock.now_unix_secs();
+                if let Some(ttl) = token.store_ttl(now) {
+                    self.memory.put(key, token.clone(), now);
+                    // Only the answers of a fresh request reach the store: every isolate
+                    // writing every answer would exceed Workers KV's one write per key per
+                    // second.
+                    if source == TokenSource::Provider {
+                        self.write_stored(&storage_key, &token, ttl, platform).await;
+                    }
+                }
+                return Ok(coordinated::served(&token, source, now));
+            }
+            Coordinated::Final(error) => Err(error),
+            Coordinated::Local => self.request_token(grant, platform).await,
+        };
+        match requested {
             Ok(token) => {
                 let now = platform.clock.now_unix_secs();
                 if let Some(ttl) = token.store_ttl(now) {
@@ -585,8 +521,11 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
     AcquiredToken::from_cached(token, source)
 }
 
+mod coordinated;
 mod metadata;
 mod send;
+mod token;
+pub use token::{AcquiredToken, TokenOptions, TokenSource};
 mod shared_store;
 #[cfg(test)]
 mod tests;

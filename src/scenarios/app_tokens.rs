@@ -7,6 +7,7 @@ use core::future::Future;
 use core::time::Duration;
 
 use crate::acquisition::client::{AcquiredToken, ConfidentialClient};
+use crate::acquisition::coordination::Served;
 use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
@@ -62,6 +63,15 @@ impl AppTokens {
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
         self.client.acquire_token_for_client(scopes, platform).await
+    }
+
+    /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
+    /// the deployment's coordinator of this client's app tokens
+    /// ([`ConfidentialClient::serve_coordinated`]): `platform`'s store is the coordinator's
+    /// own durable storage, and it has no coordinator. Run the returned refresh, if any, in the
+    /// background.
+    pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
+        self.client.serve_coordinated(request, platform).await
     }
 
     /// The proactive refresh of the token for `scopes`

@@ -261,9 +261,14 @@ impl ProtectedResource {
         let token_ref = &token;
         let claims = self
             .keys
-            .validate_with(jwks_uri, platform, |keys: JwkSet| async move {
-                validate_access_token(token_ref, rules, &keys, verifier).await
-            })
+            .validate_with(
+                jwks_uri,
+                client.document_sealer(),
+                platform,
+                |keys: JwkSet| async move {
+                    validate_access_token(token_ref, rules, &keys, verifier).await
+                },
+            )
             .await
             .map_err(|error| match error {
                 Error::InvalidToken(_) | Error::Configuration(_) => Rejection::InvalidToken(error),

@@ -35,6 +35,12 @@ pub(crate) const JWKS_REFETCH_COOLDOWN_SECS: u64 = 300;
 /// trusted within a day.
 pub(crate) const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
 
+/// How long a key set written to the platform's shared store is kept there, in seconds (7
+/// days). It is used to verify tokens only while not stale ([`JWKS_MAX_AGE_SECS`]); past that
+/// it is the last good set a new isolate starts from, which an answer without a usable key
+/// does not replace.
+pub(crate) const JWKS_STORED_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+
 /// Base64url for key members: RFC 7518 §6.3.1 says no padding, but some publishers pad.
 const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
@@ -267,7 +273,8 @@ impl JwkSet {
 }
 
 /// A fetched key set and the rules for fetching it again: pure data and decisions, no IO.
-/// Serde (de)serializable (JSON), so an adapter can keep it in isolate memory or a shared store.
+/// Serde (de)serializable (JSON): `IssuerKeys` keeps it in isolate memory and, sealed, in the
+/// platform's shared store, where the same rules apply to it (its times are absolute).
 ///
 /// How an adapter uses it, with times in Unix seconds:
 /// 1. Without a cache, or when [`JwksCache::is_stale`], fetch ([`JwkSet::request`]) and
@@ -301,7 +308,6 @@ impl JwksCache {
         &self.keys
     }
 
-    #[cfg(test)]
     /// When the set was fetched, Unix seconds.
     pub(crate) fn fetched_at(&self) -> u64 {
         self.fetched_at

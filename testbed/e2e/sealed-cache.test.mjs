@@ -5,7 +5,8 @@
 // served; the next token overwrites them.
 //
 // Between steps the Worker is stopped and started again on the same KV directory: a new isolate
-// with an empty memory cache, whose only source is KV. KV is read and written with wrangler's own
+// with an empty memory cache, whose only shared source is KV (the Worker runs here without the
+// token coordinator; what the coordinator's storage holds is checked in coordinator.test.mjs). KV is read and written with wrangler's own
 // `wrangler kv key … --local --persist-to` commands, as an attacker with access to the store
 // would.
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import { REPO_ROOT } from '../lib/paths.mjs';
 import {
   clients, daemonVars, newCookieKey, startTestbed, userAccessToken, webapiVars,
 } from '../lib/testbed.mjs';
-import { startWorker } from '../lib/worker.mjs';
+import { buildWorker, startWorker, workerConfig } from '../lib/worker.mjs';
 
 /** Room for the first start's Rust build. */
 const TIMEOUT = { timeout: 360_000 };
@@ -34,7 +35,15 @@ const JWS_PREFIX = 'eyJ';
 let tb;
 const persistDirs = [];
 
-before(async () => { tb = await startTestbed(); });
+let config;
+
+before(async () => {
+  await buildWorker();
+  // The reference Worker with KV as its only shared tier (no token coordinator: what the
+  // coordinator's storage holds is checked in coordinator.test.mjs).
+  config = await workerConfig({ name: 'edge-token-kv-only' });
+  tb = await startTestbed();
+}, { timeout: 900_000 });
 after(async () => {
   await tb?.stop();
   await Promise.all(persistDirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -56,10 +65,10 @@ async function kv(persistTo, ...args) {
   return stdout;
 }
 
-/** The token cache keys in `persistTo`'s KV. */
+/** The token cache keys in `persistTo`'s KV (not the provider documents under `doc/`). */
 async function cacheKeys(persistTo) {
   const listed = JSON.parse(await kv(persistTo, 'list', '--prefix', KEY_PREFIX));
-  return listed.map((entry) => entry.name);
+  return listed.map((entry) => entry.name).filter((name) => !name.startsWith(`${KEY_PREFIX}doc/`));
 }
 
 /** Every file under `dir`, as text (KV blobs and SQLite files alike). */
@@ -83,7 +92,7 @@ async function assertNothingReadable(persistTo, secrets) {
 
 /** Starts the Worker with `vars` on `persistTo`, runs `fn(worker)`, stops it. */
 async function withWorker(vars, persistTo, fn) {
-  const worker = await startWorker({ vars, persistTo });
+  const worker = await startWorker({ vars, persistTo, config });
   try {
     return await fn(worker);
   } finally {
@@ -206,7 +215,7 @@ describe('the token cache at rest in Workers KV', () => {
     await tb.reset();
     const persistTo = await newPersistDir();
     const vars = { ...daemonSettings('secretPost', undefined), LOG_LEVEL: 'warn' };
-    const worker = await startWorker({ vars, persistTo });
+    const worker = await startWorker({ vars, persistTo, config });
     try {
       assert.equal((await callDaemon(worker)).source, 'provider');
       assert.equal((await callDaemon(worker)).source, 'memory');

@@ -8,8 +8,11 @@
 // file; so --var it is. `--env-file /dev/null` is still passed: given no env file, wrangler
 // loads `.dev.vars` or `.env` from the repository root, which would add settings a test did not
 // choose (a stray CLIENT_ID would defeat the missing-CLIENT_ID test).
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import { startProcess } from './processes.mjs';
 import { BIN_DIR, LOG_DIR, REPO_ROOT } from './paths.mjs';
@@ -66,9 +69,13 @@ function varArgs(vars) {
  * @param {Record<string, string | undefined>} options.vars Worker settings (AUTHORITY, CLIENT_ID, ...).
  * @param {string} options.persistTo Directory for local KV state; reuse it to keep the cache.
  * @param {number} [options.port] Default: a free port (see freePort).
- * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>}>}
+ * @param {string} [options.config] A wrangler configuration file other than the top-level
+ *   wrangler.toml (e.g. one binding another script's Durable Object).
+ * @param {Record<string, string>} [options.env] Extra environment for wrangler (e.g. a private
+ *   XDG_CONFIG_HOME, whose dev registry connects `wrangler dev` processes to each other).
+ * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>, kill: () => void}>}
  */
-export async function startWorker({ vars, persistTo, port }) {
+export async function startWorker({ vars, persistTo, port, config, env = {} }) {
   const listenPort = port ?? await freePort();
   const url = `http://127.0.0.1:${listenPort}`;
   const worker = await startProcess({
@@ -81,12 +88,62 @@ export async function startWorker({ vars, persistTo, port }) {
       '--persist-to', persistTo,
       '--env-file', '/dev/null',
       '--show-interactive-dev-session=false',
+      ...(config ? ['--config', config] : []),
       ...varArgs(vars),
     ],
     cwd: REPO_ROOT,
-    env: wranglerEnv(),
+    env: { ...wranglerEnv(), ...env },
     readyUrl: `${url}/healthz`,
     timeoutMs: READY_TIMEOUT_MS,
   });
-  return { url, persistTo, logFile: worker.logFile, stop: () => worker.stop() };
+  return {
+    url,
+    persistTo,
+    logFile: worker.logFile,
+    stop: () => worker.stop(),
+    /** SIGKILL to the whole process group, as a crash would. */
+    kill: () => {
+      try { process.kill(-worker.pid, 'SIGKILL'); } catch { /* already gone */ }
+    },
+  };
+}
+
+let built;
+/**
+ * Builds the reference Worker into build/ (scripts/build-worker.sh; skipped when up to date),
+ * once per process: what configurations from workerConfig run, having no [build] step.
+ */
+export function buildWorker() {
+  built ??= promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts', 'build-worker.sh')], {
+    cwd: REPO_ROOT, env: wranglerEnv(), timeout: 900_000, maxBuffer: 16 * 1024 * 1024,
+  });
+  return built;
+}
+
+/**
+ * Writes a wrangler configuration for the reference Worker's built wasm (build/; see
+ * buildWorker) under target/wrangler/ and returns its path: the script `name`, the TOKEN_CACHE
+ * KV namespace (unless `kv` is false), and the token coordinator: none (default), the class in
+ * this very script (`coordinator: 'self'`, with its migration), or another script's
+ * (`coordinator: '<script name>'`, found through the dev registry).
+ *
+ * @param {object} options
+ * @param {string} options.name
+ * @param {boolean} [options.kv]
+ * @param {string} [options.coordinator]
+ */
+export async function workerConfig({ name, kv = true, coordinator }) {
+  const dir = path.join(REPO_ROOT, 'target', 'wrangler');
+  await mkdir(dir, { recursive: true });
+  const main = path.relative(dir, path.join(REPO_ROOT, 'build', 'worker', 'shim.mjs'));
+  const lines = [`name = "${name}"`, `main = "${main}"`, 'compatibility_date = "2025-09-01"'];
+  if (kv) lines.push('[[kv_namespaces]]', 'binding = "TOKEN_CACHE"', 'id = "00000000000000000000000000000000"');
+  if (coordinator) {
+    lines.push('[[durable_objects.bindings]]', 'name = "TOKEN_COORDINATOR"', 'class_name = "TokenCoordinator"');
+    if (coordinator === 'self') lines.push('[[migrations]]', 'tag = "v1"', 'new_sqlite_classes = ["TokenCoordinator"]');
+    else lines.push(`script_name = "${coordinator}"`);
+  }
+  const file = path.join(dir, `${name}.toml`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
 }

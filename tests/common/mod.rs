@@ -172,6 +172,7 @@ impl Env {
             entropy: &self.entropy,
             transport: &self.transport,
             store,
+            coordinator: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | [`TokenProvider`] | per isolate: app tokens (client credentials), on-behalf-of tokens for a validated bearer, the web app's sign-in; clients built once under single-flight, refreshes and KV writes in `ctx.wait_until` |
 //! | [`FetchTransport`] | Workers `fetch`, `redirect: "manual"`, a time limit per request, bodies capped |
 //! | [`KvTokenStore`] | Workers KV as the shared token store, writes deferred with `ctx.wait_until` |
+//! | [`TokenCoordinator`], [`DurableCoordinator`] | the optional Durable Object coordinating app token requests for the whole deployment (one per cache key), and the isolates' channel to it |
 //! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (RS256, PS256) |
 //! | [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`] | `Date.now()`, `setTimeout`, `crypto.getRandomValues` |
 //! | [`EnvSettings`] | Worker vars and secrets as settings (`AUTHORITY`, `CLIENT_ID`, `AZURE_AD`, …) |
@@ -51,6 +52,10 @@
 
 extern crate alloc;
 
+// `#[durable_object]` generates undocumented JS glue (the class's constructor and `fetch`);
+// everything written here is documented.
+#[allow(missing_docs)]
+mod coordinator;
 mod kv;
 mod log;
 mod platform;
@@ -64,6 +69,9 @@ mod web;
 mod webcrypto;
 
 pub use self::log::install_console_logger;
+pub use coordinator::{
+    coordinator_time_limit, DurableCoordinator, TokenCoordinator, TOKEN_COORDINATOR_BINDING,
+};
 pub use kv::KvTokenStore;
 pub use platform::{
     webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,

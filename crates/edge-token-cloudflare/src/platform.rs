@@ -11,8 +11,9 @@ use edge_token::error::Error;
 use edge_token::platform::NoStore;
 use edge_token::platform::{Clock, Entropy, LocalBoxFuture, Platform, Sleep};
 
-use super::{FetchTransport, KvTokenStore};
+use super::{DurableCoordinator, FetchTransport, KvTokenStore};
 use crate::signer::WebCryptoSigner;
+use edge_token::acquisition::Coordinator;
 use edge_token::credentials::{JwsAlgorithm, JwsSigner};
 
 /// `Date.now()`. On Workers it advances only across IO, which is enough for expiry decisions
@@ -49,11 +50,13 @@ impl Entropy for WorkerEntropy {
     }
 }
 
-/// Everything a [`Platform`] borrows on Workers, for one request: `fetch` with a time limit
-/// and the KV namespace bound as the shared store (no store when the binding is missing).
+/// Everything a [`Platform`] borrows on Workers, for one request: `fetch` with a time limit,
+/// the KV namespace bound as the shared store (no store when the binding is missing), and the
+/// token coordinator when `TOKEN_COORDINATOR` is bound ([`DurableCoordinator`]).
 pub struct WorkerPlatform<'ctx> {
     transport: FetchTransport,
     kv: Option<KvTokenStore<'ctx>>,
+    coordinator: Option<DurableCoordinator>,
 }
 
 impl WorkerPlatform<'static> {
@@ -63,6 +66,7 @@ impl WorkerPlatform<'static> {
         Self {
             transport: FetchTransport::new(timeout),
             kv: env.kv(kv_binding).ok().map(KvTokenStore::new),
+            coordinator: DurableCoordinator::from_env(env, timeout),
         }
     }
 }
@@ -82,6 +86,7 @@ impl<'ctx> WorkerPlatform<'ctx> {
                 .kv(kv_binding)
                 .ok()
                 .map(|kv| KvTokenStore::write_behind(kv, ctx)),
+            coordinator: DurableCoordinator::from_env(env, timeout),
         }
     }
 
@@ -96,6 +101,10 @@ impl<'ctx> WorkerPlatform<'ctx> {
                 Some(kv) => kv,
                 None => &NoStore,
             },
+            coordinator: self
+                .coordinator
+                .as_ref()
+                .map(|coordinator| coordinator as &dyn Coordinator),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | [`TokenProvider`] | app tokens and the daemon's downstream call; proactive refreshes and KV Store writes run in [`TokenProvider::after_response`] |
 //! | [`BackendTransport`] | requests through Fastly backends (a configured backend named after the URL's origin, else a dynamic one), no redirects, time limits, capped bodies |
+//! | [`CollapsingStore`] | the POP's Core Cache in front of the KV Store: concurrent misses of a key wait for one instance's fill (request collapsing), sealed entries only |
 //! | [`FastlyKv`], [`KvTokenStore`] | a Fastly KV Store as the shared token store, entries carrying their absolute expiry |
 //! | [`StoreSettings`] | settings from a Config Store, secrets ([`SECRET_SETTINGS`]) from a Secret Store |
 //! | [`FastlyPlatform`], [`FastlySleep`], [`block_on`] | the per-request platform, a sleep that really waits, the poll loop |
@@ -17,7 +18,9 @@
 //!
 //! Fastly runs one request per instance, to completion, and its host calls block: every future
 //! here is ready when first polled, so [`block_on`] runs the core's async API without an
-//! executor, and nothing is cached in memory across requests (the KV Store is the cache).
+//! executor, and nothing is cached in memory across requests: the POP's Core Cache and the KV
+//! Store are the cache, and concurrent instances missing the same token wait for the first
+//! one's provider request instead of each sending their own ([`CollapsingStore`]).
 //!
 //! ## Quick start
 //!
@@ -44,14 +47,16 @@
 
 extern crate alloc;
 
+mod collapsing;
 mod kv;
 mod platform;
 mod provider;
 mod settings;
 mod transport;
 
+pub use collapsing::{CollapsingStore, KV_FILL_MAX_AGE};
 pub use kv::{FastlyKv, KvTokenStore};
-pub use platform::{block_on, FastlyPlatform, FastlySleep};
+pub use platform::{block_on, FastlyPlatform, FastlySleep, COLLAPSED_WAIT_MARGIN};
 pub use provider::{TokenProvider, TOKEN_CACHE_STORE};
 pub use settings::{StoreSettings, CONFIG_STORE, SECRET_SETTINGS, SECRET_STORE};
 pub use transport::BackendTransport;

@@ -9,9 +9,9 @@ use core::time::Duration;
 
 use edge_token::acquisition::WriteBehind;
 use edge_token::platform::system::{SystemClock, SystemEntropy};
-use edge_token::platform::{LocalBoxFuture, NoStore, Platform, Sleep};
+use edge_token::platform::{LocalBoxFuture, Platform, Sleep};
 
-use crate::{BackendTransport, FastlyKv, KvTokenStore};
+use crate::{BackendTransport, CollapsingStore, FastlyKv, KvTokenStore};
 
 /// A blocking sleep (`std::thread::sleep`, WASI `poll_oneoff` on a clock): the core's retry
 /// delay after a 5xx or a transport failure (1 s plus jitter) really waits. A Fastly instance
@@ -45,20 +45,27 @@ pub fn block_on<F: Future>(future: F) -> Option<F::Output> {
     None
 }
 
+/// How much longer than one outgoing request's time limit an instance waits for another
+/// instance filling the same cache key (the core's retry delay after a failed request is 1 s).
+pub const COLLAPSED_WAIT_MARGIN: Duration = Duration::from_secs(2);
+
 /// Everything a [`Platform`] borrows on Fastly, for one request: backends with a time limit and
-/// the KV Store as the shared store (none when the store is not linked), its writes deferred
-/// until [`FastlyPlatform::flush`], after the response.
+/// the shared store: the POP's Core Cache with request collapsing ([`CollapsingStore`]) in
+/// front of the KV Store (when linked), whose writes are deferred until
+/// [`FastlyPlatform::flush`], after the response.
 pub struct FastlyPlatform {
     transport: BackendTransport,
-    store: Option<WriteBehind<KvTokenStore>>,
+    store: CollapsingStore<WriteBehind<KvTokenStore>>,
 }
 
 impl FastlyPlatform {
-    /// The capabilities with the KV Store `kv_store` and `timeout` per request.
+    /// The capabilities with the KV Store `kv_store` and `timeout` per request; an instance
+    /// waits at most `timeout` + [`COLLAPSED_WAIT_MARGIN`] for another one's cache fill.
     pub fn new(kv_store: &str, timeout: Duration) -> Self {
+        let kv = FastlyKv::open(kv_store).map(|kv| WriteBehind::new(kv.into_token_store()));
         Self {
             transport: BackendTransport::new(timeout),
-            store: FastlyKv::open(kv_store).map(|kv| WriteBehind::new(kv.into_token_store())),
+            store: CollapsingStore::new(kv, timeout.saturating_add(COLLAPSED_WAIT_MARGIN)),
         }
     }
 
@@ -69,18 +76,24 @@ impl FastlyPlatform {
             sleep: &FastlySleep,
             entropy: &SystemEntropy,
             transport: &self.transport,
-            store: match &self.store {
-                Some(store) => store,
-                None => &NoStore,
-            },
+            store: &self.store,
+            coordinator: None,
         }
+    }
+
+    /// Cancels the cache fills this instance took on and did not complete (the core call
+    /// failed before storing): another instance waiting for the key takes over. Call it after
+    /// each core call.
+    pub fn release(&self) {
+        self.store.release();
     }
 
     /// Performs the KV Store writes deferred during the request: call it after
     /// `send_to_client`.
     pub fn flush(&self) {
-        if let Some(store) = &self.store {
-            if block_on(store.flush()).is_none() {
+        self.release();
+        if let Some(kv) = self.store.inner() {
+            if block_on(kv.flush()).is_none() {
                 log::warn!("deferred KV Store writes did not complete");
             }
         }

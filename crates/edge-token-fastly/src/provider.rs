@@ -27,8 +27,10 @@ pub const TOKEN_CACHE_STORE: &str = "token_cache";
 ///
 /// Clients are built from the service's settings ([`StoreSettings`]: Config Store
 /// [`CONFIG_STORE`], secrets from Secret Store [`SECRET_STORE`]; the same setting names and
-/// `AZURE_AD` as on Workers) on first use. Tokens are cached in the KV Store
-/// [`TOKEN_CACHE_STORE`] when it is linked.
+/// `AZURE_AD` as on Workers) on first use. Tokens are cached (sealed: `TOKEN_CACHE_KEY`) in
+/// the POP's Core Cache, concurrent instances missing the same token waiting for one provider
+/// request ([`crate::CollapsingStore`]), and in the KV Store [`TOKEN_CACHE_STORE`] when it is
+/// linked.
 pub struct TokenProvider {
     config_store: &'static str,
     secret_store: &'static str,
@@ -94,7 +96,10 @@ impl TokenProvider {
         let scopes = Scopes::parse(scopes)?;
         let app = self.app()?;
         let token = block_on(app.value.acquire(&scopes, &app.platform.platform()))
-            .unwrap_or_else(|| Err(incomplete()))?;
+            .unwrap_or_else(|| Err(incomplete()));
+        // Cache fills this instance took on and did not complete go to a waiting instance.
+        app.platform.release();
+        let token = token?;
         if token.refresh_due {
             self.deferred
                 .borrow_mut()
@@ -120,6 +125,7 @@ impl TokenProvider {
                 .call(authorization, &daemon.platform.platform()),
         )
         .unwrap_or_else(|| Err(CallFailure::Token(incomplete())));
+        daemon.platform.release();
         if matches!(&outcome, Ok(answer) if answer.refresh_due) {
             self.deferred
                 .borrow_mut()

@@ -232,6 +232,7 @@ fn platform<'a>(transport: &'a WasiHttpTransport, store: &'a dyn TokenStore) -> 
         entropy: &SystemEntropy,
         transport,
         store,
+        coordinator: None,
     }
 }
 

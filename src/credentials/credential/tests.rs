@@ -78,6 +78,7 @@ fn types_holding_secrets_redact_them() {
         expires_on: 1,
         source: TokenSource::Provider,
         refresh_due: false,
+        refresh_on: None,
     };
     let client = ConfidentialClient::new(
         Authority::parse("https://id.example.com", None).unwrap(),

@@ -102,6 +102,7 @@ impl Tokens {
                 TokenSource::Provider
             },
             refresh_due: false,
+            refresh_on: None,
         })
     }
 }

@@ -226,3 +226,30 @@ fn unreachable_keys_are_the_providers_fault_not_the_callers() {
     assert!(matches!(refused, Rejection::Unavailable(_)), "{refused:?}");
     assert_eq!(refused.response().status, 503);
 }
+
+#[test]
+fn a_new_isolate_validates_with_the_stored_discovery_and_keys() {
+    // Two isolates with the store tier on (TOKEN_CACHE_KEY) sharing one store.
+    let isolate = || {
+        let settings = MapSettings::of(&[
+            ("AUTHORITY", ISSUER),
+            ("CLIENT_ID", "daemon"),
+            ("CLIENT_SECRET", "pw"),
+            ("TOKEN_CACHE_KEY", crate::testing::TOKEN_CACHE_KEY),
+        ]);
+        let config = ClientConfig::from_settings(&settings).unwrap();
+        let signer = |_, _| async { Err(Error::Signing("no certificate here".into())) };
+        let client = block_on(config.into_client(signer)).unwrap();
+        let resource = ProtectedResource::new(roles_policy(), Box::new(RustCryptoVerifier::new()));
+        (client, resource)
+    };
+    let store = MapStore::default();
+    let replay = provider();
+    let token = format!("Bearer {}", app_token("api://daemon", &["Daemon.Call"]));
+    let (client, resource) = isolate();
+    block_on(resource.authenticate(&client, Some(&token), &replay.platform(&store))).unwrap();
+    assert_eq!(urls(&replay), DISCOVERY_AND_KEYS);
+    let (client, resource) = isolate();
+    block_on(resource.authenticate(&client, Some(&token), &replay.platform(&store))).unwrap();
+    assert_eq!(urls(&replay), DISCOVERY_AND_KEYS, "nothing fetched again");
+}

@@ -48,8 +48,9 @@ impl WebApp {
             .as_ref()
             .ok_or_else(|| Error::configuration("the provider publishes no jwks_uri"))?;
         let verifier = self.verifier.as_ref();
+        let sealer = self.client.document_sealer();
         self.keys
-            .validate_with(jwks_uri, platform, |keys: JwkSet| async move {
+            .validate_with(jwks_uri, sealer, platform, |keys: JwkSet| async move {
                 validate_id_token(id_token, rules, &keys, verifier).await
             })
             .await

@@ -1,0 +1,138 @@
+//! The client's part in deployment-wide coordination ([`crate::acquisition::coordination`]):
+//! as an isolate, asking the coordinator after a memory and store miss; as the coordinator,
+//! answering the isolates with its own caches, single-flight and throttles.
+
+use alloc::string::ToString;
+
+use super::{AcquiredToken, ConfidentialClient, Refill, TokenSource};
+use crate::acquisition::cache::{CacheKey, CachedToken};
+use crate::acquisition::coordination::{
+    ask, Coordinated, CoordinatedAnswer, CoordinatedRequest, Served,
+};
+use crate::error::{Error, TransportErrorKind};
+use crate::platform::Platform;
+use crate::protocol::request::Grant;
+use crate::protocol::scope::Scopes;
+
+impl ConfidentialClient {
+    /// Serves an isolate's [`CoordinatedRequest`] (JSON) as the deployment's coordinator of this
+    /// client's app tokens: memory, then `platform`'s store (the coordinator's own durable
+    /// storage), then the provider, under single-flight and with this client's throttle table,
+    /// so every isolate's miss for one key costs one provider request. The request must name
+    /// the storage key this client computes for its scopes (same authority, client id and
+    /// scopes), else it is answered [`CoordinatedAnswer::Unavailable`] and the isolate acquires
+    /// by itself. `platform` must have no coordinator of its own. Run
+    /// [`Served::refresh_ahead`] in the background.
+    pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
+        let (answer, refresh_ahead) = match self.coordinated_answer(request, platform).await {
+            Ok((token, scopes)) => {
+                let due = token.refresh_due.then_some(scopes);
+                let entry = CachedToken {
+                    access_token: token.access_token,
+                    expires_on: token.expires_on,
+                    refresh_on: token.refresh_on,
+                    ext_expires_on: None,
+                };
+                let source = token.source.as_str().to_string();
+                let answer = CoordinatedAnswer::Token {
+                    token: entry,
+                    source,
+                };
+                (answer, due)
+            }
+            Err(error) => (failure_answer(error), None),
+        };
+        Served {
+            answer: answer.to_json(),
+            refresh_ahead,
+        }
+    }
+
+    async fn coordinated_answer(
+        &self,
+        request: &[u8],
+        platform: &Platform<'_>,
+    ) -> Result<(AcquiredToken, Scopes), Error> {
+        let request = CoordinatedRequest::from_json(request)?;
+        let scopes = Scopes::parse(&request.scopes)?;
+        let expected = CacheKey::app_token(&self.authority, &self.client_id, &scopes);
+        if expected.storage_key() != request.key {
+            return Err(Error::configuration(
+                "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
+            ));
+        }
+        let token = if request.ahead {
+            self.refresh_token_for_client(&scopes, platform).await
+        } else {
+            self.acquire_token_for_client(&scopes, platform).await
+        }?;
+        Ok((token, scopes))
+    }
+
+    /// As an isolate: asks the coordinator, if the platform has one, for an app token the
+    /// caller is waiting for ([`Refill::Normal`]) or a refresh ahead ([`Refill::Ahead`]); a
+    /// bypass (forced refresh, claims challenge) and every other grant stay local.
+    pub(super) async fn coordinate(
+        &self,
+        key: &CacheKey,
+        grant: &Grant<'_>,
+        mode: Refill,
+        platform: &Platform<'_>,
+    ) -> Coordinated {
+        match (platform.coordinator, grant, mode) {
+            (Some(coordinator), Grant::ClientCredentials { scopes, .. }, Refill::Normal) => {
+                ask(coordinator, key, scopes, false).await
+            }
+            (Some(coordinator), Grant::ClientCredentials { scopes, .. }, Refill::Ahead) => {
+                ask(coordinator, key, scopes, true).await
+            }
+            _ => Coordinated::Local,
+        }
+    }
+}
+
+/// The answer for an acquisition that failed at the coordinator: what every isolate must be
+/// told (a throttle, the provider's refusal or failure) or, for the coordinator's own problems,
+/// [`CoordinatedAnswer::Unavailable`] (the isolate then acquires by itself).
+fn failure_answer(error: Error) -> CoordinatedAnswer {
+    match error {
+        Error::Throttled { retry_after_secs } => CoordinatedAnswer::Throttled { retry_after_secs },
+        Error::Server(error) => CoordinatedAnswer::Refused { error: *error },
+        Error::InvalidResponse(invalid) => CoordinatedAnswer::Failed {
+            status: Some(invalid.status),
+            timeout: false,
+            problem: invalid.problem.to_string(),
+        },
+        Error::Transport(transport) => CoordinatedAnswer::Failed {
+            status: None,
+            timeout: transport.kind == TransportErrorKind::Timeout,
+            problem: transport.message,
+        },
+        other => {
+            log::warn!("coordinator cannot serve: {other}");
+            CoordinatedAnswer::Unavailable {
+                reason: other.to_string(),
+            }
+        }
+    }
+}
+
+/// Where a coordinated token comes from, as the isolate's caller sees it: a token the
+/// coordinator just requested is [`TokenSource::Provider`] (a provider request happened for
+/// this call), one it served while the provider fails is
+/// [`TokenSource::CachedAfterProviderFailure`], one it held is [`TokenSource::Coordinator`].
+pub(super) fn coordinator_source(source: &str) -> TokenSource {
+    match source {
+        "provider" => TokenSource::Provider,
+        "stale" => TokenSource::CachedAfterProviderFailure,
+        _ => TokenSource::Coordinator,
+    }
+}
+
+/// The coordinated token served to the isolate's caller, from `source`, due for a refresh when
+/// its `refresh_on` has passed at `now`.
+pub(super) fn served(token: &CachedToken, source: TokenSource, now: u64) -> AcquiredToken {
+    let mut served = AcquiredToken::from_cached(token, source);
+    served.refresh_due = token.refresh_on.is_some_and(|refresh_on| now >= refresh_on);
+    served
+}
