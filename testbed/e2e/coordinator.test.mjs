@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readResponse } from '../lib/http.mjs';
 import { callerToken, daemonVars, newCookieKey, startTestbed } from '../lib/testbed.mjs';
 import { buildWorker, startWorker, workerConfig } from '../lib/worker.mjs';
+import { eventually } from '../lib/eventually.mjs';
 
 const TIMEOUT = { timeout: 600_000 };
 const TOKEN_PATH = '/token';
@@ -95,14 +96,6 @@ async function callDaemon(worker) {
 
 const tokenRequests = async () => (await tb.proxy.requests(TOKEN_PATH)).length;
 
-async function eventually(condition, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value || Date.now() >= deadline) return value;
-    await sleep(100);
-  }
-}
 
 describe('the token coordinator (a Durable Object) with three front Workers', () => {
   it('300 concurrent cold calls over three fronts make exactly one token request; its storage holds no readable token', TIMEOUT, async () => {

@@ -30,6 +30,7 @@ import { startFaultProxy } from '../lib/fault-proxy.mjs';
 import { readResponse } from '../lib/http.mjs';
 import { daemonVars, startTestbed } from '../lib/testbed.mjs';
 import { startWorker } from '../lib/worker.mjs';
+import { eventually } from '../lib/eventually.mjs';
 
 /** Room for the first start's Rust build. */
 const TIMEOUT = { timeout: 360_000 };
@@ -119,15 +120,6 @@ function assertRelayed429(result) {
 /** The token requests that reached the proxy, oldest first. */
 const tokenRequests = () => tb.proxy.requests(TOKEN_PATH);
 
-/** Polls `condition()` every 100 ms up to `timeoutMs`; returns its last value. */
-async function eventually(condition, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value || Date.now() >= deadline) return value;
-    await sleep(100);
-  }
-}
 
 describe('the fault-injecting proxy (no Worker)', () => {
   let echo;

@@ -21,6 +21,7 @@ import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
 import {
   callerToken, DAEMON_CALLER_ROLE, daemonVars, DOWNSTREAM_SCOPE, startTestbed,
 } from '../lib/testbed.mjs';
+import { eventually } from '../lib/eventually.mjs';
 
 /** Room for a first build (Worker, Fastly and Spin apps). */
 const TIMEOUT = { timeout: 600_000 };
@@ -89,15 +90,6 @@ async function assertNoTokenRequest() {
   assert.equal((await tb.downstreamStats()).requests, 0, 'no downstream call');
 }
 
-/** Polls `check` until it is true or `timeoutMs` has passed; returns its last answer. */
-async function eventually(check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-}
 
 /** The call succeeded and the downstream saw a token for `clientId` from our provider. */
 function assertDownstreamAccepted(result, clientId) {
