@@ -16,6 +16,24 @@ use crate::platform::{Clock, Entropy, HttpTransport, LocalBoxFuture, Platform, S
 /// The tests' "now", Unix seconds (2026-11-18).
 pub(crate) const NOW: u64 = 1_795_000_000;
 
+/// Recorded Entra answers (`tests/fixtures/entra/`) shared by the acquisition tests: a client
+/// credentials success (`expires_in` 3599, `refresh_in` 1799), an `invalid_client` refusal
+/// (AADSTS7000215) and an HTML 503 outage page.
+pub(crate) const ENTRA_SUCCESS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/entra/client_credentials_success.json"
+));
+/// See [`ENTRA_SUCCESS`].
+pub(crate) const ENTRA_INVALID_CLIENT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/entra/invalid_client_secret.json"
+));
+/// See [`ENTRA_SUCCESS`].
+pub(crate) const ENTRA_OUTAGE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/entra/service_unavailable.html"
+));
+
 /// A token cache key for tests (`TOKEN_CACHE_KEY`: base64url of 32 bytes).
 pub(crate) const TOKEN_CACHE_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 

@@ -27,10 +27,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::acquisition::cache::{CacheKey, CachedToken};
+use crate::acquisition::throttle::{RETRY_DELAY_MS, RETRY_JITTER_MS};
 use crate::error::{
     Error, InvalidResponse, ResponseProblem, ServerError, TransportError, TransportErrorKind,
 };
@@ -42,6 +44,18 @@ pub const COORDINATION_VERSION: u8 = 1;
 
 /// The longest request or answer read, in bytes.
 pub const MAX_COORDINATION_MESSAGE_LEN: usize = 64 * 1024;
+
+/// How long an isolate waits for its coordinator, given the requests' time limit
+/// (`HTTP_TIMEOUT_MS`): the coordinator's own worst case (two attempts of that limit and the
+/// retry delay of 1 s with its largest jitter of 0.25 s) plus 2 s, so that an
+/// isolate never gives up on a coordinator that is still retrying and then sends the same
+/// request itself. Adapters bound their [`Coordinator::exchange`] by it.
+pub fn coordinator_time_limit(http_timeout: Duration) -> Duration {
+    let retry_delay_ms = u64::from(RETRY_DELAY_MS) + u64::from(RETRY_JITTER_MS);
+    http_timeout
+        .saturating_mul(2)
+        .saturating_add(Duration::from_millis(retry_delay_ms + 2_000))
+}
 
 /// The channel to the coordinator responsible for a key, implemented by adapters (Workers: a
 /// Durable Object stub per key).

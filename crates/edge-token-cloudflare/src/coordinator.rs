@@ -29,6 +29,7 @@ use worker::{
     State, Storage,
 };
 
+use edge_token::acquisition::coordination::coordinator_time_limit;
 use edge_token::acquisition::{BuiltOnce, Coordinator};
 use edge_token::config::AzureAdSettings;
 use edge_token::error::Error;
@@ -46,21 +47,11 @@ pub const TOKEN_COORDINATOR_BINDING: &str = "TOKEN_COORDINATOR";
 
 /// The isolates' channel to the coordinator: one Durable Object per cache key, addressed with
 /// `idFromName` over the key's storage name (a hash: the raw key never leaves the isolate).
-/// Each exchange is bounded by [`coordinator_time_limit`]; a coordinator that is stopped,
+/// Each exchange is bounded by [`coordinator_time_limit`] (the core's rule); a coordinator that is stopped,
 /// killed or slower is an error, and the core then acquires in the isolate.
 pub struct DurableCoordinator {
     namespace: ObjectNamespace,
     timeout: Duration,
-}
-
-/// How long an isolate waits for its coordinator, given the requests' time limit
-/// (`HTTP_TIMEOUT_MS`): the coordinator's own worst case (two attempts of that limit and the
-/// retry delay of at most 1.25 s) plus 2 s, so that an isolate never gives up on a coordinator
-/// that is still retrying and then sends the same request itself.
-pub fn coordinator_time_limit(http_timeout: Duration) -> Duration {
-    http_timeout
-        .saturating_mul(2)
-        .saturating_add(Duration::from_millis(3_250))
 }
 
 impl DurableCoordinator {

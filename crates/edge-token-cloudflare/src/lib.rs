@@ -69,9 +69,7 @@ mod web;
 mod webcrypto;
 
 pub use self::log::install_console_logger;
-pub use coordinator::{
-    coordinator_time_limit, DurableCoordinator, TokenCoordinator, TOKEN_COORDINATOR_BINDING,
-};
+pub use coordinator::{DurableCoordinator, TokenCoordinator, TOKEN_COORDINATOR_BINDING};
 pub use kv::KvTokenStore;
 pub use platform::{
     webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,

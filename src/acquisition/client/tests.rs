@@ -20,18 +20,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use futures::executor::block_on;
 
-pub(super) const SUCCESS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/client_credentials_success.json"
-));
-const INVALID_CLIENT: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/invalid_client_secret.json"
-));
-const OUTAGE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/service_unavailable.html"
-));
+pub(super) use crate::testing::ENTRA_SUCCESS as SUCCESS;
+use crate::testing::{ENTRA_INVALID_CLIENT as INVALID_CLIENT, ENTRA_OUTAGE as OUTAGE};
 
 struct BrokenStore;
 

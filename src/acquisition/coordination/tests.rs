@@ -17,21 +17,12 @@ use crate::credentials::credential::{ClientCredential, SecretMethod};
 use crate::platform::Platform;
 use crate::protocol::authority::Authority;
 use crate::secret::ClientSecret;
-use crate::testing::{token_cache_keys, MapStore, ReplayPlatform, NOW};
+use crate::testing::{
+    token_cache_keys, MapStore, ReplayPlatform, ENTRA_INVALID_CLIENT as INVALID_CLIENT,
+    ENTRA_OUTAGE as OUTAGE, ENTRA_SUCCESS as SUCCESS, NOW,
+};
 
 const ENTRA: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
-const SUCCESS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/client_credentials_success.json"
-));
-const INVALID_CLIENT: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/invalid_client_secret.json"
-));
-const OUTAGE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/entra/service_unavailable.html"
-));
 
 fn client(client_id: &str) -> ConfidentialClient {
     let credential = ClientCredential::Secret {
@@ -314,4 +305,13 @@ fn an_outage_seen_by_the_coordinator_is_not_asked_again_by_each_isolate() {
         "{throttled:?}"
     );
     assert_eq!(env.requests.borrow().len(), 2);
+}
+
+#[test]
+fn an_isolate_waits_out_the_coordinators_own_retry() {
+    // Two attempts of 10 s, the retry delay (1 s + up to 0.25 s) and 2 s of margin.
+    assert_eq!(
+        coordinator_time_limit(core::time::Duration::from_secs(10)),
+        core::time::Duration::from_millis(23_250)
+    );
 }
