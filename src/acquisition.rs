@@ -6,7 +6,8 @@
 //! from the isolate's memory, then the shared [`crate::platform::TokenStore`], then the provider;
 //! concurrent misses for one key share one request; a `Retry-After` is honoured per request.
 //! With a [`Coordinator`] (a Durable Object on Workers), the misses of every isolate for one key
-//! share one request ([`coordination`]).
+//! share one request, and a session's refresh-token redemptions are serialised deployment-wide
+//! ([`coordination`]).
 
 pub(crate) mod cache;
 pub(crate) mod client;
@@ -18,6 +19,10 @@ pub(crate) mod throttle;
 
 pub use cache::expiring::{ExpiringStore, KvHost, MemoryKv};
 pub use cache::write_behind::WriteBehind;
-pub use client::{AcquiredToken, ConfidentialClient, TokenOptions, TokenSource};
+pub use cache::CachedToken;
+pub use client::{
+    AcquiredToken, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken, SessionRedemption,
+    TokenOptions, TokenSource,
+};
 pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

@@ -81,8 +81,11 @@ secret_string!(
     ClientAssertion
 );
 
-/// Tokens are serialized only into sealed or cached entries: the token cache entry
-/// ([`crate::acquisition::cache::CachedToken`]) and the encrypted session record ([`crate::scenarios::session`]).
+/// Tokens are serialized only into sealed or cached entries (the token cache entry,
+/// [`crate::acquisition::cache::CachedToken`]; the encrypted session record,
+/// [`crate::scenarios::session`]; the coordinator's sealed records) and into the messages between
+/// an isolate and its token coordinator, which stay inside the deployment
+/// ([`crate::acquisition::coordination`]).
 macro_rules! serde_token {
     ($($name:ident),*) => {$(
         impl serde::Serialize for $name {

@@ -7,6 +7,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
+use crate::acquisition::client::ConfidentialClient;
+use crate::acquisition::coordination::Coordinator;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::platform::http::{HttpRequest, HttpResponse};
@@ -200,5 +202,65 @@ impl MapSettings {
 impl Settings for MapSettings {
     fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
+    }
+}
+
+/// A token coordinator in memory: its own client and durable storage, on the shared test
+/// transport, reached through [`Coordinator::exchange`] as an isolate reaches a Durable Object.
+pub(crate) struct InMemoryCoordinator<'a> {
+    /// The coordinator's client (the same settings as the isolates').
+    pub(crate) client: ConfidentialClient,
+    /// Its durable storage.
+    pub(crate) storage: MapStore,
+    env: &'a ReplayPlatform,
+    /// How many exchanges it served.
+    pub(crate) served: Cell<usize>,
+    /// When set, it is unreachable.
+    pub(crate) down: Cell<bool>,
+}
+
+impl<'a> InMemoryCoordinator<'a> {
+    /// The coordinator running `client` on `env`'s transport and clock.
+    pub(crate) fn new(env: &'a ReplayPlatform, client: ConfidentialClient) -> Self {
+        Self {
+            client,
+            storage: MapStore::default(),
+            env,
+            served: Cell::new(0),
+            down: Cell::new(false),
+        }
+    }
+
+    /// A platform over `store` whose coordinator is this one.
+    pub(crate) fn platform<'p>(&'p self, store: &'p dyn TokenStore) -> Platform<'p> {
+        Platform {
+            coordinator: Some(self),
+            ..self.env.platform(store)
+        }
+    }
+}
+
+impl Coordinator for InMemoryCoordinator<'_> {
+    fn exchange<'a>(
+        &'a self,
+        key: &'a str,
+        request: Vec<u8>,
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            assert!(
+                key.starts_with("edge-token/v1/"),
+                "addressed by the hashed key"
+            );
+            if self.down.get() {
+                return Err(Error::Platform("Network connection lost".into()));
+            }
+            self.served.set(self.served.get() + 1);
+            let platform = self.env.platform(&self.storage);
+            Ok(self
+                .client
+                .serve_coordinated(&request, &platform)
+                .await
+                .answer)
+        })
     }
 }

@@ -31,7 +31,9 @@
 // (`x5t#S256` or `x5t`) instead of `kid`.
 //
 // Beside the standard endpoints it serves test controls: GET /__testbed/stats counts token
-// requests (on-behalf-of ones too) and sign-ins, POST /__testbed/reset zeroes the counts.
+// requests (on-behalf-of ones too) and sign-ins, POST /__testbed/reset zeroes the counts,
+// GET /__testbed/issued lists every access, refresh and ID token the token endpoint issued
+// (the last 10,000; not reset), for tests that check no token is stored readable.
 //
 // Env: PROVIDER_PORT (default 9400, 0 = any free port), ACCESS_TOKEN_TTL (seconds, default 3600;
 // every access token), WEBAPP_REDIRECT_URIS and WEBAPP_POST_LOGOUT_REDIRECT_URIS (space-separated;
@@ -233,6 +235,19 @@ function emptyStats() {
   };
 }
 let stats = emptyStats();
+
+/** Tokens the token endpoint answered with, newest last (see GET /__testbed/issued). */
+const issued = [];
+const MAX_ISSUED = 10_000;
+
+/** Records the tokens of a successful token response. */
+function recordIssued(body) {
+  if (!body || typeof body !== 'object') return;
+  for (const name of ['access_token', 'refresh_token', 'id_token']) {
+    if (typeof body[name] === 'string') issued.push(body[name]);
+  }
+  issued.splice(0, Math.max(0, issued.length - MAX_ISSUED));
+}
 
 /**
  * Counts an on-behalf-of `claims` parameter: client capabilities (`access_token.xms_cc`) and a
@@ -487,6 +502,10 @@ async function testbedMiddleware(ctx, next) {
     ctx.body = stats;
     return;
   }
+  if (ctx.path === '/__testbed/issued' && ctx.method === 'GET') {
+    ctx.body = { tokens: issued };
+    return;
+  }
   if (ctx.path === '/__testbed/reset' && ctx.method === 'POST') {
     stats = emptyStats();
     ctx.status = 204;
@@ -517,6 +536,7 @@ async function testbedMiddleware(ctx, next) {
     ctx.body = { error: 'invalid_client', error_description: refusal };
   } else {
     await next();
+    if (ctx.status === 200) recordIssued(ctx.body);
   }
   bump(stats.by_grant_outcome, `${request.grant}:${ctx.status}`);
   const outcome = refusal ? `${ctx.status} (${refusal})` : ctx.status;

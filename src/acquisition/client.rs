@@ -72,6 +72,7 @@ pub struct ConfidentialClient {
     metadata: RefCell<Option<ProviderMetadata>>,
     memory: MemoryCache,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
+    redemptions: SingleFlight<String, ()>,
     throttles: ThrottleTable,
     clock_offset: ClockOffset,
     region: Option<Region>,
@@ -102,6 +103,7 @@ impl ConfidentialClient {
             metadata: RefCell::default(),
             memory: MemoryCache::default(),
             flights: SingleFlight::default(),
+            redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
             clock_offset: ClockOffset::default(),
             region: None,
@@ -412,7 +414,10 @@ impl ConfidentialClient {
                 return Ok(coordinated::served(&token, source, now));
             }
             Coordinated::Final(error) => Err(error),
-            Coordinated::Local => self.request_token(grant, platform).await,
+            // (`coordinate` never answers a redemption: it is `Local` there.)
+            Coordinated::Local | Coordinated::Redeemed { .. } => {
+                self.request_token(grant, platform).await
+            }
         };
         match requested {
             Ok(token) => {
@@ -498,7 +503,7 @@ impl ConfidentialClient {
 
 /// Tokens straight from the provider, with the time they were asked for (lifetimes count from
 /// there).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReceivedTokens {
     /// The parsed token response.
     pub response: TokenResponse,
@@ -523,8 +528,11 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
 
 mod coordinated;
 mod metadata;
+mod redemption;
 mod send;
 mod token;
+pub use redemption::{RedeemedRefreshToken, SessionRedemption};
+
 pub use token::{AcquiredToken, TokenOptions, TokenSource};
 mod shared_store;
 #[cfg(test)]

@@ -1,13 +1,15 @@
-//! Deployment-wide coordination of app token requests: one provider request per cache key per
-//! deployment, not one per isolate (issue: a cold burst or a refresh deadline otherwise causes
-//! one client credentials request per isolate, which is what gets an app throttled by Entra).
+//! Deployment-wide coordination of token requests: one provider request per key per deployment,
+//! not one per isolate, and one redemption at a time per refresh token (issue: a cold burst or
+//! a refresh deadline otherwise causes one request per isolate, which is what gets an app
+//! throttled by Entra; two isolates redeeming one rotating refresh token make the provider
+//! revoke the user's grant, RFC 9700 §4.14.2).
 //!
 //! The adapter hands the core a [`Coordinator`]: a channel to the one place responsible for a
 //! key (on Workers, a Durable Object addressed by the key's storage name, a hash). Both ends run
 //! edge-token and speak this module's protocol:
 //!
 //! - the isolate, after a memory and store miss, sends a [`CoordinatedRequest`] (the storage
-//!   key, the scopes, whether the refresh is ahead of time) instead of asking the provider;
+//!   key, the scopes, the [`CoordinatedGrant`]) instead of asking the provider;
 //! - the coordinator runs the same [`crate::acquisition::ConfidentialClient`] rules with its own
 //!   memory tier, its own sealed storage tier, single-flight and throttle table
 //!   ([`crate::acquisition::ConfidentialClient::serve_coordinated`]), and answers a
@@ -17,12 +19,14 @@
 //!   coordinator unreachable, failing, configured for another client, another protocol
 //!   version) is logged and the isolate asks the provider itself, as without a coordinator.
 //!
-//! Only client credentials without a claims challenge are coordinated: a forced refresh or a
-//! claims challenge goes to the provider from the isolate, as before.
+//! Coordinated: app tokens (client credentials) and on-behalf-of tokens without a claims
+//! challenge (one object per cache key), and every refresh-token redemption of a web-app
+//! session (one object per session: [`RefreshRedemption`]). A forced refresh or a claims
+//! challenge of an app or on-behalf-of token goes to the provider from the isolate, as before.
 //!
-//! Wire form: JSON both ways, the request `{"v":1,"key":…,"scopes":…,"ahead":…}`, the answer
-//! `{"v":1,"answer":{"token":{…},"source":…}}` (or `throttled`, `refused`, `failed`,
-//! `unavailable`); the answer holds an access token, so the channel must stay inside the
+//! Wire form: JSON both ways, the request `{"v":1,"key":…,"scopes":…,"ahead":…,"grant":…}`, the
+//! answer `{"v":1,"answer":{"token":{…},"source":…}}` (or `redeemed`, `throttled`, `refused`,
+//! `failed`, `unavailable`); both carry tokens, so the channel must stay inside the
 //! deployment (a Durable Object binding is).
 
 use alloc::string::String;
@@ -31,13 +35,15 @@ use core::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::acquisition::cache::{CacheKey, CachedToken};
+use crate::acquisition::cache::CachedToken;
+use crate::acquisition::client::ReceivedTokens;
 use crate::acquisition::throttle::{RETRY_DELAY_MS, RETRY_JITTER_MS};
 use crate::error::{
     Error, InvalidResponse, ResponseProblem, ServerError, TransportError, TransportErrorKind,
 };
 use crate::platform::LocalBoxFuture;
 use crate::protocol::scope::Scopes;
+use crate::secret::{AccessToken, RefreshToken};
 
 /// The protocol version both ends must speak.
 pub const COORDINATION_VERSION: u8 = 1;
@@ -74,14 +80,18 @@ pub trait Coordinator {
     ) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>>;
 }
 
-/// What an isolate asks its coordinator for: the app token of `scopes`, stored under `key`.
+/// What an isolate asks its coordinator for: the token of `scopes` by `grant`, stored (or, for a
+/// refresh token, coordinated) under `key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoordinatedRequest {
     /// [`COORDINATION_VERSION`].
     pub v: u8,
     /// The storage key of the token (`CacheKey::storage_key`): the coordinator serves only a
-    /// key it computes itself for the same scopes, so a coordinator configured for another
-    /// client, authority or scopes refuses instead of handing out its own token.
+    /// key it computes itself for the same grant and scopes, so a coordinator configured for
+    /// another client, authority or scopes refuses instead of handing out its own token. For
+    /// [`CoordinatedGrant::RefreshToken`], the session's storage key
+    /// (`SessionId::storage_key`, `edge-token/v1/session/…`), under which the coordinator keeps
+    /// the session's refresh token.
     pub key: String,
     /// The scopes, space-separated (`Scopes::to_param`).
     pub scopes: String,
@@ -90,12 +100,65 @@ pub struct CoordinatedRequest {
     /// only a fresh token stops the coordinator's own refresh.
     #[serde(default)]
     pub ahead: bool,
+    /// The grant the token comes from.
+    #[serde(default)]
+    pub grant: CoordinatedGrant,
+}
+
+/// The grant of a [`CoordinatedRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoordinatedGrant {
+    /// Client credentials (RFC 6749 §4.4): an app token.
+    #[default]
+    ClientCredentials,
+    /// On-behalf-of (Microsoft identity platform on-behalf-of flow) for the user whose access
+    /// token this is.
+    OnBehalfOf {
+        /// The incoming access token, as the web API received (and validated) it.
+        assertion: AccessToken,
+    },
+    /// A refresh-token redemption (RFC 6749 §6) for a web-app session.
+    RefreshToken(RefreshRedemption),
+}
+
+/// A session's refresh-token redemption through its coordinator. The coordinator serialises
+/// every redemption of the session, keeps the current refresh token durably (sealed, before it
+/// answers) and counts redemptions; a caller whose refresh token is older than the one it
+/// holds (another isolate redeemed it meanwhile: `generation` below the coordinator's) is
+/// answered with what that redemption gave, or with a redemption of the current refresh token,
+/// never by presenting an already redeemed one (RFC 9700 §4.14.2: providers that rotate
+/// refresh tokens revoke the grant when one is reused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRedemption {
+    /// The refresh token the caller's session holds.
+    pub refresh_token: RefreshToken,
+    /// How many redemptions the caller's session has seen since sign-in
+    /// (`Session::refresh_generation`).
+    pub generation: u64,
+    /// A claims challenge (JSON text, OIDC Core §5.5), if the resource sent one.
+    #[serde(default)]
+    pub claims: Option<String>,
+    /// The caller refuses the tokens it holds (a forced refresh): only a redemption made after
+    /// the caller's own refresh token was current may answer it.
+    #[serde(default)]
+    pub force: bool,
+    /// The end of the session, Unix seconds: the coordinator keeps its record until then.
+    pub expires_at: u64,
 }
 
 /// The coordinator's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CoordinatedAnswer {
+    /// A refresh-token redemption's tokens ([`CoordinatedGrant::RefreshToken`]), with the
+    /// session's current refresh token in `tokens.response.refresh_token`.
+    Redeemed {
+        /// The provider's response and when it was asked for.
+        tokens: ReceivedTokens,
+        /// The redemption count the session is at now (`Session::refresh_generation`).
+        generation: u64,
+    },
     /// The token, and where the coordinator got it.
     Token {
         /// The cache entry (absolute times).
@@ -204,37 +267,37 @@ pub(crate) enum Coordinated {
     /// A token to cache and serve, and where the coordinator got it
     /// (`TokenSource::as_str`).
     Token { token: CachedToken, source: String },
+    /// A refresh-token redemption's tokens and the session's redemption count.
+    Redeemed {
+        tokens: ReceivedTokens,
+        generation: u64,
+    },
     /// The answer for every isolate (throttled, refused): no local request.
     Final(Error),
     /// Acquire locally, as without a coordinator.
     Local,
 }
 
-/// The isolate's side: asks `coordinator` for the app token of `scopes` under `key`.
+/// The isolate's side: sends `request` to `coordinator` and reads its answer.
 pub(crate) async fn ask(
     coordinator: &dyn Coordinator,
-    key: &CacheKey,
-    scopes: &Scopes,
-    ahead: bool,
+    request: &CoordinatedRequest,
 ) -> Coordinated {
-    let storage_key = key.storage_key();
-    let request = CoordinatedRequest {
-        v: COORDINATION_VERSION,
-        key: storage_key.clone(),
-        scopes: scopes.to_param(),
-        ahead,
-    };
-    let Ok(body) = serde_json::to_vec(&request) else {
+    let Ok(body) = serde_json::to_vec(request) else {
         return Coordinated::Local;
     };
     let answer = coordinator
-        .exchange(&storage_key, body)
+        .exchange(&request.key, body)
         .await
         .and_then(|bytes| CoordinatedAnswer::from_json(&bytes));
     match answer {
         Ok(CoordinatedAnswer::Token { token, source }) => {
             log::debug!("token from the coordinator ({source})");
             Coordinated::Token { token, source }
+        }
+        Ok(CoordinatedAnswer::Redeemed { tokens, generation }) => {
+            log::debug!("refresh token redeemed by the coordinator (generation {generation})");
+            Coordinated::Redeemed { tokens, generation }
         }
         Ok(CoordinatedAnswer::Throttled { retry_after_secs }) => {
             Coordinated::Final(Error::Throttled { retry_after_secs })

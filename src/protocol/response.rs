@@ -23,8 +23,10 @@ use crate::secret::{AccessToken, IdToken, RefreshToken};
 /// as malformed rather than trusted: it would pin a token in caches for an unbounded time.
 pub(crate) const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A successful token response (RFC 6749 §5.1). Serialized only where it stays inside the
+/// deployment: the token coordinator's answers and its sealed records
+/// ([`crate::acquisition::coordination`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenResponse {
     /// `access_token`: non-empty, visible ASCII only (it becomes an HTTP header value).

@@ -66,7 +66,8 @@ impl AppTokens {
     }
 
     /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
-    /// the deployment's coordinator of this client's app tokens
+    /// the deployment's coordinator of this client's tokens: app and on-behalf-of tokens, and
+    /// web-app sessions' refresh-token redemptions
     /// ([`ConfidentialClient::serve_coordinated`]): `platform`'s store is the coordinator's
     /// own durable storage, and it has no coordinator. Run the returned refresh, if any, in the
     /// background.

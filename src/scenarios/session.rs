@@ -106,6 +106,11 @@ pub struct Session {
     pub id_token: IdToken,
     /// The current refresh token (RFC 6749 §1.5); replaced whenever the provider rotates it.
     pub refresh_token: Option<RefreshToken>,
+    /// How many times the refresh token was redeemed since sign-in: tells the session's token
+    /// coordinator whether this record's refresh token is older than its own
+    /// ([`crate::acquisition::coordination::RefreshRedemption`]).
+    #[serde(default)]
+    pub refresh_generation: u64,
     /// Delegated access tokens by scope set.
     pub tokens: Vec<ScopedToken>,
     /// Sign-in time, Unix seconds.
@@ -141,6 +146,7 @@ impl Session {
             user_id,
             id_token,
             refresh_token: response.refresh_token.clone(),
+            refresh_generation: 0,
             tokens: Vec::new(),
             created_at: now,
             expires_at: now.saturating_add(SESSION_LIFETIME_SECS),

@@ -134,9 +134,12 @@ describe('the token coordinator (a Durable Object) with three front Workers', ()
       const files = await readdir(path.join(coordinatorDir, 'v3', 'do'), { recursive: true, withFileTypes: true });
       const texts = await Promise.all(files.filter((f) => f.isFile()).map((f) => readFile(path.join(f.parentPath, f.name), 'latin1')));
       assert.ok(texts.length > 0, 'the coordinator stored something');
+      const issued = await tb.issuedTokens();
+      assert.ok(issued.length > 0);
       for (const text of texts) {
         assert.ok(!text.includes('eyJ'), 'no JWS in the Durable Object storage');
         for (const jti of jtis) assert.ok(!text.includes(jti), 'no token id in the Durable Object storage');
+        for (const token of issued) assert.ok(!text.includes(token), 'no issued token in the Durable Object storage');
       }
     });
   });

@@ -83,7 +83,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
- *   stats: () => Promise<object>, downstreamStats: () => Promise<object>,
+ *   stats: () => Promise<object>, issuedTokens: () => Promise<string[]>, downstreamStats: () => Promise<object>,
  *   armClaimsChallenge: (options?: {claims?: string, sub?: string}) => Promise<void>,
  *   reset: () => Promise<void>, stop: () => Promise<void>}>}
  */
@@ -157,6 +157,8 @@ export async function startTestbed({
     proxy,
     /** The provider's token request counts (see provider.mjs). */
     stats: () => getJson(`${providerUrl}/__testbed/stats`),
+    /** Every access, refresh and ID token the provider issued (see provider.mjs). */
+    issuedTokens: async () => (await getJson(`${providerUrl}/__testbed/issued`)).tokens,
     /** The downstream's request counts (see downstream.mjs). */
     downstreamStats: () => getJson(`${downstreamUrl}/__testbed/stats`),
     /**

@@ -109,13 +109,16 @@ impl Coordinator for DurableCoordinator {
     }
 }
 
-/// The token coordinator, a Durable Object: one instance per cache key for the whole
-/// deployment. It runs the Worker's own client (the same settings: `AUTHORITY`, `CLIENT_ID`, the
-/// credential, `TOKEN_CACHE_KEY`), with its memory tier, single-flight and throttle table, and
-/// its durable storage as the store tier (entries sealed as in KV; without a cache key, memory
-/// only), and answers the isolates through [`AppTokens::serve_coordinated`]. A refresh ahead of
-/// expiry runs once, in the object, after the answer.
-#[durable_object(fetch)]
+/// The token coordinator, a Durable Object: one instance per coordination key for the whole
+/// deployment (an app token's or on-behalf-of token's cache key; a web-app session, whose
+/// refresh-token redemptions it serialises). It runs the Worker's own client (the same
+/// settings: `AUTHORITY`, `CLIENT_ID`, the credential, `TOKEN_CACHE_KEY` else `COOKIE_KEY`),
+/// with its memory tier, single-flight and throttle table, and its durable storage as the store
+/// tier (entries sealed as in KV; without a key, memory only and no session records), and
+/// answers the isolates through [`AppTokens::serve_coordinated`]. A refresh ahead of expiry
+/// runs once, in the object, after the answer. An alarm at the last stored entry's expiry
+/// deletes the object's storage, so objects of ended sessions leave nothing behind.
+#[durable_object(alarm)]
 pub struct TokenCoordinator {
     state: State,
     env: Env,
@@ -175,6 +178,12 @@ impl DurableObject for TokenCoordinator {
         }
         Response::from_bytes(served.answer)
     }
+
+    /// Every stored entry has expired (the alarm is set at the latest expiry): delete them all.
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::ok("")
+    }
 }
 
 fn platform<'a>(transport: &'a FetchTransport, storage: &'a ObjectStorage) -> Platform<'a> {
@@ -189,8 +198,9 @@ fn platform<'a>(transport: &'a FetchTransport, storage: &'a ObjectStorage) -> Pl
 }
 
 /// A Durable Object's storage as the coordinator's store tier. Values are the core's sealed
-/// entries (ASCII); the sealed envelope carries the expiry, so no alarm is needed: an expired
-/// entry is a miss and is overwritten.
+/// entries (ASCII); the sealed envelope carries the expiry (an expired entry is a miss and is
+/// overwritten), and each put moves the object's alarm to its expiry if that is later, so the
+/// storage is deleted once everything in it has expired.
 struct ObjectStorage(Storage);
 
 fn storage_error(operation: &str, error: &worker::Error) -> Error {
@@ -213,7 +223,7 @@ impl TokenStore for ObjectStorage {
         &'a self,
         key: &'a str,
         value: Vec<u8>,
-        _ttl_secs: u64,
+        ttl_secs: u64,
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let value = String::from_utf8(value)
@@ -221,7 +231,22 @@ impl TokenStore for ObjectStorage {
             self.0
                 .put(key, value)
                 .await
-                .map_err(|error| storage_error("put", &error))
+                .map_err(|error| storage_error("put", &error))?;
+            // Milliseconds since the epoch, as the alarm API counts.
+            let expires_at = js_sys::Date::now() as i64
+                + i64::try_from(ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+            let alarm = self
+                .0
+                .get_alarm()
+                .await
+                .map_err(|error| storage_error("get alarm", &error))?;
+            if alarm.is_none_or(|at| at < expires_at) {
+                self.0
+                    .set_alarm(expires_at)
+                    .await
+                    .map_err(|error| storage_error("set alarm", &error))?;
+            }
+            Ok(())
         })
     }
 

@@ -9,7 +9,7 @@
 //! | [`TokenProvider`] | per isolate: app tokens (client credentials), on-behalf-of tokens for a validated bearer, the web app's sign-in; clients built once under single-flight, refreshes and KV writes in `ctx.wait_until` |
 //! | [`FetchTransport`] | Workers `fetch`, `redirect: "manual"`, a time limit per request, bodies capped |
 //! | [`KvTokenStore`] | Workers KV as the shared token store, writes deferred with `ctx.wait_until` |
-//! | [`TokenCoordinator`], [`DurableCoordinator`] | the optional Durable Object coordinating app token requests for the whole deployment (one per cache key), and the isolates' channel to it |
+//! | [`TokenCoordinator`], [`DurableCoordinator`] | the optional Durable Object coordinating token work for the whole deployment (one object per app or on-behalf-of cache key, one per web-app session, whose refresh-token redemptions it serialises), and the isolates' channel to it |
 //! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (RS256, PS256) |
 //! | [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`] | `Date.now()`, `setTimeout`, `crypto.getRandomValues` |
 //! | [`EnvSettings`] | Worker vars and secrets as settings (`AUTHORITY`, `CLIENT_ID`, `AZURE_AD`, …) |

@@ -1,13 +1,15 @@
 //! The client's part in deployment-wide coordination ([`crate::acquisition::coordination`]):
 //! as an isolate, asking the coordinator after a memory and store miss; as the coordinator,
-//! answering the isolates with its own caches, single-flight and throttles.
+//! answering the isolates with its own caches, single-flight and throttles. Refresh-token
+//! redemptions have their own module ([`super::redemption`]).
 
 use alloc::string::ToString;
 
-use super::{AcquiredToken, ConfidentialClient, Refill, TokenSource};
+use super::{AcquiredToken, ConfidentialClient, Refill, TokenOptions, TokenSource};
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::coordination::{
-    ask, Coordinated, CoordinatedAnswer, CoordinatedRequest, Served,
+    ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, Served,
+    COORDINATION_VERSION,
 };
 use crate::error::{Error, TransportErrorKind};
 use crate::platform::Platform;
@@ -16,15 +18,35 @@ use crate::protocol::scope::Scopes;
 
 impl ConfidentialClient {
     /// Serves an isolate's [`CoordinatedRequest`] (JSON) as the deployment's coordinator of this
-    /// client's app tokens: memory, then `platform`'s store (the coordinator's own durable
-    /// storage), then the provider, under single-flight and with this client's throttle table,
-    /// so every isolate's miss for one key costs one provider request. The request must name
-    /// the storage key this client computes for its scopes (same authority, client id and
-    /// scopes), else it is answered [`CoordinatedAnswer::Unavailable`] and the isolate acquires
-    /// by itself. `platform` must have no coordinator of its own. Run
-    /// [`Served::refresh_ahead`] in the background.
+    /// client's tokens. App and on-behalf-of tokens: memory, then `platform`'s store (the
+    /// coordinator's own durable storage), then the provider, under single-flight and with this
+    /// client's throttle table, so every isolate's miss for one key costs one provider request;
+    /// the request must name the storage key this client computes for its grant and scopes
+    /// (same authority, client id, assertion and scopes), else it is answered
+    /// [`CoordinatedAnswer::Unavailable`] and the isolate acquires by itself. Refresh-token
+    /// redemptions: serialised per session, see
+    /// [`crate::acquisition::coordination::RefreshRedemption`]. `platform` must have no
+    /// coordinator of its own. Run [`Served::refresh_ahead`] in the background.
     pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
-        let (answer, refresh_ahead) = match self.coordinated_answer(request, platform).await {
+        let request = match CoordinatedRequest::from_json(request) {
+            Ok(request) => request,
+            Err(error) => {
+                return Served {
+                    answer: failure_answer(error).to_json(),
+                    refresh_ahead: None,
+                }
+            }
+        };
+        if let CoordinatedGrant::RefreshToken(redemption) = &request.grant {
+            let answer = self
+                .serve_redemption(&request.key, &request.scopes, redemption, platform)
+                .await;
+            return Served {
+                answer: answer.to_json(),
+                refresh_ahead: None,
+            };
+        }
+        let (answer, refresh_ahead) = match self.coordinated_answer(&request, platform).await {
             Ok((token, scopes)) => {
                 let due = token.refresh_due.then_some(scopes);
                 let entry = CachedToken {
@@ -50,28 +72,38 @@ impl ConfidentialClient {
 
     async fn coordinated_answer(
         &self,
-        request: &[u8],
+        request: &CoordinatedRequest,
         platform: &Platform<'_>,
     ) -> Result<(AcquiredToken, Scopes), Error> {
-        let request = CoordinatedRequest::from_json(request)?;
         let scopes = Scopes::parse(&request.scopes)?;
-        let expected = CacheKey::app_token(&self.authority, &self.client_id, &scopes);
+        let expected = match &request.grant {
+            CoordinatedGrant::OnBehalfOf { assertion } => {
+                CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, &scopes)
+            }
+            _ => CacheKey::app_token(&self.authority, &self.client_id, &scopes),
+        };
         if expected.storage_key() != request.key {
             return Err(Error::configuration(
                 "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
             ));
         }
-        let token = if request.ahead {
-            self.refresh_token_for_client(&scopes, platform).await
-        } else {
-            self.acquire_token_for_client(&scopes, platform).await
+        let token = match &request.grant {
+            CoordinatedGrant::OnBehalfOf { assertion } => {
+                let options = TokenOptions::default();
+                self.acquire_token_on_behalf_of(assertion, &scopes, &options, platform)
+                    .await
+            }
+            _ if request.ahead => self.refresh_token_for_client(&scopes, platform).await,
+            _ => self.acquire_token_for_client(&scopes, platform).await,
         }?;
         Ok((token, scopes))
     }
 
     /// As an isolate: asks the coordinator, if the platform has one, for an app token the
-    /// caller is waiting for ([`Refill::Normal`]) or a refresh ahead ([`Refill::Ahead`]); a
-    /// bypass (forced refresh, claims challenge) and every other grant stay local.
+    /// caller is waiting for ([`Refill::Normal`]) or a refresh ahead ([`Refill::Ahead`]), or
+    /// for an on-behalf-of token the caller is waiting for; a bypass (forced refresh, claims
+    /// challenge) stays local. (The grants' `claims` then carry only the client capabilities,
+    /// which the coordinator, built from the same settings, adds itself.)
     pub(super) async fn coordinate(
         &self,
         key: &CacheKey,
@@ -79,14 +111,39 @@ impl ConfidentialClient {
         mode: Refill,
         platform: &Platform<'_>,
     ) -> Coordinated {
-        match (platform.coordinator, grant, mode) {
-            (Some(coordinator), Grant::ClientCredentials { scopes, .. }, Refill::Normal) => {
-                ask(coordinator, key, scopes, false).await
+        let Some(coordinator) = platform.coordinator else {
+            return Coordinated::Local;
+        };
+        let (scopes, grant, ahead) = match (grant, mode) {
+            (Grant::ClientCredentials { scopes, .. }, Refill::Normal | Refill::Ahead) => (
+                scopes,
+                CoordinatedGrant::ClientCredentials,
+                mode == Refill::Ahead,
+            ),
+            (
+                Grant::OnBehalfOf {
+                    assertion, scopes, ..
+                },
+                Refill::Normal,
+            ) => {
+                let assertion = (*assertion).clone();
+                (scopes, CoordinatedGrant::OnBehalfOf { assertion }, false)
             }
-            (Some(coordinator), Grant::ClientCredentials { scopes, .. }, Refill::Ahead) => {
-                ask(coordinator, key, scopes, true).await
+            _ => return Coordinated::Local,
+        };
+        let request = CoordinatedRequest {
+            v: COORDINATION_VERSION,
+            key: key.storage_key(),
+            scopes: scopes.to_param(),
+            ahead,
+            grant,
+        };
+        match ask(coordinator, &request).await {
+            Coordinated::Redeemed { .. } => {
+                log::warn!("coordinator answered a token request with a redemption: acquiring in this isolate");
+                Coordinated::Local
             }
-            _ => Coordinated::Local,
+            answer => answer,
         }
     }
 }
@@ -94,7 +151,7 @@ impl ConfidentialClient {
 /// The answer for an acquisition that failed at the coordinator: what every isolate must be
 /// told (a throttle, the provider's refusal or failure) or, for the coordinator's own problems,
 /// [`CoordinatedAnswer::Unavailable`] (the isolate then acquires by itself).
-fn failure_answer(error: Error) -> CoordinatedAnswer {
+pub(super) fn failure_answer(error: Error) -> CoordinatedAnswer {
     match error {
         Error::Throttled { retry_after_secs } => CoordinatedAnswer::Throttled { retry_after_secs },
         Error::Server(error) => CoordinatedAnswer::Refused { error: *error },

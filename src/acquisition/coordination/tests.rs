@@ -5,21 +5,17 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use alloc::boxed::Box;
-use alloc::vec::Vec;
-use core::cell::Cell;
-
 use futures::executor::block_on;
 
 use super::*;
 use crate::acquisition::client::{ConfidentialClient, TokenSource};
 use crate::credentials::credential::{ClientCredential, SecretMethod};
-use crate::platform::Platform;
 use crate::protocol::authority::Authority;
+use crate::protocol::scope::Scopes;
 use crate::secret::ClientSecret;
 use crate::testing::{
-    token_cache_keys, MapStore, ReplayPlatform, ENTRA_INVALID_CLIENT as INVALID_CLIENT,
-    ENTRA_OUTAGE as OUTAGE, ENTRA_SUCCESS as SUCCESS, NOW,
+    token_cache_keys, InMemoryCoordinator, MapStore, ReplayPlatform,
+    ENTRA_INVALID_CLIENT as INVALID_CLIENT, ENTRA_OUTAGE as OUTAGE, ENTRA_SUCCESS as SUCCESS, NOW,
 };
 
 const ENTRA: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
@@ -42,75 +38,16 @@ fn scopes() -> Scopes {
     Scopes::parse("https://graph.microsoft.com/.default").unwrap()
 }
 
-/// The coordinator: its own client and durable storage, on the shared test transport.
-struct InMemory<'a> {
-    client: ConfidentialClient,
-    storage: MapStore,
-    env: &'a ReplayPlatform,
-    /// How many exchanges it served.
-    served: Cell<usize>,
-    /// When set, it is unreachable.
-    down: Cell<bool>,
-}
-
-impl<'a> InMemory<'a> {
-    fn new(env: &'a ReplayPlatform, client_id: &str) -> Self {
-        Self {
-            client: client(client_id),
-            storage: MapStore::default(),
-            env,
-            served: Cell::new(0),
-            down: Cell::new(false),
-        }
-    }
-}
-
-impl Coordinator for InMemory<'_> {
-    fn exchange<'a>(
-        &'a self,
-        key: &'a str,
-        request: Vec<u8>,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            assert!(
-                key.starts_with("edge-token/v1/"),
-                "addressed by the hashed key"
-            );
-            if self.down.get() {
-                return Err(Error::Platform("Network connection lost".into()));
-            }
-            self.served.set(self.served.get() + 1);
-            let platform = self.env.platform(&self.storage);
-            Ok(self
-                .client
-                .serve_coordinated(&request, &platform)
-                .await
-                .answer)
-        })
-    }
-}
-
-fn with<'a>(
-    env: &'a ReplayPlatform,
-    store: &'a MapStore,
-    coordinator: &'a dyn Coordinator,
-) -> Platform<'a> {
-    Platform {
-        coordinator: Some(coordinator),
-        ..env.platform(store)
-    }
-}
-
 #[test]
 fn isolates_share_the_coordinators_one_request() {
     let env = ReplayPlatform::new(&[(200, SUCCESS)]);
-    let coordinator = InMemory::new(&env, "client-1");
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
     let (kv, first, second) = (MapStore::default(), client("client-1"), client("client-1"));
-    let a = block_on(first.acquire_token_for_client(&scopes(), &with(&env, &kv, &coordinator)))
-        .unwrap();
+    let a =
+        block_on(first.acquire_token_for_client(&scopes(), &coordinator.platform(&kv))).unwrap();
     // Another isolate, empty KV (another location): the coordinator answers from its memory.
     let b = block_on(
-        second.acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &coordinator)),
+        second.acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
     )
     .unwrap();
     // The first answer came from the coordinator's one provider request, the second from
@@ -130,8 +67,8 @@ fn isolates_share_the_coordinators_one_request() {
     // request's answer), its memory serves the next call.
     assert_eq!(coordinator.storage.0.borrow().len(), 1);
     assert_eq!(kv.0.borrow().len(), 1);
-    let again = block_on(first.acquire_token_for_client(&scopes(), &with(&env, &kv, &coordinator)))
-        .unwrap();
+    let again =
+        block_on(first.acquire_token_for_client(&scopes(), &coordinator.platform(&kv))).unwrap();
     assert_eq!(again.source, TokenSource::Memory);
     assert_eq!(coordinator.served.get(), 2);
 }
@@ -139,25 +76,22 @@ fn isolates_share_the_coordinators_one_request() {
 #[test]
 fn a_refresh_ahead_happens_once_for_the_deployment() {
     let env = ReplayPlatform::new(&[(200, SUCCESS), (200, SUCCESS)]);
-    let coordinator = InMemory::new(&env, "client-1");
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
     let isolates = [client("client-1"), client("client-1")];
     for isolate in &isolates {
         block_on(
-            isolate.acquire_token_for_client(
-                &scopes(),
-                &with(&env, &MapStore::default(), &coordinator),
-            ),
+            isolate
+                .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
         )
         .unwrap();
     }
     env.now.set(NOW + 1799); // Entra's refresh_in
     for isolate in &isolates {
-        let refreshed =
-            block_on(isolate.refresh_token_for_client(
-                &scopes(),
-                &with(&env, &MapStore::default(), &coordinator),
-            ))
-            .unwrap();
+        let refreshed = block_on(
+            isolate
+                .refresh_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
+        )
+        .unwrap();
         assert_ne!(
             refreshed.source,
             TokenSource::Memory,
@@ -180,14 +114,13 @@ fn a_throttle_or_a_refusal_at_the_coordinator_is_every_isolates_answer() {
         &[("Retry-After", "30")],
         r#"{"error":"temporarily_unavailable"}"#,
     );
-    let coordinator = InMemory::new(&env, "client-1");
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
     for _ in 0..2 {
-        let error =
-            block_on(client("client-1").acquire_token_for_client(
-                &scopes(),
-                &with(&env, &MapStore::default(), &coordinator),
-            ))
-            .unwrap_err();
+        let error = block_on(
+            client("client-1")
+                .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
+        )
+        .unwrap_err();
         assert!(
             matches!(error, Error::Server(_) | Error::Throttled { .. }),
             "{error:?}"
@@ -195,7 +128,7 @@ fn a_throttle_or_a_refusal_at_the_coordinator_is_every_isolates_answer() {
     }
     let throttled = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &coordinator)),
+            .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
     )
     .unwrap_err();
     assert_eq!(
@@ -211,10 +144,10 @@ fn a_throttle_or_a_refusal_at_the_coordinator_is_every_isolates_answer() {
     );
 
     let env = ReplayPlatform::new(&[(401, INVALID_CLIENT)]);
-    let coordinator = InMemory::new(&env, "client-1");
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
     let refused = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &coordinator)),
+            .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
     )
     .unwrap_err();
     assert_eq!(refused.server_error().unwrap().error, "invalid_client");
@@ -225,11 +158,11 @@ fn a_throttle_or_a_refusal_at_the_coordinator_is_every_isolates_answer() {
 #[test]
 fn an_unreachable_coordinator_or_another_clients_is_bypassed() {
     let env = ReplayPlatform::new(&[(200, SUCCESS), (200, SUCCESS)]);
-    let down = InMemory::new(&env, "client-1");
+    let down = InMemoryCoordinator::new(&env, client("client-1"));
     down.down.set(true);
     let token = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &down)),
+            .acquire_token_for_client(&scopes(), &down.platform(&MapStore::default())),
     )
     .unwrap();
     assert_eq!(
@@ -239,10 +172,10 @@ fn an_unreachable_coordinator_or_another_clients_is_bypassed() {
     );
 
     // A coordinator configured for another client never hands out its own token.
-    let other = InMemory::new(&env, "client-2");
+    let other = InMemoryCoordinator::new(&env, client("client-2"));
     let token = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &other)),
+            .acquire_token_for_client(&scopes(), &other.platform(&MapStore::default())),
     )
     .unwrap();
     assert_eq!(token.source, TokenSource::Provider);
@@ -278,10 +211,10 @@ fn messages_of_another_version_or_shape_are_refused() {
 fn an_outage_seen_by_the_coordinator_is_not_asked_again_by_each_isolate() {
     // The coordinator's request and its one retry meet an HTML 503 page.
     let env = ReplayPlatform::new(&[(503, OUTAGE), (503, OUTAGE)]);
-    let coordinator = InMemory::new(&env, "client-1");
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
     let error = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &coordinator)),
+            .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
     )
     .unwrap_err();
     let Error::InvalidResponse(invalid) = &error else {
@@ -297,7 +230,7 @@ fn an_outage_seen_by_the_coordinator_is_not_asked_again_by_each_isolate() {
     // The coordinator now rests the request (60 s): the next isolate is told so at once.
     let throttled = block_on(
         client("client-1")
-            .acquire_token_for_client(&scopes(), &with(&env, &MapStore::default(), &coordinator)),
+            .acquire_token_for_client(&scopes(), &coordinator.platform(&MapStore::default())),
     )
     .unwrap_err();
     assert!(
@@ -314,4 +247,48 @@ fn an_isolate_waits_out_the_coordinators_own_retry() {
         coordinator_time_limit(core::time::Duration::from_secs(10)),
         core::time::Duration::from_millis(23_250)
     );
+}
+
+#[test]
+fn isolates_share_one_on_behalf_of_request_per_incoming_token() {
+    use crate::acquisition::client::TokenOptions;
+    use crate::secret::AccessToken;
+    let env = ReplayPlatform::new(&[(200, SUCCESS), (200, SUCCESS)]);
+    let coordinator = InMemoryCoordinator::new(&env, client("client-1"));
+    let alice = AccessToken::new("eyJ.alice.sig");
+    let options = TokenOptions::default();
+    let obo = |isolate: &ConfidentialClient, assertion: &AccessToken| {
+        block_on(isolate.acquire_token_on_behalf_of(
+            assertion,
+            &scopes(),
+            &options,
+            &coordinator.platform(&MapStore::default()),
+        ))
+    };
+    let a = obo(&client("client-1"), &alice).unwrap();
+    let b = obo(&client("client-1"), &alice).unwrap();
+    assert_eq!(
+        (a.source, b.source),
+        (TokenSource::Provider, TokenSource::Coordinator)
+    );
+    assert_eq!(env.requests.borrow().len(), 1, "one on-behalf-of request");
+    let body = String::from_utf8(env.requests.borrow()[0].body.clone()).unwrap();
+    assert!(
+        body.contains("requested_token_use=on_behalf_of")
+            && body.contains("assertion=eyJ.alice.sig")
+    );
+    // Another user's token is another key: its own request.
+    obo(&client("client-1"), &AccessToken::new("eyJ.bob.sig")).unwrap();
+    assert_eq!(env.requests.borrow().len(), 2);
+    // A claims challenge stays in the isolate.
+    env.push(200, SUCCESS);
+    let served = coordinator.served.get();
+    block_on(client("client-1").acquire_token_on_behalf_of(
+        &alice,
+        &scopes(),
+        &TokenOptions::with_claims(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#),
+        &coordinator.platform(&MapStore::default()),
+    ))
+    .unwrap();
+    assert_eq!(coordinator.served.get(), served);
 }

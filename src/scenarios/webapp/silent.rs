@@ -18,7 +18,9 @@ use alloc::string::String;
 
 use super::WebApp;
 use crate::acquisition::cache::{CachedToken, TokenState};
-use crate::acquisition::client::{AcquiredToken, ReceivedTokens, TokenOptions, TokenSource};
+use crate::acquisition::client::{
+    AcquiredToken, ReceivedTokens, SessionRedemption, TokenOptions, TokenSource,
+};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::Error;
 use crate::error::TokenError;
@@ -153,11 +155,19 @@ impl WebApp {
             wanted.push_str(scope);
         }
         let wanted = Scopes::parse(&wanted).map_err(SilentFailure::Failed)?;
+        let session_key = id.storage_key(self.client.authority(), self.client.client_id());
         let mut reread = false;
         let result = loop {
+            let redemption = SessionRedemption {
+                key: &session_key,
+                generation: session.refresh_generation,
+                expires_at: session.expires_at,
+                force: bypass,
+            };
             let result = self
                 .client
-                .acquire_token_by_refresh_token(
+                .redeem_refresh_token(
+                    &redemption,
                     &refresh_token,
                     &wanted,
                     options.claims.as_deref(),
@@ -191,13 +201,15 @@ impl WebApp {
             }
         };
         match result {
-            Ok(received) => {
+            Ok(redeemed) => {
+                let received = redeemed.tokens;
                 if let Some(id_token) = &received.response.id_token {
                     self.check_refreshed_identity(&mut session, id_token, &received, platform)
                         .await
                         .map_err(SilentFailure::Failed)?;
                 }
                 session.apply_refresh(&received.response, scopes, received.requested_at);
+                session.refresh_generation = redeemed.generation;
                 sessions
                     .save(
                         id,

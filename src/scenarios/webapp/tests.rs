@@ -367,6 +367,7 @@ fn refresh_rotates_and_interaction_required_redirects_with_the_claims() {
             .map(|t| t.expose_secret().to_string()),
         Some("rt-2".into())
     );
+    assert_eq!(stored.refresh_generation, 1, "one redemption since sign-in");
 
     // The provider wants the user back, with a claims challenge.
     replay.now.set(NOW + 3400 + 3400);

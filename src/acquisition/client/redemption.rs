@@ -1,0 +1,375 @@
+//! Refresh-token redemptions of a web-app session, coordinated deployment-wide
+//! ([`crate::acquisition::coordination::RefreshRedemption`]): as an isolate, redeeming through
+//! the session's coordinator when the platform has one; as the coordinator, serialising the
+//! session's redemptions and keeping its current refresh token.
+//!
+//! Why: with refresh-token rotation and reuse detection (RFC 9700 §4.14.2), two isolates that
+//! redeem the same refresh token make the provider revoke the user's grant; the session record
+//! in an eventually consistent store (Workers KV) cannot prevent it. The coordinator keeps, per
+//! session, a sealed [`RedemptionRecord`]: the current refresh token, how many redemptions the
+//! session has seen (its generation), the last result per (scopes, claims) and a refusal of the
+//! current refresh token. Under it, for each request:
+//! - the caller's refresh token is older (its generation is below the record's): it is never
+//!   presented again; the caller gets a result obtained since (unexpired), else a redemption of
+//!   the current refresh token;
+//! - the caller's is the current one: a fresh result is served unless the caller forces a
+//!   refresh, else the current refresh token is redeemed;
+//! - the caller's is newer (redeemed in an isolate while the coordinator was unreachable) or
+//!   the coordinator has no record: the caller's is adopted and redeemed.
+//!
+//! The record is stored, sealed and bound to the session's key, before the answer leaves; an
+//! `invalid_grant` refusal is kept too, so every later caller with that refresh token gets the
+//! same answer without a provider request.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use super::coordinated::failure_answer;
+use super::{ConfidentialClient, ReceivedTokens};
+use crate::acquisition::cache::{CachedToken, TokenState, MIN_STORE_TTL_SECS};
+use crate::acquisition::coordination::{
+    ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshRedemption,
+    COORDINATION_VERSION,
+};
+use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
+use crate::error::{Error, ServerError};
+use crate::platform::Platform;
+use crate::protocol::scope::Scopes;
+use crate::secret::RefreshToken;
+
+/// The prefix of the keys whose redemptions a coordinator serialises: sessions' storage keys
+/// (`SessionId::storage_key`).
+const SESSION_KEY_PREFIX: &str = "edge-token/v1/session/";
+
+/// Results a record keeps at most (one per scope set and claims); the soonest-expiring go.
+const MAX_RECORD_RESULTS: usize = 8;
+
+/// The longest sealed record read, in characters (tokens of up to 8 scope sets).
+const MAX_RECORD_LEN: usize = 128 * 1024;
+
+/// A session whose refresh token is being redeemed: where its coordinator keeps it, and what
+/// the caller's session knows.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRedemption<'a> {
+    /// The session's storage key (`SessionId::storage_key`: `edge-token/v1/session/` + a
+    /// hash), which names the session's coordinator.
+    pub key: &'a str,
+    /// How many redemptions the caller's session record has seen since sign-in
+    /// (`Session::refresh_generation`).
+    pub generation: u64,
+    /// The end of the session, Unix seconds.
+    pub expires_at: u64,
+    /// The caller refuses the token it holds (a forced refresh).
+    pub force: bool,
+}
+
+/// A redemption's tokens, with the refresh token the session must keep now
+/// (`tokens.response.refresh_token`: the rotated one, the coordinator's current one, or `None`
+/// when the provider issued none) and the session's redemption count after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedeemedRefreshToken {
+    /// The provider's response and when it was asked for.
+    pub tokens: ReceivedTokens,
+    /// The session's redemption count (`Session::refresh_generation`) to store with it.
+    pub generation: u64,
+}
+
+/// A coordinator's record of one session (sealed with the token cache key, bound to the
+/// session's storage key, kept until the session ends).
+#[derive(Serialize, Deserialize)]
+struct RedemptionRecord {
+    /// Redemptions so far.
+    generation: u64,
+    /// The refresh token to present next.
+    refresh_token: RefreshToken,
+    /// The provider refused `refresh_token` (`invalid_grant`): the answer for it from now on.
+    refused: Option<ServerError>,
+    /// The last result per (scopes, claims), without refresh token.
+    results: Vec<RecordedResult>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RecordedResult {
+    scopes: String,
+    claims: Option<String>,
+    /// The record's generation right after this redemption.
+    generation: u64,
+    tokens: ReceivedTokens,
+}
+
+impl RedemptionRecord {
+    /// The result to serve a caller at `generation` without a provider request, if any: one
+    /// for the same scopes and claims, obtained after the caller's refresh token stopped being
+    /// current and still unexpired, or fresh when the caller does not force a refresh.
+    fn result_for(
+        &self,
+        scopes: &str,
+        redemption: &RefreshRedemption,
+        now: u64,
+    ) -> Option<&ReceivedTokens> {
+        let result = self
+            .results
+            .iter()
+            .find(|r| r.scopes == scopes && r.claims == redemption.claims)?;
+        let token = CachedToken::from_response(&result.tokens.response, result.tokens.requested_at);
+        let newer = result.generation > redemption.generation && token.is_unexpired(now);
+        let fresh = !redemption.force && token.state(now) == TokenState::Fresh;
+        (newer || fresh).then_some(&result.tokens)
+    }
+
+    fn record(
+        &mut self,
+        scopes: &str,
+        claims: Option<String>,
+        mut tokens: ReceivedTokens,
+        now: u64,
+    ) {
+        tokens.response.refresh_token = None;
+        self.results
+            .retain(|r| !(r.scopes == scopes && r.claims == claims));
+        self.results.retain(|r| {
+            CachedToken::from_response(&r.tokens.response, r.tokens.requested_at).is_unexpired(now)
+        });
+        self.results.push(RecordedResult {
+            scopes: scopes.to_string(),
+            claims,
+            generation: self.generation,
+            tokens,
+        });
+        while self.results.len() > MAX_RECORD_RESULTS {
+            self.results.remove(0);
+        }
+    }
+
+    /// `tokens` as answered: with the current refresh token and generation.
+    fn answer(&self, tokens: &ReceivedTokens) -> CoordinatedAnswer {
+        let mut tokens = tokens.clone();
+        tokens.response.refresh_token = Some(self.refresh_token.clone());
+        CoordinatedAnswer::Redeemed {
+            tokens,
+            generation: self.generation,
+        }
+    }
+}
+
+impl ConfidentialClient {
+    /// Redeems `refresh_token` for `scopes` (RFC 6749 §6, with an optional claims challenge)
+    /// for the session `session`: through the session's coordinator when the platform has one
+    /// (serialised deployment-wide, see [`crate::acquisition::coordination::RefreshRedemption`]),
+    /// else (or when the coordinator is unreachable or unavailable) directly, as
+    /// [`ConfidentialClient::acquire_token_by_refresh_token`]. Store the answer's refresh token
+    /// and generation with the session before using the access token.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_by_refresh_token`], the coordinator's answer
+    /// included: `invalid_grant` when the refresh token (or the current one) is refused.
+    pub async fn redeem_refresh_token(
+        &self,
+        session: &SessionRedemption<'_>,
+        refresh_token: &RefreshToken,
+        scopes: &Scopes,
+        claims: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<RedeemedRefreshToken, Error> {
+        if let Some(coordinator) = platform.coordinator {
+            let request = CoordinatedRequest {
+                v: COORDINATION_VERSION,
+                key: session.key.to_string(),
+                scopes: scopes.to_param(),
+                ahead: false,
+                grant: CoordinatedGrant::RefreshToken(RefreshRedemption {
+                    refresh_token: refresh_token.clone(),
+                    generation: session.generation,
+                    claims: claims.map(str::to_string),
+                    force: session.force,
+                    expires_at: session.expires_at,
+                }),
+            };
+            match ask(coordinator, &request).await {
+                Coordinated::Redeemed { tokens, generation } => {
+                    return Ok(RedeemedRefreshToken { tokens, generation })
+                }
+                Coordinated::Final(error) => return Err(error),
+                Coordinated::Token { .. } => {
+                    log::warn!(
+                        "coordinator answered a redemption with a token: redeeming in this isolate"
+                    );
+                }
+                Coordinated::Local => {}
+            }
+        }
+        let tokens = self
+            .acquire_token_by_refresh_token(refresh_token, scopes, claims, platform)
+            .await?;
+        Ok(RedeemedRefreshToken {
+            tokens,
+            generation: session.generation.saturating_add(1),
+        })
+    }
+
+    /// As the coordinator: serves one redemption of the session stored under `key`, after any
+    /// redemption of the same session in progress here (see the module's rules).
+    pub(super) async fn serve_redemption(
+        &self,
+        key: &str,
+        scopes: &str,
+        redemption: &RefreshRedemption,
+        platform: &Platform<'_>,
+    ) -> CoordinatedAnswer {
+        if !key.starts_with(SESSION_KEY_PREFIX) || key.len() > 128 {
+            return unavailable("a redemption must name a session's storage key");
+        }
+        if self.store_sealer.is_none() {
+            return unavailable("no token cache key (TOKEN_CACHE_KEY or COOKIE_KEY): refresh tokens are never stored unsealed");
+        }
+        let scopes = match Scopes::parse(scopes) {
+            Ok(scopes) => scopes,
+            Err(error) => return failure_answer(error),
+        };
+        let scopes = &scopes;
+        // One redemption of a session at a time: a request arriving meanwhile waits, then
+        // decides again on the record the other one stored.
+        loop {
+            let mut answer = None;
+            let slot = &mut answer;
+            self.redemptions
+                .run(
+                    key.to_string(),
+                    move || async move {
+                        *slot = Some(
+                            self.redeem_serialised(key, scopes, redemption, platform)
+                                .await,
+                        );
+                    },
+                    || platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
+                )
+                .await;
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
+    }
+
+    async fn redeem_serialised(
+        &self,
+        key: &str,
+        scopes: &Scopes,
+        redemption: &RefreshRedemption,
+        platform: &Platform<'_>,
+    ) -> CoordinatedAnswer {
+        let now = platform.clock.now_unix_secs();
+        let wanted = scopes.to_param();
+        let held = self.read_record(key, platform).await;
+        let mut record = match held {
+            Some(record)
+                if record.generation > redemption.generation
+                    || (record.generation == redemption.generation
+                        && record.refresh_token == redemption.refresh_token) =>
+            {
+                if let Some(tokens) = record.result_for(&wanted, redemption, now) {
+                    return record.answer(tokens);
+                }
+                if let Some(refused) = &record.refused {
+                    return CoordinatedAnswer::Refused {
+                        error: refused.clone(),
+                    };
+                }
+                record
+            }
+            // No record, or the caller's refresh token is newer than the record's: adopt it.
+            _ => RedemptionRecord {
+                generation: redemption.generation,
+                refresh_token: redemption.refresh_token.clone(),
+                refused: None,
+                results: Vec::new(),
+            },
+        };
+        let result = self
+            .acquire_token_by_refresh_token(
+                &record.refresh_token,
+                scopes,
+                redemption.claims.as_deref(),
+                platform,
+            )
+            .await;
+        let now = platform.clock.now_unix_secs();
+        match result {
+            Ok(tokens) => {
+                record.generation = record.generation.saturating_add(1);
+                if let Some(rotated) = &tokens.response.refresh_token {
+                    record.refresh_token = rotated.clone();
+                }
+                record.record(&wanted, redemption.claims.clone(), tokens.clone(), now);
+                self.write_record(key, &record, redemption.expires_at, platform)
+                    .await;
+                record.answer(&tokens)
+            }
+            Err(error) => {
+                if let Some(server) = error.server_error().filter(|s| s.error == "invalid_grant") {
+                    record.refused = Some(server.clone());
+                    self.write_record(key, &record, redemption.expires_at, platform)
+                        .await;
+                }
+                failure_answer(error)
+            }
+        }
+    }
+
+    async fn read_record(&self, key: &str, platform: &Platform<'_>) -> Option<RedemptionRecord> {
+        let sealer = self.store_sealer.as_ref()?;
+        let stored = match platform.store.get(key).await {
+            Ok(stored) => stored?,
+            Err(error) => {
+                log::warn!("coordinator's session record unreadable: {error}");
+                return None;
+            }
+        };
+        let text = core::str::from_utf8(&stored).ok()?;
+        let now = platform.clock.now_unix_secs();
+        match sealer.open(text, key.as_bytes(), now, MAX_RECORD_LEN) {
+            Ok(record) => Some(record),
+            Err(error) => {
+                log::warn!("coordinator's session record refused ({error}): none");
+                None
+            }
+        }
+    }
+
+    /// Stores `record` until `expires_at`. A failure is logged: the answer still carries the
+    /// rotated refresh token, which the caller's session keeps.
+    async fn write_record(
+        &self,
+        key: &str,
+        record: &RedemptionRecord,
+        expires_at: u64,
+        platform: &Platform<'_>,
+    ) {
+        let Some(sealer) = &self.store_sealer else {
+            return;
+        };
+        let now = platform.clock.now_unix_secs();
+        let ttl = expires_at.saturating_sub(now).max(MIN_STORE_TTL_SECS);
+        let expires_at = now.saturating_add(ttl);
+        let stored = match sealer.seal(record, expires_at, key.as_bytes(), platform.entropy) {
+            Ok(stored) => stored,
+            Err(error) => {
+                log::error!("coordinator's session record not sealed: {error}");
+                return;
+            }
+        };
+        if let Err(error) = platform.store.put(key, stored.into_bytes(), ttl).await {
+            log::error!("coordinator's session record not stored: {error}");
+        }
+    }
+}
+
+fn unavailable(reason: &str) -> CoordinatedAnswer {
+    CoordinatedAnswer::Unavailable {
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
