@@ -19,7 +19,9 @@ pub(crate) mod throttle;
 
 pub use cache::expiring::{ExpiringStore, KvHost, MemoryKv};
 pub use cache::write_behind::WriteBehind;
-pub use cache::CachedToken;
+pub use cache::{
+    CachedToken, TokenState, EXPIRY_MARGIN_SECS, HALF_LIFE_REFRESH_MIN_SECS, MIN_STORE_TTL_SECS,
+};
 pub use client::{
     AcquiredToken, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken, SessionRedemption,
     TokenOptions, TokenSource,

@@ -33,14 +33,14 @@ use crate::seal::{SealError, Sealer};
 use crate::secret::AccessToken;
 
 /// Seconds before `expires_on` at which a cached token stops being handed out (MSAL: 5 min).
-pub(crate) const EXPIRY_MARGIN_SECS: u64 = 300;
+pub const EXPIRY_MARGIN_SECS: u64 = 300;
 
 /// Lifetime from which a token without `refresh_in` is refreshed at half-life, in seconds
 /// (MSAL: tokens of 2 h or more).
-pub(crate) const HALF_LIFE_REFRESH_MIN_SECS: u64 = 2 * 3600;
+pub const HALF_LIFE_REFRESH_MIN_SECS: u64 = 2 * 3600;
 
 /// The shortest time-to-live a store accepts, in seconds (Workers KV `expirationTtl` >= 60).
-pub(crate) const MIN_STORE_TTL_SECS: u64 = 60;
+pub const MIN_STORE_TTL_SECS: u64 = 60;
 
 // A token worth caching has more than the margin left, so its TTL always meets the store minimum.
 const _: () = assert!(EXPIRY_MARGIN_SECS >= MIN_STORE_TTL_SECS);

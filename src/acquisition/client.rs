@@ -24,7 +24,7 @@ use crate::protocol::claims::claims_parameter;
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::pkce::PkceVerifier;
 use crate::protocol::request::Grant;
-use crate::protocol::response::TokenResponse;
+pub use crate::protocol::response::ReceivedTokens;
 use crate::protocol::scope::Scopes;
 use crate::seal::{Purpose, RootKeys, Sealer};
 use crate::secret::{AccessToken, RefreshToken};
@@ -499,16 +499,6 @@ impl ConfidentialClient {
         let clock = self.corrected_clock(platform);
         self.send_grant(grant, &platform.with_clock(&clock)).await
     }
-}
-
-/// Tokens straight from the provider, with the time they were asked for (lifetimes count from
-/// there).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReceivedTokens {
-    /// The parsed token response.
-    pub response: TokenResponse,
-    /// When the request was sent, Unix seconds.
-    pub requested_at: u64,
 }
 
 impl core::fmt::Debug for ConfidentialClient {

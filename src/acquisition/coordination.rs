@@ -36,12 +36,12 @@ use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::acquisition::cache::CachedToken;
-use crate::acquisition::client::ReceivedTokens;
 use crate::acquisition::throttle::{RETRY_DELAY_MS, RETRY_JITTER_MS};
 use crate::error::{
     Error, InvalidResponse, ResponseProblem, ServerError, TransportError, TransportErrorKind,
 };
 use crate::platform::LocalBoxFuture;
+use crate::protocol::response::ReceivedTokens;
 use crate::protocol::scope::Scopes;
 use crate::secret::{AccessToken, RefreshToken};
 

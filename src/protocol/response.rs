@@ -47,6 +47,16 @@ pub struct TokenResponse {
     pub client_info: Option<String>,
 }
 
+/// Tokens straight from the provider, with the time they were asked for (lifetimes count from
+/// there). What a token request gives the caller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceivedTokens {
+    /// The parsed token response.
+    pub response: TokenResponse,
+    /// When the request was sent, Unix seconds.
+    pub requested_at: u64,
+}
+
 /// Parses a token endpoint response.
 ///
 /// # Errors
