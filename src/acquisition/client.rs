@@ -199,7 +199,9 @@ impl ConfidentialClient {
     ///
     /// # Errors
     /// - [`Error::Configuration`] for an Entra multi-tenant alias authority (`common`,
-    ///   `organizations`, `consumers`): app tokens need a tenant.
+    ///   `organizations`, `consumers`): app tokens need a tenant; and, on a Microsoft authority
+    ///   other than AD FS, for scopes other than exactly one `{resource}/.default`
+    ///   ([`Scopes::require_app_only`], Microsoft.Identity.Web IDW10404/IDW10405).
     /// - [`Error::Server`] / [`Error::InvalidResponse`] / [`Error::Transport`] / [`Error::Signing`]
     ///   when no token could be obtained. Store failures are not errors: they count as misses.
     pub async fn acquire_token_for_client(
@@ -223,7 +225,7 @@ impl ConfidentialClient {
         options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        self.require_tenant("client credentials")?;
+        self.require_app_only(scopes)?;
         let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
         let claims = self.claims_parameter(options.claims.as_deref())?;
         let grant = Grant::ClientCredentials {
@@ -247,7 +249,7 @@ impl ConfidentialClient {
         scopes: &Scopes,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        self.require_tenant("client credentials")?;
+        self.require_app_only(scopes)?;
         let clock = self.corrected_clock(platform);
         let platform = &platform.with_clock(&clock);
         let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
@@ -305,6 +307,16 @@ impl ConfidentialClient {
             claims: claims.as_deref(),
         };
         self.acquire(key, grant, options, platform).await
+    }
+
+    /// Client credentials need a tenant and, on the Microsoft identity platform (AD FS aside),
+    /// one `{resource}/.default` scope ([`Scopes::require_app_only`]).
+    fn require_app_only(&self, scopes: &Scopes) -> Result<(), Error> {
+        self.require_tenant("client credentials")?;
+        if self.authority.requires_default_scope() {
+            scopes.require_app_only()?;
+        }
+        Ok(())
     }
 
     fn require_tenant(&self, flow: &str) -> Result<(), Error> {

@@ -189,6 +189,14 @@ impl Authority {
         matches!(self, Self::Entra(entra) if !matches!(entra.kind(), MicrosoftAuthorityKind::Adfs))
     }
 
+    /// Whether app-only (client credentials) requests must ask for exactly one
+    /// `{resource}/.default` scope ([`crate::protocol::scope::Scopes::require_app_only`]): on
+    /// the Microsoft identity platform (Entra ID, B2C, External ID), not AD FS or generic
+    /// issuers, whose scopes are free.
+    pub fn requires_default_scope(&self) -> bool {
+        self.supports_client_info()
+    }
+
     /// Whether a certificate's client assertion must be `RS256` with an `x5t` (SHA-1)
     /// thumbprint: AD FS accepts no `PS256` / `x5t#S256` assertion (MSAL.NET
     /// `AuthorityInfo.IsSha2CredentialSupported` is false for AD FS; MSAL also uses RS256 for

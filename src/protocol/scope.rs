@@ -62,7 +62,57 @@ impl Scopes {
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
+
+    /// Checks the Microsoft identity platform's rule for app-only requests (client credentials):
+    /// exactly one scope, `{resource}/.default` ("The /.default scope"; Microsoft.Identity.Web
+    /// refuses anything else with IDW10404/IDW10405). App permissions are granted to the app by
+    /// an administrator, never asked for one by one.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] saying which rule failed and what to write instead.
+    pub fn require_app_only(&self) -> Result<(), Error> {
+        let mut scopes = self.iter();
+        match (scopes.next(), scopes.next()) {
+            (Some(scope), None)
+                if scope.ends_with(DEFAULT_SUFFIX) && scope.len() > DEFAULT_SUFFIX.len() =>
+            {
+                Ok(())
+            }
+            (Some(_), None) => Err(Error::configuration(
+                "scopes: an app-only token request on the Microsoft identity platform asks for \
+                 `{resource}/.default` (e.g. `api://downstream/.default`), not individual \
+                 permissions (IDW10405)",
+            )),
+            _ => Err(Error::configuration(
+                "scopes: an app-only token request on the Microsoft identity platform asks for \
+                 exactly one scope, `{resource}/.default` (IDW10404)",
+            )),
+        }
+    }
+
+    /// The app-only scope of the resource these scopes belong to: `{resource}/.default` for the
+    /// first scope that names its resource (`api://downstream/user.read` ->
+    /// `api://downstream/.default`, `https://graph.microsoft.com/User.Read` ->
+    /// `https://graph.microsoft.com/.default`); `None` when no scope does (`openid`, `User.Read`).
+    pub fn app_only_default(&self) -> Option<Self> {
+        self.iter().find_map(|scope| {
+            let (resource, permission) = scope.rsplit_once('/')?;
+            // A URI (`api://…`, `https://…`) or an application id (`{guid}/User.Read`).
+            let named = !permission.is_empty()
+                && !resource.is_empty()
+                && !resource.ends_with('/')
+                && (resource.contains("://") || !resource.contains(':'));
+            named.then(|| {
+                let mut set = BTreeSet::new();
+                set.insert(alloc::format!("{resource}{DEFAULT_SUFFIX}"));
+                Self(set)
+            })
+        })
+    }
 }
+
+/// The suffix of an app-only scope: `{resource}/.default`.
+const DEFAULT_SUFFIX: &str = "/.default";
 
 #[cfg(test)]
 mod tests;

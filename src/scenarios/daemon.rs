@@ -116,11 +116,23 @@ impl DaemonConfig {
     /// Reads and validates every daemon setting.
     ///
     /// # Errors
-    /// [`Error::Configuration`] naming the first bad setting.
+    /// [`Error::Configuration`] naming the first bad setting; on the Microsoft identity platform,
+    /// `DOWNSTREAM_SCOPES` other than one `{resource}/.default` (IDW10404/IDW10405).
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
         let downstream =
             DownstreamApi::from_settings(settings, "DOWNSTREAM_URL", "DOWNSTREAM_SCOPES", true)?;
+        if client.authority.requires_default_scope() {
+            downstream
+                .scopes
+                .require_app_only()
+                .map_err(|error| match error {
+                    Error::Configuration(rule) => {
+                        Error::configuration(alloc::format!("DOWNSTREAM_SCOPES: {rule}"))
+                    }
+                    other => other,
+                })?;
+        }
         let http_timeout = http_timeout(settings)?;
         let callers = DaemonCallers::from_settings(settings)?;
         Ok(Self {

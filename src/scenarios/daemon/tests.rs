@@ -244,6 +244,35 @@ mod callers {
     }
 
     #[test]
+    fn app_only_scopes_follow_the_microsoft_identity_platform_rule_on_entra_only() {
+        let entra = [
+            (
+                "AUTHORITY",
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            ),
+            PROTECTED[0],
+            PROTECTED[1],
+        ];
+        for scopes in [
+            "api://downstream/user.read",
+            "api://a/.default api://b/.default",
+        ] {
+            let with = [entra[0], entra[1], entra[2], ("DOWNSTREAM_SCOPES", scopes)];
+            let message = configuration_error(&with);
+            assert!(message.starts_with("DOWNSTREAM_SCOPES: "), "{message}");
+            assert!(message.contains("/.default"), "{message}");
+        }
+        assert!(config(&entra).is_ok());
+        // A generic issuer's scopes are its own business.
+        let free = [
+            PROTECTED[0],
+            PROTECTED[1],
+            ("DOWNSTREAM_SCOPES", "reports:read reports:list"),
+        ];
+        assert!(config(&free).is_ok());
+    }
+
+    #[test]
     fn a_caller_without_a_token_is_refused_with_no_request_at_all() {
         let daemon = daemon(&PROTECTED);
         let replay = ReplayPlatform::new(&[]);
