@@ -133,6 +133,17 @@ pub(crate) fn invalid_token(description: &str) -> WebResponse {
     .with_header("www-authenticate", &challenge.to_header_value())
 }
 
+/// 403 with `Bearer error="insufficient_scope"` (RFC 6750 §3.1) and `description`: the caller
+/// is who it says, but this resource does not serve callers of its kind.
+pub(crate) fn insufficient_scope(description: &str) -> WebResponse {
+    let challenge = BearerChallenge::error(BearerErrorCode::InsufficientScope, description);
+    WebResponse::json(
+        403,
+        &json!({"error": "insufficient_scope", "error_description": description}),
+    )
+    .with_header("www-authenticate", &challenge.to_header_value())
+}
+
 /// Who may call a protected resource: the accepted audiences and the permissions a token must
 /// carry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,9 @@
 //! The web API scenario (Microsoft identity platform "protected web API" and "web API that
 //! calls web APIs"): validate the caller's bearer token, then call a downstream API on behalf
-//! of the caller (the on-behalf-of flow). Platform-free: an adapter routes requests here and
+//! of the caller (the on-behalf-of flow), or, for an app-only caller (a daemon: no user to act
+//! for; [`crate::validation::access_token::AccessTokenClaims::is_app_only`]) that holds a
+//! required app role, with the API's own app token (client credentials), since the provider
+//! refuses on-behalf-of for app-only tokens. Platform-free: an adapter routes requests here and
 //! converts the plain [`WebRequest`] / [`WebResponse`] values.
 //!
 //! | operation | route in the reference apps |
@@ -17,8 +20,10 @@
 //!
 //! Settings, besides [`crate::config`]'s (`CLIENT_ID` and the credential are the API's own, for
 //! on-behalf-of): `API_AUDIENCE` (space-separated: the client id and/or App ID URI),
-//! `API_REQUIRED_SCOPE` and/or `API_REQUIRED_ROLES` (any one suffices), `API_DOWNSTREAM_URL`
-//! and `API_DOWNSTREAM_SCOPES` (the downstream API), optional `ALLOWED_TENANTS`,
+//! `API_REQUIRED_SCOPE` and/or `API_REQUIRED_ROLES` (any one suffices; app-only callers need a
+//! role), `API_DOWNSTREAM_URL` and `API_DOWNSTREAM_SCOPES` (the downstream API), optional
+//! `API_DOWNSTREAM_APP_SCOPES` (for app-only callers; default `{resource}/.default` of
+//! `API_DOWNSTREAM_SCOPES`), `ALLOWED_TENANTS`,
 //! `CLIENT_CAPABILITIES` (`cp1` for claims challenges) and `HTTP_TIMEOUT_MS`. Access tokens
 //! must be signed with RS256 (as Entra signs them).
 
@@ -41,7 +46,7 @@ use crate::protocol::scope::Scopes;
 use crate::scenarios::daemon::{error_reply, CallFailure};
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::scenarios::protected::{
-    invalid_token, AccessPolicy, Caller, ProtectedResource, Rejection,
+    insufficient_scope, invalid_token, AccessPolicy, Caller, ProtectedResource, Rejection,
 };
 use crate::scenarios::web::{WebRequest, WebResponse};
 use crate::validation::verifier::JwsVerifier;
@@ -53,6 +58,7 @@ pub struct WebApi {
     client: ConfidentialClient,
     resource: ProtectedResource,
     downstream: DownstreamApi,
+    app_scopes: Option<Scopes>,
     http_timeout: Duration,
 }
 
@@ -86,6 +92,7 @@ impl WebApi {
             client: config.client.into_client(signer).await?,
             resource: ProtectedResource::new(policy, verifier),
             downstream: config.downstream,
+            app_scopes: config.app_scopes,
             http_timeout: config.http_timeout,
         })
     }
@@ -131,11 +138,13 @@ impl WebApi {
     }
 
     /// `GET /api/profile`: authenticates the caller, acquires a token for the downstream API
-    /// on the caller's behalf (cached per incoming token) and calls `API_DOWNSTREAM_URL` with
-    /// it (claims challenges and `invalid_token` retried once, see `crate::scenarios::downstream`),
+    /// (on the caller's behalf, cached per incoming token; for an app-only caller, the API's
+    /// own app token for `API_DOWNSTREAM_APP_SCOPES`) and calls `API_DOWNSTREAM_URL` with it
+    /// (claims challenges and `invalid_token` retried once, see `crate::scenarios::downstream`),
     /// answering with the downstream status, `content-type` and body plus
     /// `x-edge-token-source`, and a downstream 401's `WWW-Authenticate` (a claims challenge
-    /// still unmet after the retry is the caller's to resolve with its user).
+    /// still unmet after the retry is the caller's to resolve with its user). An app-only
+    /// caller when no app scope is configured or derivable: 403 `insufficient_scope`.
     pub async fn profile(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
         let caller = match self
             .authenticate(request.authorization.as_deref(), platform)
@@ -147,19 +156,40 @@ impl WebApi {
                 return rejection.response();
             }
         };
-        let scopes = &self.downstream.scopes;
-        let assertion = &caller.token;
-        let answer = call_api(
-            &self.downstream,
-            HttpRequest::get_json(self.downstream.base_url.clone()),
-            |options| async move {
-                self.client
-                    .acquire_token_on_behalf_of(assertion, scopes, &options, platform)
-                    .await
-            },
-            platform.transport,
-        )
-        .await;
+        let app_only = caller.claims.is_app_only();
+        let outgoing = HttpRequest::get_json(self.downstream.base_url.clone());
+        let transport = platform.transport;
+        let answer = if app_only {
+            let Some(scopes) = &self.app_scopes else {
+                return insufficient_scope(
+                    "this API calls its downstream API on behalf of users only",
+                );
+            };
+            call_api(
+                &self.downstream,
+                outgoing,
+                |options| async move {
+                    self.client
+                        .acquire_token_for_client_with(scopes, &options, platform)
+                        .await
+                },
+                transport,
+            )
+            .await
+        } else {
+            let (scopes, assertion) = (&self.downstream.scopes, &caller.token);
+            call_api(
+                &self.downstream,
+                outgoing,
+                |options| async move {
+                    self.client
+                        .acquire_token_on_behalf_of(assertion, scopes, &options, platform)
+                        .await
+                },
+                transport,
+            )
+            .await
+        };
         match answer {
             Ok(answer) => {
                 let response = &answer.response;
@@ -172,6 +202,10 @@ impl WebApi {
                     relayed = relayed.with_header("www-authenticate", challenge);
                 }
                 relayed
+            }
+            Err(DownstreamError::Token(error)) if app_only => {
+                log::warn!("app token for an app-only caller failed: {error}");
+                failure(&CallFailure::Token(error))
             }
             Err(DownstreamError::Token(error)) => on_behalf_of_failure(error),
             Err(DownstreamError::Transport(error)) => failure(&CallFailure::Downstream(error)),

@@ -149,6 +149,26 @@ impl AccessTokenClaims {
     pub fn is_delegated(&self) -> bool {
         !self.scopes.is_empty()
     }
+
+    /// `true` for an app-only token: a daemon calling with its own identity (client
+    /// credentials), never a user. Entra says so in `idtyp` (`app`; `user` for a user) when the
+    /// app asks for that optional claim; otherwise an app-only token has app roles (`roles`),
+    /// no delegated scopes, and names the calling app's service principal as both `oid` and
+    /// `sub` (Microsoft identity platform "Protected web API: verify scopes and app roles",
+    /// "access token claims reference"), or, without `oid` (RFC 9068 §2.2), the client itself
+    /// as `sub`.
+    pub fn is_app_only(&self) -> bool {
+        match self.all.get("idtyp").and_then(Value::as_str) {
+            Some(idtyp) => idtyp == "app",
+            None => {
+                let own_subject = match &self.oid {
+                    Some(oid) => *oid == self.sub,
+                    None => self.client_id.as_deref() == Some(self.sub.as_str()),
+                };
+                self.scopes.is_empty() && !self.roles.is_empty() && own_subject
+            }
+        }
+    }
 }
 
 /// Validates a bearer access token against `rules`, with the issuer's signature keys `keys` and

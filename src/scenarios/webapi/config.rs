@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
 use crate::error::Error;
+use crate::protocol::scope::Scopes;
 use crate::scenarios::downstream::DownstreamApi;
 use crate::scenarios::protected::setting_list;
 use crate::validation::access_token::RequiredPermissions;
@@ -26,6 +27,11 @@ pub struct WebApiConfig {
     /// `API_DOWNSTREAM_URL` + `API_DOWNSTREAM_SCOPES`: what `/api/profile` calls on behalf of
     /// the caller.
     pub downstream: DownstreamApi,
+    /// `API_DOWNSTREAM_APP_SCOPES`, else `{resource}/.default` of `API_DOWNSTREAM_SCOPES`
+    /// ([`Scopes::app_only_default`]): the scopes of the API's own app token, with which it calls
+    /// the downstream for app-only callers (daemons), which have no user to act for. `None`
+    /// when neither gives one: app-only callers are then refused.
+    pub app_scopes: Option<Scopes>,
     /// `HTTP_TIMEOUT_MS`.
     pub http_timeout: Duration,
 }
@@ -55,12 +61,28 @@ impl WebApiConfig {
             "API_DOWNSTREAM_SCOPES",
             false,
         )?;
+        let app_scopes = match optional(settings, "API_DOWNSTREAM_APP_SCOPES") {
+            Some(text) => Some(Scopes::parse(&text).map_err(|_| {
+                Error::configuration("API_DOWNSTREAM_APP_SCOPES must be space-separated scopes")
+            })?),
+            None => downstream.scopes.app_only_default(),
+        };
+        if let Some(scopes) = &app_scopes {
+            if client.authority.requires_default_scope() {
+                scopes.require_app_only().map_err(|_| {
+                    Error::configuration(
+                        "API_DOWNSTREAM_APP_SCOPES: one `{resource}/.default` scope (IDW10404/IDW10405)",
+                    )
+                })?;
+            }
+        }
         Ok(Self {
             client,
             audiences,
             required,
             allowed_tenants: setting_list(optional(settings, "ALLOWED_TENANTS")),
             downstream,
+            app_scopes,
             http_timeout: http_timeout(settings)?,
         })
     }

@@ -322,3 +322,71 @@ fn on_behalf_of_needs_a_tenant_and_a_permission_rule() {
         .insert("API_REQUIRED_ROLES", "Profile.Read.All".into());
     assert!(WebApiConfig::from_settings(&settings).is_ok());
 }
+
+#[test]
+fn an_app_only_caller_with_a_required_role_is_served_with_the_apis_own_app_token() {
+    use crate::scenarios::protected::tests::app_token;
+    let api = api(&[("API_REQUIRED_ROLES", "Profiles.Read.All")]);
+    let replay = provider();
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let daemon = app_token("api://webapi", &["Profiles.Read.All"]);
+    replay.push(200, &obo_token("app-token-of-webapi"));
+    replay.push(200, r#"{"ok":true}"#);
+    let first = block_on(api.profile(&bearer(&daemon), &platform));
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let request = form(&replay, 2);
+    assert!(
+        request.starts_with("grant_type=client_credentials&client_id=webapi"),
+        "{request}"
+    );
+    assert!(
+        request.contains("&scope=api%3A%2F%2Fdownstream%2F.default"),
+        "{request}"
+    );
+    assert!(
+        !request.contains("assertion="),
+        "no on-behalf-of for an app-only caller"
+    );
+    assert_eq!(
+        replay.requests.borrow()[3].header("authorization"),
+        Some("Bearer app-token-of-webapi")
+    );
+    // The app token is the API's, whoever the caller: cached, not per incoming token.
+    let other = app_token("api://webapi", &["Profiles.Read.All"]);
+    replay.push(200, r#"{"ok":true}"#);
+    let again = block_on(api.profile(&bearer(&other), &platform));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.header("x-edge-token-source"), Some("memory"));
+    assert_eq!(replay.requests.borrow().len(), 5);
+
+    // Without the role: refused before any token request.
+    let stranger = app_token("api://webapi", &["Reports.Read"]);
+    let refused = block_on(api.profile(&bearer(&stranger), &platform));
+    assert_eq!(refused.status, 403);
+    assert_eq!(replay.requests.borrow().len(), 5);
+}
+
+#[test]
+fn app_only_callers_are_refused_when_no_app_scope_exists() {
+    use crate::scenarios::protected::tests::app_token;
+    // `API_DOWNSTREAM_SCOPES` naming no resource gives no `{resource}/.default`.
+    let api = api(&[
+        ("API_REQUIRED_ROLES", "Profiles.Read.All"),
+        ("API_DOWNSTREAM_SCOPES", "profile.read"),
+    ]);
+    let replay = provider();
+    let store = MapStore::default();
+    let daemon = app_token("api://webapi", &["Profiles.Read.All"]);
+    let refused = block_on(api.profile(&bearer(&daemon), &replay.platform(&store)));
+    assert_eq!(refused.status, 403);
+    assert!(refused
+        .header("www-authenticate")
+        .is_some_and(|challenge| challenge.contains("insufficient_scope")));
+    assert_eq!(replay.requests.borrow().len(), 2, "discovery and keys only");
+}

@@ -374,3 +374,37 @@ fn string_claims_are_bounded() {
         );
     }
 }
+
+#[test]
+fn app_only_tokens_are_told_from_users_tokens() {
+    let app_only = |claims: &Value| {
+        validate(&signed(claims), &tenant_rules())
+            .unwrap()
+            .is_app_only()
+    };
+    let sp = "11111111-2222-3333-4444-555555555555";
+    // Entra v2 app-only: roles, no scp, oid = sub (the daemon's service principal).
+    let daemon = json!({
+        "iss": v2_issuer(), "aud": API_CLIENT_ID, "tid": TENANT, "oid": sp, "sub": sp,
+        "azp": "daemon-app", "roles": ["Profiles.Read.All"], "ver": "2.0",
+        "exp": NOW + 3600, "iat": NOW, "nbf": NOW
+    });
+    assert!(app_only(&daemon));
+    // `idtyp` decides when present.
+    assert!(app_only(&with(daemon.clone(), "idtyp", json!("app"))));
+    assert!(!app_only(&with(daemon.clone(), "idtyp", json!("user"))));
+    // A user holding app roles (oid differs from sub), and a delegated token, are users.
+    assert!(!app_only(&with(
+        daemon.clone(),
+        "sub",
+        json!("user-pairwise-sub")
+    )));
+    assert!(!app_only(&claims()));
+    assert!(!app_only(&with(claims(), "roles", json!(["Admin"]))));
+    // No roles: nothing to authorize an app with.
+    let mut bare = daemon;
+    if let Some(all) = bare.as_object_mut() {
+        all.remove("roles");
+    }
+    assert!(!app_only(&bare));
+}
