@@ -24,7 +24,7 @@ pub use cache::{
 };
 pub use client::{
     AcquiredToken, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken, SessionRedemption,
-    TokenOptions, TokenSource,
+    TokenOptions, TokenSource, MAX_TENANT_CLIENTS,
 };
 pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

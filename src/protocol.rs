@@ -14,7 +14,7 @@ pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod scope;
 
-pub use authority::{Authority, AuthorityKind, Region};
+pub use authority::{is_tenant_id, Authority, AuthorityKind, Region};
 pub use bearer::{bearer_token, BearerChallenge, BearerErrorCode, CredentialsError};
 pub use claims::CAPABILITY_CP1;
 pub use discovery::ProviderMetadata;

@@ -5,6 +5,7 @@
 //! effect goes through the [`Platform`] passed to each call. Keep one client per isolate (per
 //! configuration): its memory cache, single-flight table and discovered endpoints live in it.
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -67,7 +68,7 @@ enum Refill {
 pub struct ConfidentialClient {
     authority: Authority,
     client_id: String,
-    credential: ClientCredential,
+    credential: Rc<ClientCredential>,
     capabilities: Vec<String>,
     metadata: RefCell<Option<ProviderMetadata>>,
     memory: MemoryCache,
@@ -79,6 +80,9 @@ pub struct ConfidentialClient {
     instance_validated: core::cell::Cell<bool>,
     store_sealer: Option<Sealer>,
     document_sealer: Option<Sealer>,
+    /// `Some` for a client made by [`ConfidentialClient::for_tenant`].
+    tenant: Option<String>,
+    tenants: TenantClients,
 }
 
 impl ConfidentialClient {
@@ -98,7 +102,7 @@ impl ConfidentialClient {
         Ok(Self {
             authority,
             client_id,
-            credential,
+            credential: Rc::new(credential),
             capabilities: Vec::new(),
             metadata: RefCell::default(),
             memory: MemoryCache::default(),
@@ -110,6 +114,8 @@ impl ConfidentialClient {
             instance_validated: core::cell::Cell::new(false),
             store_sealer: None,
             document_sealer: None,
+            tenant: None,
+            tenants: TenantClients::default(),
         })
     }
 
@@ -532,8 +538,11 @@ mod coordinated;
 mod metadata;
 mod redemption;
 mod send;
+mod tenant;
 mod token;
 pub use redemption::{RedeemedRefreshToken, SessionRedemption};
+use tenant::TenantClients;
+pub use tenant::MAX_TENANT_CLIENTS;
 
 pub use token::{AcquiredToken, TokenOptions, TokenSource};
 mod shared_store;

@@ -103,6 +103,11 @@ pub struct CoordinatedRequest {
     /// The grant the token comes from.
     #[serde(default)]
     pub grant: CoordinatedGrant,
+    /// The tenant of a multi-tenant app's per-tenant client
+    /// ([`crate::acquisition::ConfidentialClient::tenant_client`]); `None` for the configured
+    /// authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// The grant of a [`CoordinatedRequest`].
@@ -256,10 +261,20 @@ impl CoordinatedRequest {
 pub struct Served {
     /// The [`CoordinatedAnswer`] as JSON, to send back.
     pub answer: Vec<u8>,
-    /// The scopes whose token is due for a refresh ahead of time: run
-    /// [`crate::acquisition::ConfidentialClient::refresh_token_for_client`] for them in the
-    /// background (once per key per deployment).
-    pub refresh_ahead: Option<Scopes>,
+    /// The app token due for a refresh ahead of time: run
+    /// [`crate::acquisition::ConfidentialClient::refresh_ahead`] for it in the background
+    /// (once per key per deployment).
+    pub refresh_ahead: Option<RefreshAhead>,
+}
+
+/// An app token (client credentials) to refresh ahead of its expiry, in the background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshAhead {
+    /// Its scopes.
+    pub scopes: Scopes,
+    /// Its tenant, for a multi-tenant app's per-tenant client; `None` for the configured
+    /// authority.
+    pub tenant: Option<String>,
 }
 
 /// What the isolate makes of its coordinator's answer.

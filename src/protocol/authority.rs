@@ -40,6 +40,7 @@ use instance_discovery::{InstanceDiscoveryResponse, InstanceMetadata};
 mod microsoft;
 mod region;
 
+pub use microsoft::is_tenant_id;
 pub(crate) use microsoft::{EntraAuthority, MicrosoftAuthorityKind, RETIRED_HOSTS};
 pub use region::Region;
 
@@ -187,6 +188,21 @@ impl Authority {
     /// `AuthorityInfo.IsClientInfoSupported`).
     pub fn supports_client_info(&self) -> bool {
         matches!(self, Self::Entra(entra) if !matches!(entra.kind(), MicrosoftAuthorityKind::Adfs))
+    }
+
+    /// This authority for one given tenant ([`EntraAuthority::with_tenant`]; MSAL's
+    /// `WithTenantId`): how a multi-tenant Entra app acts in a customer's tenant.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for a generic issuer or a Microsoft authority other than Entra
+    /// ID, and for a `tenant` that is not a tenant id or verified domain.
+    pub fn for_tenant(&self, tenant: &str) -> Result<Self, Error> {
+        match self {
+            Self::Entra(entra) => Ok(Self::Entra(entra.with_tenant(tenant)?)),
+            Self::Oidc(_) => Err(Error::configuration(
+                "per-tenant tokens need an Entra ID authority (AUTHORITY_KIND=entra)",
+            )),
+        }
     }
 
     /// Whether app-only (client credentials) requests must ask for exactly one

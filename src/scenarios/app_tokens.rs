@@ -7,7 +7,7 @@ use core::future::Future;
 use core::time::Duration;
 
 use crate::acquisition::client::{AcquiredToken, ConfidentialClient};
-use crate::acquisition::coordination::Served;
+use crate::acquisition::coordination::{RefreshAhead, Served};
 use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
@@ -73,6 +73,19 @@ impl AppTokens {
     /// background.
     pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
         self.client.serve_coordinated(request, platform).await
+    }
+
+    /// Runs a coordinator's refresh ahead ([`Served::refresh_ahead`],
+    /// [`ConfidentialClient::refresh_ahead`]); meant for the background.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
+    pub async fn refresh_ahead(
+        &self,
+        ahead: &RefreshAhead,
+        platform: &Platform<'_>,
+    ) -> Result<(), Error> {
+        self.client.refresh_ahead(ahead, platform).await
     }
 
     /// The proactive refresh of the token for `scopes`

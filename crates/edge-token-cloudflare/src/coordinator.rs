@@ -164,12 +164,12 @@ impl DurableObject for TokenCoordinator {
         let served = tokens
             .serve_coordinated(&body, &platform(&transport, &storage))
             .await;
-        if let Some(scopes) = served.refresh_ahead {
+        if let Some(ahead) = served.refresh_ahead {
             let storage = ObjectStorage(self.state.storage());
             self.state.wait_until(async move {
                 let transport = FetchTransport::new(tokens.http_timeout());
                 if let Err(error) = tokens
-                    .refresh(&scopes, &platform(&transport, &storage))
+                    .refresh_ahead(&ahead, &platform(&transport, &storage))
                     .await
                 {
                     log::warn!("coordinator's refresh ahead failed: {error}");

@@ -8,8 +8,8 @@ use alloc::string::ToString;
 use super::{AcquiredToken, ConfidentialClient, Refill, TokenOptions, TokenSource};
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::coordination::{
-    ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, Served,
-    COORDINATION_VERSION,
+    ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshAhead,
+    Served, COORDINATION_VERSION,
 };
 use crate::error::{Error, TransportErrorKind};
 use crate::platform::Platform;
@@ -28,15 +28,47 @@ impl ConfidentialClient {
     /// [`crate::acquisition::coordination::RefreshRedemption`]. `platform` must have no
     /// coordinator of its own. Run [`Served::refresh_ahead`] in the background.
     pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
-        let request = match CoordinatedRequest::from_json(request) {
-            Ok(request) => request,
-            Err(error) => {
-                return Served {
-                    answer: failure_answer(error).to_json(),
-                    refresh_ahead: None,
-                }
-            }
+        let parsed = CoordinatedRequest::from_json(request).and_then(|request| {
+            // A multi-tenant app's per-tenant request is served by that tenant's client.
+            let client = match (&request.tenant, &self.tenant) {
+                (Some(tenant), None) => Some(self.tenant_client(tenant)?),
+                _ => None,
+            };
+            Ok((request, client))
+        });
+        match parsed {
+            Ok((request, Some(client))) => client.serve_request(&request, platform).await,
+            Ok((request, None)) => self.serve_request(&request, platform).await,
+            Err(error) => Served {
+                answer: failure_answer(error).to_json(),
+                refresh_ahead: None,
+            },
+        }
+    }
+
+    /// Runs a coordinator's [`Served::refresh_ahead`]: the app token's refresh
+    /// ([`ConfidentialClient::refresh_token_for_client`]) by the client of its tenant.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
+    pub async fn refresh_ahead(
+        &self,
+        ahead: &RefreshAhead,
+        platform: &Platform<'_>,
+    ) -> Result<(), Error> {
+        let tenant_client = match &ahead.tenant {
+            Some(tenant) => Some(self.tenant_client(tenant)?),
+            None => None,
         };
+        tenant_client
+            .as_deref()
+            .unwrap_or(self)
+            .refresh_token_for_client(&ahead.scopes, platform)
+            .await
+            .map(drop)
+    }
+
+    async fn serve_request(&self, request: &CoordinatedRequest, platform: &Platform<'_>) -> Served {
         if let CoordinatedGrant::RefreshToken(redemption) = &request.grant {
             let answer = self
                 .serve_redemption(&request.key, &request.scopes, redemption, platform)
@@ -46,9 +78,15 @@ impl ConfidentialClient {
                 refresh_ahead: None,
             };
         }
-        let (answer, refresh_ahead) = match self.coordinated_answer(&request, platform).await {
+        let (answer, refresh_ahead) = match self.coordinated_answer(request, platform).await {
             Ok((token, scopes)) => {
-                let due = token.refresh_due.then_some(scopes);
+                // Only app tokens are refreshed ahead; an on-behalf-of token is asked again
+                // when its caller comes back with the same incoming token.
+                let app_token = request.grant == CoordinatedGrant::ClientCredentials;
+                let due = (token.refresh_due && app_token).then(|| RefreshAhead {
+                    scopes,
+                    tenant: self.tenant.clone(),
+                });
                 let entry = CachedToken {
                     access_token: token.access_token,
                     expires_on: token.expires_on,
@@ -137,6 +175,7 @@ impl ConfidentialClient {
             scopes: scopes.to_param(),
             ahead,
             grant,
+            tenant: self.tenant.clone(),
         };
         match ask(coordinator, &request).await {
             Coordinated::Redeemed { .. } => {

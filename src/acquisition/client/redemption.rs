@@ -186,6 +186,7 @@ impl ConfidentialClient {
                     force: session.force,
                     expires_at: session.expires_at,
                 }),
+                tenant: None,
             };
             match ask(coordinator, &request).await {
                 Coordinated::Redeemed { tokens, generation } => {

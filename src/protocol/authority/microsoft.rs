@@ -193,6 +193,34 @@ impl EntraAuthority {
         })
     }
 
+    /// The same Entra ID authority for one given tenant (MSAL's `WithTenantId`):
+    /// `{scheme}://{host}/{tenant}`, for a multi-tenant app acting in a customer's tenant. The
+    /// tenant is lower-cased (GUIDs and domain names compare case-insensitively), so one
+    /// tenant has one cache partition.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] unless this is an Entra ID authority and `tenant` a tenant id
+    /// (GUID) or verified domain name ([`is_tenant_id`]): the aliases `common`,
+    /// `organizations` and `consumers` name no tenant.
+    pub fn with_tenant(&self, tenant: &str) -> Result<Self, Error> {
+        if self.kind != MicrosoftAuthorityKind::Aad {
+            return Err(Error::configuration(
+                "per-tenant tokens need an Entra ID authority (https://{host}/{tenant})",
+            ));
+        }
+        if !is_tenant_id(tenant) {
+            return Err(Error::configuration(
+                "a tenant is a tenant id (GUID) or a verified domain name",
+            ));
+        }
+        let origin = self
+            .base
+            .strip_suffix(self.tenant.as_str())
+            .and_then(|rest| rest.strip_suffix('/'))
+            .ok_or_else(|| Error::configuration("AUTHORITY: no tenant segment"))?;
+        Self::aad(origin, &[tenant.to_ascii_lowercase().as_str()])
+    }
+
     /// Which Microsoft authority this is (MSAL's `AuthorityType`).
     pub fn kind(&self) -> &MicrosoftAuthorityKind {
         &self.kind
@@ -249,6 +277,30 @@ impl EntraAuthority {
 fn endpoint(base: &str, path: &str) -> Result<Url, Error> {
     Url::parse(&format!("{base}{path}"))
         .map_err(|_| Error::configuration("AUTHORITY: invalid path segment"))
+}
+
+/// Whether `text` names one Entra tenant: a tenant id (a GUID, `8-4-4-4-12` hex digits) or a
+/// verified domain name (two or more DNS labels, at most 253 characters), and not one of the
+/// multi-tenant aliases (`common`, `organizations`, `consumers`), which are single labels.
+///
+/// ```
+/// use edge_token::protocol::is_tenant_id;
+/// assert!(is_tenant_id("72f988bf-86f1-41af-91ab-2d7cd011db47"));
+/// assert!(is_tenant_id("contoso.onmicrosoft.com"));
+/// assert!(!is_tenant_id("organizations"));
+/// assert!(!is_tenant_id("../contoso"));
+/// ```
+pub fn is_tenant_id(text: &str) -> bool {
+    let guid = text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    let domain = text.len() <= 253
+        && text.split('.').count() >= 2
+        && text.split('.').all(is_dns_label)
+        && !text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    guid || domain
 }
 
 /// A DNS label as Entra tenant names use it: 1–63 ASCII letters, digits or hyphens, not starting
