@@ -1,7 +1,9 @@
 // A downstream API protected by the provider's access tokens: the service the Worker calls.
 //
 // Every path requires `Authorization: Bearer <jwt>`, verified with jose against the provider's
-// published keys (issuer, audience, RS256, expiry). It answers 200 with the verified claims, so
+// published keys (issuer, audience, RS256, expiry). Tokens of the extra issuers in ISSUERS (the
+// provider's tenants, see lib/tenants.mjs) are accepted too, each verified with its own issuer's
+// keys (found through that issuer's discovery). It answers 200 with the verified claims, so
 // tests can see exactly which token arrived, or 401 `invalid_token`.
 //
 // Test controls: GET /__testbed/stats -> {"requests", "authorized"} (and "challenges", see
@@ -18,18 +20,19 @@
 // tests that never arm one keep their shape.
 //
 // Env: DOWNSTREAM_PORT (default 9500, 0 = any free port), ISSUER (default http://127.0.0.1:9400),
-// AUDIENCE (default api://downstream). Listens on 127.0.0.1 only; prints
+// AUDIENCE (default api://downstream), ISSUERS (space-separated further trusted issuers; default none). Listens on 127.0.0.1 only; prints
 // `downstream ready <url>` once listening.
 import { once } from 'node:events';
 import http from 'node:http';
 
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 
-import { integerFromEnv } from './lib/env.mjs';
+import { integerFromEnv, listFromEnv } from './lib/env.mjs';
 
 const port = integerFromEnv('DOWNSTREAM_PORT', 9500);
 const issuer = process.env.ISSUER || 'http://127.0.0.1:9400';
 const audience = process.env.AUDIENCE || 'api://downstream';
+const trustedIssuers = new Set([issuer, ...listFromEnv('ISSUERS', [])]);
 
 /** A claims-challenge request body is a small JSON object. */
 const CONTROL_BODY_LIMIT = 16 * 1024;
@@ -41,10 +44,10 @@ let stats = emptyStats();
 /** Armed challenges, answered first in first out: { claims: JSON text, sub?: string }. */
 let challenges = [];
 
-/** Finds the provider's key set through discovery. */
-async function discoverKeys() {
-  const response = await fetch(`${issuer}/.well-known/openid-configuration`);
-  if (!response.ok) throw new Error(`discovery at ${issuer} answered ${response.status}`);
+/** Finds an issuer's key set through discovery. */
+async function discoverKeys(from) {
+  const response = await fetch(`${from}/.well-known/openid-configuration`);
+  if (!response.ok) throw new Error(`discovery at ${from} answered ${response.status}`);
   const { jwks_uri: jwksUri } = await response.json();
   return createRemoteJWKSet(new URL(jwksUri));
 }
@@ -53,13 +56,25 @@ async function discoverKeys() {
  * The key set, discovered on first use so that the downstream can start before the provider.
  * A failed discovery is forgotten and tried again on the next request.
  */
-let keySet;
-function providerKeys() {
-  keySet ??= discoverKeys().catch((err) => {
-    keySet = undefined;
-    throw err;
-  });
-  return keySet;
+const keySets = new Map();
+function providerKeys(from = issuer) {
+  if (!keySets.has(from)) {
+    keySets.set(from, discoverKeys(from).catch((err) => {
+      keySets.delete(from);
+      throw err;
+    }));
+  }
+  return keySets.get(from);
+}
+
+/** The token's issuer when it is a trusted one other than ISSUER (read unverified: it picks the keys). */
+function otherIssuer(token) {
+  try {
+    const { iss } = decodeJwt(token);
+    return iss !== issuer && trustedIssuers.has(iss) ? iss : undefined;
+  } catch {
+    return undefined; // jwtVerify refuses it below
+  }
 }
 
 function sendJson(res, status, body, headers = {}) {
@@ -134,9 +149,10 @@ async function handleApiRequest(req, res) {
     return;
   }
 
+  const tokenIssuer = otherIssuer(bearer[1]) ?? issuer;
   let keys;
   try {
-    keys = await providerKeys();
+    keys = await providerKeys(tokenIssuer);
   } catch (err) {
     // Not the token's fault: say the service is unavailable rather than blame the caller.
     console.log(`${req.method} ${req.url} -> 503 (${err.message})`);
@@ -146,7 +162,7 @@ async function handleApiRequest(req, res) {
 
   let payload;
   try {
-    ({ payload } = await jwtVerify(bearer[1], keys, { issuer, audience, algorithms: ['RS256'] }));
+    ({ payload } = await jwtVerify(bearer[1], keys, { issuer: tokenIssuer, audience, algorithms: ['RS256'] }));
   } catch (err) {
     refuse(req, res, `${err.code ?? err.name}: ${err.message}`);
     return;

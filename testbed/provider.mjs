@@ -7,11 +7,14 @@
 // `sub`, `scope`, `client_id`, Entra's `azp` (the client that asked) and, for a user, `scp`
 // (the short names of the delegated scopes granted: `user.read`, `access_as_user`; `.default`
 // stands for all of the resource's delegated scopes).
-// - Daemons (client credentials): tokens with `sub` = the client id. A third resource, the
-//   daemon's own API `api://daemon` (no delegated scopes; `scope=api://daemon/.default`), has
-//   app roles: client credentials tokens for it carry Entra's `roles` claim with the roles
-//   assigned to the client (lib/credentials.mjs `daemonApi`: `daemon-caller` holds
-//   `Daemon.Call`, `daemon-caller-norole` only `Reports.Read`), for callers of `/daemon/call`.
+// - Daemons (client credentials): tokens with `sub` = the client id and Entra's optional claim
+//   `idtyp: 'app'`. A third resource, the daemon's own API `api://daemon` (no delegated scopes;
+//   `scope=api://daemon/.default`), has app roles: client credentials tokens for it carry
+//   Entra's `roles` claim with the roles assigned to the client (lib/credentials.mjs
+//   `daemonApi`: `daemon-caller` holds `Daemon.Call`, `daemon-caller-norole` only
+//   `Reports.Read`), for callers of `/daemon/call`. Likewise `webapi-caller` holds
+//   `Profiles.Read.All` (`webapiAppRole`) on `api://webapi` (`roles`, no `scp`); the web API
+//   client `webapi` itself may get client credentials tokens for `api://downstream`.
 // - Web apps (authorization code with PKCE S256, required): users sign in (see
 //   lib/interactions.mjs: a `login_hint` naming a test user needs no page), consent is automatic,
 //   and the code gives an ID token (`name`, `preferred_username`, `email`, `nonce`), a delegated
@@ -29,179 +32,51 @@
 // Clients authenticate with a secret (post or basic) or with a certificate-bound
 // `private_key_jwt` assertion, which, as on Entra, names its certificate by thumbprint
 // (`x5t#S256` or `x5t`) instead of `kid`.
+// - Tenants (lib/tenants.mjs, which documents them): two Entra-like tenants
+//   (lib/credentials.mjs `tenants`) on the same port, issuer `{base}/{tid}/v2.0`, token endpoint
+//   `{base}/{tid}/oauth2/v2.0/token` (client credentials, after the tenant admin's consent;
+//   before it, 400 invalid_client AADSTS7000229), tokens with `tid`, `appid`, `oid`; and the v2
+//   admin consent endpoint `GET {base}/{tenant}/v2.0/adminconsent`. Resources, clients, claims
+//   and oidc-provider's configuration are shared with the root issuer (lib/provider-config.mjs).
 //
 // Beside the standard endpoints it serves test controls: GET /__testbed/stats counts token
-// requests (on-behalf-of ones too) and sign-ins, POST /__testbed/reset zeroes the counts,
-// GET /__testbed/issued lists every access, refresh and ID token the token endpoint issued
-// (the last 10,000; not reset), for tests that check no token is stored readable.
+// requests (on-behalf-of ones too) and sign-ins, and, per tenant id, `by_tenant` (`token_requests`,
+// `by_client`, `by_grant_outcome`, `missing_consent`) and `admin_consents` (consents granted);
+// POST /__testbed/reset zeroes the counts (consents stay); POST /__testbed/tenants/reset
+// forgets every tenant's admin consents; GET /__testbed/issued lists every access, refresh and
+// ID token the token endpoints (root and tenants) issued (the last 10,000; not reset), for tests
+// that check no token is stored readable.
 //
 // Env: PROVIDER_PORT (default 9400, 0 = any free port), ACCESS_TOKEN_TTL (seconds, default 3600;
 // every access token), WEBAPP_REDIRECT_URIS and WEBAPP_POST_LOGOUT_REDIRECT_URIS (space-separated;
 // default the Worker on 127.0.0.1:8787: `/auth/callback` and `/`; the test bed's own
-// TOKEN_HELPER_REDIRECT_URI is registered too), PROVIDER_ISSUER (the public issuer URL when the
-// provider sits behind a proxy, e.g. fault-proxy.mjs; default its own http://127.0.0.1:<port>).
+// TOKEN_HELPER_REDIRECT_URI is registered too), ADMIN_CONSENT_REDIRECT_URIS (space-separated;
+// where admin consent may return, for every client; default
+// http://127.0.0.1:8787/admin-consent/callback, and TOKEN_HELPER_REDIRECT_URI), PROVIDER_ISSUER (the public issuer URL when the
+// provider sits behind a proxy, e.g. fault-proxy.mjs; default its own http://127.0.0.1:<port>;
+// the tenants' issuers are under it too).
 // Listens on 127.0.0.1 only; prints `provider ready <issuer>` once listening (behind a proxy,
 // `provider listening <own url>` first).
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 
-import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import Provider, { errors } from 'oidc-provider';
+import { jwtVerify } from 'jose';
+import Provider from 'oidc-provider';
 
-import {
-  clients, credentials, daemonApi, describeCertificate, TOKEN_HELPER_REDIRECT_URI,
-} from './lib/credentials.mjs';
 import { integerFromEnv, listFromEnv } from './lib/env.mjs';
+import { interactionRoutes } from './lib/interactions.mjs';
 import {
-  interactionRoutes, interactionsPolicy, logoutSource, postLogoutSuccessSource, renderError,
-} from './lib/interactions.mjs';
-import { isUser, MFA_CLAIMS_CHALLENGE, mfaRequired, userClaims } from './lib/users.mjs';
-
-const TOKEN_PATH = '/token';
-const AUTHORIZATION_PATH = '/authorize';
-const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-/** What the on-behalf-of grant is counted as in the stats. */
-const OBO_GRANT_NAME = 'on_behalf_of';
-const DOWNSTREAM = 'api://downstream';
-const WEBAPI = clients.webapi.appIdUri;
-/**
- * The resources (Entra: APIs, named by App ID URI) and their delegated scopes (short names).
- * A scope `{resource}/{name}` asks for one of them; `{resource}/.default`, as on Entra, for
- * everything consented: here, all of the resource's delegated scopes (`scp` lists them all).
- * `reports.read` exists so that a user token for the web API can lack `access_as_user`.
- */
-const RESOURCES = {
-  [DOWNSTREAM]: ['user.read'],
-  [WEBAPI]: ['access_as_user', 'reports.read'],
-  [daemonApi.appIdUri]: [],
-};
-/** Resource -> client id -> the app roles assigned to that client (Entra "app role assignments"). */
-const APP_ROLES = { [daemonApi.appIdUri]: daemonApi.assignments };
-/** A resource's scopes as the provider knows them: `.default` and each delegated scope, in full. */
-const resourceScopes = (resource) => [`${resource}/.default`, ...RESOURCES[resource].map((name) => `${resource}/${name}`)];
-/**
- * The APIs each client is configured (and consented) for, as an Entra app registration's "API
- * permissions": a web app client's sign-in consents to all of them; the web API may ask for
- * these on behalf of a user.
- */
-const API_PERMISSIONS = {
-  [clients.webapp.clientId]: [DOWNSTREAM, WEBAPI],
-  [clients.webappCertificate.clientId]: [DOWNSTREAM, WEBAPI],
-  [clients.webapi.clientId]: [DOWNSTREAM],
-};
-/** Client id -> App ID URI: the audiences of the assertions a client may exchange on-behalf-of. */
-const APP_ID_URIS = { [clients.webapi.clientId]: clients.webapi.appIdUri };
-/** Same bound as oidc-provider's own body parser. */
-const BODY_LIMIT = 56 * 1024;
+  answerEntraError, API_PERMISSIONS, APP_ID_URIS, AUTHORIZATION_PATH, bump, configuration,
+  describeTokenRequest, JWT_BEARER, newSigningKeys, OBO_GRANT_NAME, readBody, RESOURCES,
+  resourceScopes, resourceServerInfo, resourcesFromScope, thumbprintRefusal, TOKEN_PATH,
+} from './lib/provider-config.mjs';
+import { createTenants } from './lib/tenants.mjs';
+import { isUser, MFA_CLAIMS_CHALLENGE, mfaRequired } from './lib/users.mjs';
 
 const port = integerFromEnv('PROVIDER_PORT', 9400);
-const accessTokenTtl = integerFromEnv('ACCESS_TOKEN_TTL', 3600);
-const webappRedirectUris = listFromEnv('WEBAPP_REDIRECT_URIS', ['http://127.0.0.1:8787/auth/callback']);
-const webappPostLogoutRedirectUris = listFromEnv('WEBAPP_POST_LOGOUT_REDIRECT_URIS', ['http://127.0.0.1:8787/']);
-
-/** A certificate's public key as a JWK that also carries the certificate and its thumbprints. */
-function certificateJwk(pem) {
-  const { der, publicKey, x5tS256, x5t } = describeCertificate(pem);
-  return {
-    ...publicKey.export({ format: 'jwk' }),
-    use: 'sig',
-    x5c: [der.toString('base64')],
-    'x5t#S256': x5tS256,
-    x5t,
-  };
-}
-
-const daemon = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
-const webapp = {
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  redirect_uris: [...webappRedirectUris, TOKEN_HELPER_REDIRECT_URI],
-  post_logout_redirect_uris: webappPostLogoutRedirectUris,
-};
-const clientMetadata = [
-  {
-    ...daemon,
-    client_id: clients.secretPost.clientId,
-    client_secret: clients.secretPost.secret,
-    token_endpoint_auth_method: 'client_secret_post',
-  },
-  {
-    ...daemon,
-    client_id: clients.secretBasic.clientId,
-    client_secret: clients.secretBasic.secret,
-    token_endpoint_auth_method: 'client_secret_basic',
-  },
-  {
-    ...daemon,
-    client_id: clients.certificate.clientId,
-    token_endpoint_auth_method: 'private_key_jwt',
-    jwks: { keys: [certificateJwk(credentials.certificatePem)] },
-  },
-  {
-    ...webapp,
-    client_id: clients.webapp.clientId,
-    client_secret: clients.webapp.secret,
-    token_endpoint_auth_method: 'client_secret_post',
-  },
-  {
-    ...webapp,
-    client_id: clients.webappCertificate.clientId,
-    token_endpoint_auth_method: 'private_key_jwt',
-    jwks: { keys: [certificateJwk(credentials.certificatePem)] },
-  },
-  ...[clients.daemonCaller, clients.daemonCallerWithoutRole].map(({ clientId, secret }) => ({
-    ...daemon,
-    client_id: clientId,
-    client_secret: secret,
-    token_endpoint_auth_method: 'client_secret_post',
-  })),
-  {
-    // The web API: on-behalf-of for its users, client credentials for itself. A secret client
-    // authenticates in the body or by Basic alike (oidc-provider takes either for both methods).
-    client_id: clients.webapi.clientId,
-    client_secret: clients.webapi.secret,
-    token_endpoint_auth_method: 'client_secret_post',
-    grant_types: [JWT_BEARER, 'client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-  },
-];
-
-/** client_id -> thumbprints of its registered certificates, by JOSE header name. */
-const registeredThumbprints = new Map(clientMetadata.map((client) => {
-  const keys = client.jwks?.keys ?? [];
-  return [client.client_id, {
-    'x5t#S256': new Set(keys.map((key) => key['x5t#S256']).filter(Boolean)),
-    x5t: new Set(keys.map((key) => key.x5t).filter(Boolean)),
-  }];
-}));
-
-/**
- * Entra selects the assertion's certificate by the thumbprint in its header. oidc-provider
- * selects by `kid` only, and would accept any registered key; so, before it runs, a header
- * thumbprint must name a certificate registered for the client. Returns why the assertion is
- * refused, or undefined to let oidc-provider verify it (signature, aud, exp, jti replay).
- */
-function thumbprintRefusal(assertion, clientIdParam) {
-  let header;
-  let claims;
-  try {
-    header = decodeProtectedHeader(assertion);
-    claims = decodeJwt(assertion);
-  } catch {
-    return undefined; // malformed: oidc-provider answers invalid_request
-  }
-  const presented = ['x5t#S256', 'x5t'].filter((name) => header[name] !== undefined);
-  if (presented.length === 0) {
-    return header.kid === undefined
-      ? 'client assertion header names no certificate (x5t#S256, x5t) nor key (kid)'
-      : undefined;
-  }
-  const registered = registeredThumbprints.get(clientIdParam ?? claims.iss);
-  const allRegistered = presented.every((name) => registered?.[name].has(header[name]));
-  return allRegistered ? undefined : 'certificate thumbprint not registered for client';
-}
+const adminConsentRedirectUris = listFromEnv('ADMIN_CONSENT_REDIRECT_URIS', ['http://127.0.0.1:8787/admin-consent/callback']);
+/** The tenants' issuers (lib/tenants.mjs), created once the server's URL is known. */
+let tenants;
 
 // --- token request statistics -----------------------------------------------------------
 
@@ -266,34 +141,7 @@ function countOboClaims(text) {
   if (capabilities) stats.obo_with_capabilities += 1;
   if (Object.keys(accessToken).length > 0 || Object.keys(others).length > 0) stats.obo_with_claims += 1;
 }
-const bump = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
 
-/** Who asks and how, read from the raw request: no outcome is needed to count it. */
-function describeTokenRequest(params, authorization) {
-  const assertion = params.get('client_assertion');
-  const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
-  let clientId = params.get('client_id');
-  let auth = 'none';
-  let assertionAlg;
-  if (assertion) {
-    auth = 'private_key_jwt';
-    try {
-      assertionAlg = decodeProtectedHeader(assertion).alg;
-      clientId ??= decodeJwt(assertion).iss;
-    } catch { /* malformed assertion: counted without client or alg */ }
-  } else if (basic) {
-    auth = 'client_secret_basic';
-    const user = Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0];
-    try {
-      clientId ??= decodeURIComponent(user.replace(/\+/g, '%20'));
-    } catch { /* badly encoded: counted without client */ }
-  } else if (params.has('client_secret')) {
-    auth = 'client_secret_post';
-  }
-  const grantType = params.get('grant_type');
-  const grant = grantType === JWT_BEARER ? OBO_GRANT_NAME : grantType ?? '(none)';
-  return { clientId: clientId ?? '(unknown)', grant, auth, assertionAlg };
-}
 
 function countTokenRequest({ clientId, grant, auth, assertionAlg }) {
   stats.token_requests += 1;
@@ -301,159 +149,6 @@ function countTokenRequest({ clientId, grant, auth, assertionAlg }) {
   bump(stats.by_grant, grant);
   bump(stats.by_auth, auth);
   if (assertionAlg) bump(stats.by_assertion_alg, assertionAlg);
-}
-
-async function readBody(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > BODY_LIMIT) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-// --- the provider -----------------------------------------------------------------------
-
-/**
- * As on Entra, a scope `{resource}/{name}` (`api://downstream/.default`,
- * `api://downstream/user.read`) asks for resource `{resource}`. Returns the distinct resources,
- * in the order the scope names them.
- */
-function resourcesFromScope(scope) {
-  const resources = new Set();
-  for (const value of (scope ?? '').split(' ')) {
-    const authority = value.indexOf('://');
-    const slash = value.lastIndexOf('/');
-    if (authority > 0 && slash > authority + 2) resources.add(value.slice(0, slash));
-  }
-  return [...resources];
-}
-
-/**
- * Entra's `scp` claim: the short names of the delegated scopes of `resource` in `scope` (full
- * names, space-separated), `.default` standing for all of them. Undefined when there is none.
- */
-function shortScopes(resource, scope) {
-  const names = new Set();
-  for (const value of (scope ?? '').split(' ')) {
-    if (!value.startsWith(`${resource}/`)) continue;
-    const name = value.slice(resource.length + 1);
-    if (name === '.default') RESOURCES[resource].forEach((each) => names.add(each));
-    else if (RESOURCES[resource].includes(name)) names.add(name);
-  }
-  return names.size === 0 ? undefined : [...names].join(' ');
-}
-
-/**
- * `formats.customizers.jwt`: Entra's claims in every JWT access token, beside oidc-provider's
- * own: `azp`, the client that asked, and, for a user, `scp`; for an app (client credentials),
- * `roles`: the resource's app roles assigned to the client, when there are any.
- */
-function entraAccessTokenClaims(ctx, token, jwt) {
-  jwt.payload.azp = token.clientId;
-  const resource = token.resourceServer?.identifier();
-  if (token.accountId && Object.hasOwn(RESOURCES, resource)) {
-    const scp = shortScopes(resource, token.scope);
-    if (scp) jwt.payload.scp = scp;
-  }
-  const assigned = !token.accountId && Object.hasOwn(APP_ROLES, resource) ? APP_ROLES[resource] : {};
-  const roles = Object.hasOwn(assigned, token.clientId) ? assigned[token.clientId] : [];
-  if (roles.length > 0) jwt.payload.roles = [...roles];
-}
-
-/** oidc-provider's account model over the test users: account id = `sub` = username. */
-function findAccount(ctx, sub) {
-  if (!isUser(sub)) return undefined;
-  return { accountId: sub, claims: () => userClaims(sub) };
-}
-
-/** What getResourceServerInfo answers for a known resource. */
-function resourceServerInfo(resource) {
-  return {
-    audience: resource,
-    scope: resourceScopes(resource).join(' '),
-    accessTokenFormat: 'jwt',
-    accessTokenTTL: accessTokenTtl,
-    jwt: { sign: { alg: 'RS256' } },
-  };
-}
-
-/** The provider's signing key pair (RS256): the private one as a JWK, the public one to verify assertions. */
-async function newSigningKeys() {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { signingJwk: { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig' }, publicKey };
-}
-
-function configuration(signingJwk) {
-  return {
-    clients: clientMetadata,
-    jwks: { keys: [signingJwk] },
-    routes: { token: TOKEN_PATH, authorization: AUTHORIZATION_PATH },
-    clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
-    enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'RS256'] },
-    ttl: {
-      AccessToken: accessTokenTtl,
-      ClientCredentials: accessTokenTtl,
-      AuthorizationCode: 60,
-      IdToken: 3600,
-      Interaction: 600,
-      Session: 24 * 3600,
-      Grant: 14 * 24 * 3600,
-      RefreshToken: 14 * 24 * 3600,
-    },
-    findAccount,
-    // The profile scope carries the email too: the web app asks for `openid profile` only.
-    claims: {
-      acr: null,
-      auth_time: null,
-      iss: null,
-      sid: null,
-      openid: ['sub'],
-      profile: ['name', 'preferred_username', 'email'],
-      email: ['email', 'email_verified'],
-    },
-    // ID tokens carry the scopes' claims even when an access token comes with them.
-    conformIdTokenClaims: false,
-    pkce: { required: () => true }, // and oidc-provider supports S256 only: `plain` is refused
-    issueRefreshToken: (ctx, client, source) => (
-      client.grantTypeAllowed('refresh_token') && source.scopes.has('offline_access')
-    ),
-    rotateRefreshToken: () => true,
-    interactions: { policy: interactionsPolicy(), url: (ctx, interaction) => `/interaction/${interaction.uid}` },
-    formats: { customizers: { jwt: entraAccessTokenClaims } },
-    renderError,
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
-      resourceIndicators: {
-        enabled: true,
-        // The resources the scope names. Zero leaves oidc-provider's default (an opaque token,
-        // no audience). An authorization request may name several (a web app's sign-in names
-        // both APIs, see addConfiguredApiScopes); a token request naming two or more is refused
-        // with invalid_target. `oneOf`: a code or refresh token's resources, of which a token
-        // request picks the one its scope names, or else the first (the one the sign-in asked
-        // for: the code's access token is for it).
-        defaultResource(ctx, client, oneOf) {
-          const resources = resourcesFromScope(ctx.oidc.params.scope);
-          if (oneOf && resources.length === 0) return oneOf[0];
-          return resources.length === 1 ? resources[0] : resources;
-        },
-        // JWT access tokens carry sub = the user's account id, or the client id for client
-        // credentials (models/formats/jwt.js: `sub: accountId || clientId`).
-        getResourceServerInfo(ctx, resource) {
-          if (!Object.hasOwn(RESOURCES, resource)) throw new errors.InvalidTarget();
-          return resourceServerInfo(resource);
-        },
-        // Code and refresh token requests name no `resource` (MSAL sends none): their access
-        // token is for the resource the authorization request (or the refresh's scope) asked
-        // for, not for userinfo.
-        useGrantedResource: () => true,
-      },
-    },
-  };
 }
 
 /**
@@ -499,7 +194,12 @@ function adjustAuthorizationRequest(ctx) {
 /** Test controls and the token endpoint's counting and thumbprint gate, ahead of oidc-provider. */
 async function testbedMiddleware(ctx, next) {
   if (ctx.path === '/__testbed/stats' && ctx.method === 'GET') {
-    ctx.body = stats;
+    ctx.body = { ...stats, ...tenants.stats() };
+    return;
+  }
+  if (ctx.path === '/__testbed/tenants/reset' && ctx.method === 'POST') {
+    tenants.resetConsents();
+    ctx.status = 204;
     return;
   }
   if (ctx.path === '/__testbed/issued' && ctx.method === 'GET') {
@@ -508,6 +208,7 @@ async function testbedMiddleware(ctx, next) {
   }
   if (ctx.path === '/__testbed/reset' && ctx.method === 'POST') {
     stats = emptyStats();
+    tenants.resetStats();
     ctx.status = 204;
     return;
   }
@@ -541,35 +242,6 @@ async function testbedMiddleware(ctx, next) {
   bump(stats.by_grant_outcome, `${request.grant}:${ctx.status}`);
   const outcome = refusal ? `${ctx.status} (${refusal})` : ctx.status;
   console.log(`token request client=${request.clientId} grant=${request.grant} auth=${request.auth} -> ${outcome}`);
-}
-
-// --- on-behalf-of (Entra's OAuth 2.0 On-Behalf-Of flow) ----------------------------------
-
-/** Entra's timestamp format in error responses: `2026-11-21 13:09:24Z`. */
-const entraTimestamp = () => new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-
-/**
- * Answers a token request with an error in Entra's shape: `error`, `error_description`
- * (`AADSTSnnnnn: ...` then trace id, correlation id and timestamp), `error_codes`, `timestamp`,
- * `trace_id`, `correlation_id`, `error_uri`, and `extra` (`suberror`, `claims`). The AADSTS
- * codes are Entra's for the same conditions; the texts are shortened.
- */
-function answerEntraError(ctx, { status = 400, error, code, description, extra = {} }) {
-  const traceId = randomUUID();
-  const correlationId = /^[\w-]{1,64}$/.test(ctx.get('client-request-id')) ? ctx.get('client-request-id') : randomUUID();
-  const timestamp = entraTimestamp();
-  ctx.status = status;
-  ctx.body = {
-    error,
-    error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
-    error_codes: [code],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
-    error_uri: `${ctx.oidc.provider.issuer}/error?code=${code}`,
-    ...extra,
-  };
-  console.log(`on-behalf-of refused: ${error} AADSTS${code}${extra.suberror ? ` (${extra.suberror})` : ''}`);
 }
 
 const missingParameter = (name) => ({
@@ -703,6 +375,7 @@ const ownUrl = `http://127.0.0.1:${server.address().port}`;
 const issuer = process.env.PROVIDER_ISSUER || ownUrl;
 if (issuer !== ownUrl) console.log(`provider listening ${ownUrl}`);
 
+tenants = await createTenants({ baseUrl: issuer, adminConsentRedirectUris, onIssued: recordIssued });
 const { signingJwk, publicKey } = await newSigningKeys();
 const provider = new Provider(issuer, configuration(signingJwk));
 // `claims` (a claims challenge to satisfy) and MSAL's `client_info` are accepted and ignored.
@@ -719,6 +392,7 @@ provider.on('authorization.error', (ctx, err) => {
 });
 provider.on('end_session.success', () => { stats.end_sessions += 1; });
 provider.on('server_error', (ctx, err) => console.error('server error', err));
-server.on('request', provider.callback());
+const root = provider.callback();
+server.on('request', (req, res) => tenants.handle(req, res) || root(req, res));
 
 console.log(`provider ready ${issuer}`);

@@ -11,9 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt, SignJWT } from 'jose';
 
 import { startProcess } from '../lib/processes.mjs';
+import { FetchBrowser, formsOf } from '../lib/fetch-browser.mjs';
 import {
   callerToken, clients, credentials, DAEMON_API_AUDIENCE, DAEMON_CALLER_ROLE, daemonApi,
-  describeCertificate, DOWNSTREAM_SCOPE as SCOPE, signAssertion, startTestbed,
+  describeCertificate, DOWNSTREAM_SCOPE as SCOPE, signAssertion, startTestbed, tenantAdmins,
+  TOKEN_HELPER_REDIRECT_URI, WEBAPI_AUDIENCE, webapiAppRole,
 } from '../lib/testbed.mjs';
 
 const cert = describeCertificate(credentials.certificatePem);
@@ -80,7 +82,11 @@ describe('provider and downstream', () => {
     assert.equal(api.body.claims.sub, 'daemon-secret');
 
     // Discovery and key set fetches are counted too (the downstream API's own, here).
-    const { discovery_requests: discovery, jwks_requests: jwks, ...stats } = await tb.stats();
+    const {
+      discovery_requests: discovery, jwks_requests: jwks, by_tenant: byTenant, admin_consents: adminConsents, ...stats
+    } = await tb.stats();
+    assert.deepEqual(Object.values(byTenant).map((counts) => counts.token_requests), [0, 0], 'root requests are not a tenant\'s');
+    assert.deepEqual(Object.values(adminConsents), [0, 0]);
     assert.ok(Number.isInteger(discovery) && Number.isInteger(jwks), 'document fetch counters');
     assert.deepEqual(stats, {
       token_requests: 1,
@@ -269,10 +275,268 @@ describe('provider and downstream', () => {
     assert.equal((await tb.stats()).token_requests, 4);
   });
 
+  it('issues app-only tokens with idtyp app: webapi-caller holds its role on the web API, webapi may call the downstream', async () => {
+    const caller = await tokenRequest(tb.tokenEndpoint, {
+      grant_type: 'client_credentials', scope: `${WEBAPI_AUDIENCE}/.default`,
+      client_id: clients.webapiCaller.clientId, client_secret: clients.webapiCaller.secret,
+    });
+    assert.equal(caller.status, 200, JSON.stringify(caller.body));
+    const claims = decodeJwt(caller.body.access_token);
+    assert.equal(claims.aud, WEBAPI_AUDIENCE);
+    assert.equal(claims.iss, tb.issuer);
+    assert.equal(claims.sub, clients.webapiCaller.clientId);
+    assert.equal(claims.azp, clients.webapiCaller.clientId);
+    assert.deepEqual(claims.roles, [webapiAppRole]);
+    assert.equal(webapiAppRole, 'Profiles.Read.All');
+    assert.equal(claims.idtyp, 'app');
+    assert.equal(claims.scp, undefined, 'app-only: no delegated scopes');
+    assert.equal(claims.tid, undefined, 'the root issuer is no tenant');
+
+    const webapi = await tokenRequest(tb.tokenEndpoint, {
+      grant_type: 'client_credentials', scope: SCOPE,
+      client_id: clients.webapi.clientId, client_secret: clients.webapi.secret,
+    });
+    assert.equal(webapi.status, 200, JSON.stringify(webapi.body));
+    const webapiClaims = decodeJwt(webapi.body.access_token);
+    assert.equal(webapiClaims.aud, 'api://downstream');
+    assert.equal(webapiClaims.sub, clients.webapi.clientId);
+    assert.equal(webapiClaims.idtyp, 'app');
+    assert.equal(webapiClaims.roles, undefined);
+    assert.equal((await callDownstream(tb.downstreamUrl, webapi.body.access_token)).status, 200);
+  });
+
   it('reset zeroes the counters', async () => {
     await tb.reset();
     assert.equal((await tb.stats()).token_requests, 0);
     assert.deepEqual(await tb.downstreamStats(), { requests: 0, authorized: 0 });
+  });
+});
+
+describe('Entra-like tenants and admin consent', () => {
+  const REDIRECT = 'http://127.0.0.1:9/admin-consent';
+  let tb;
+  before(async () => { tb = await startTestbed({ adminConsentRedirectUris: [REDIRECT] }); });
+  after(() => tb?.stop());
+
+  const secretForm = (client, scope = SCOPE) => ({
+    grant_type: 'client_credentials', scope, client_id: client.clientId, client_secret: client.secret,
+  });
+  /** GET of the admin consent endpoint, no redirect followed. */
+  async function adminConsent(tenantSegment, params) {
+    const url = new URL(`${tb.issuer}/${tenantSegment}/v2.0/adminconsent`);
+    url.search = new URLSearchParams(params);
+    const response = await fetch(url, { redirect: 'manual' });
+    return { status: response.status, location: response.headers.get('location'), text: await response.text() };
+  }
+  const consentParams = (clientId, extra = {}) => ({
+    client_id: clientId, redirect_uri: REDIRECT, scope: SCOPE, state: 'st-123', ...extra,
+  });
+  const expectedSuccess = (tenantId, scope = SCOPE, state = 'st-123') => (
+    `${REDIRECT}?${new URLSearchParams({ admin_consent: 'True', tenant: tenantId, scope, state })}`
+  );
+  const expectedCancel = (state = 'st-123') => (
+    `${REDIRECT}?error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent+to+access+the+app.&state=${state}`
+  );
+
+  it('publishes each tenant\'s discovery document with Entra\'s v2 layout; the root issuer is unchanged', async () => {
+    assert.notEqual(tb.tenants.a.id, tb.tenants.b.id);
+    for (const tenant of Object.values(tb.tenants)) {
+      const base = `${tb.issuer}/${tenant.id}`;
+      const discovery = await (await fetch(`${base}/v2.0/.well-known/openid-configuration`)).json();
+      assert.equal(discovery.issuer, `${base}/v2.0`);
+      assert.equal(discovery.issuer, tenant.issuer);
+      assert.equal(discovery.token_endpoint, `${base}/oauth2/v2.0/token`);
+      assert.equal(discovery.authorization_endpoint, `${base}/oauth2/v2.0/authorize`);
+      assert.equal(discovery.jwks_uri, `${base}/discovery/v2.0/keys`);
+      assert.ok(discovery.grant_types_supported.includes('client_credentials'));
+      const keys = await (await fetch(discovery.jwks_uri)).json();
+      assert.equal(keys.keys.length, 1);
+      // The tenant's domain names it too.
+      const byDomain = await (await fetch(`${tb.issuer}/${tenant.domain}/v2.0/.well-known/openid-configuration`)).json();
+      assert.equal(byDomain.issuer, tenant.issuer);
+    }
+    const root = await (await fetch(`${tb.issuer}/.well-known/openid-configuration`)).json();
+    assert.equal(root.issuer, tb.issuer);
+    assert.equal(root.token_endpoint, `${tb.issuer}/token`);
+  });
+
+  it('refuses a client the tenant\'s admin has not consented to, in Entra\'s shape, and counts it', async () => {
+    await tb.resetTenants();
+    await tb.reset();
+    const { status, body } = await tokenRequest(tb.tenants.a.tokenEndpoint, secretForm(clients.secretPost));
+    assert.equal(status, 400);
+    assert.equal(body.error, 'invalid_client');
+    assert.deepEqual(body.error_codes, [7000229]);
+    assert.match(body.error_description, /^AADSTS7000229: The client application daemon-secret is missing service principal in the tenant/);
+    for (const name of ['timestamp', 'trace_id', 'correlation_id', 'error_uri']) assert.ok(body[name], name);
+    assert.equal(body.access_token, undefined);
+
+    const stats = await tb.stats();
+    assert.equal(stats.token_requests, 0, 'not counted at the root issuer');
+    assert.deepEqual(stats.by_tenant[tb.tenants.a.id], {
+      token_requests: 1,
+      by_client: { 'daemon-secret': 1 },
+      by_grant_outcome: { 'client_credentials:400': 1 },
+      missing_consent: 1,
+    });
+    assert.equal(stats.by_tenant[tb.tenants.b.id].token_requests, 0);
+  });
+
+  it('admin consent by login_hint redirects Entra\'s way; then the tenant issues tokens the downstream accepts', async () => {
+    await tb.resetTenants();
+    await tb.reset();
+    const { a, b } = tb.tenants;
+    const consent = await adminConsent(a.id, consentParams(clients.secretPost.clientId, { login_hint: tenantAdmins.a.username }));
+    assert.equal(consent.status, 302, consent.text);
+    assert.equal(consent.location, expectedSuccess(a.id));
+
+    const { status, body } = await tokenRequest(a.tokenEndpoint, secretForm(clients.secretPost));
+    assert.equal(status, 200, JSON.stringify(body));
+    const claims = decodeJwt(body.access_token);
+    assert.equal(claims.iss, a.issuer);
+    assert.equal(claims.tid, a.id);
+    assert.equal(claims.aud, 'api://downstream');
+    assert.equal(claims.azp, clients.secretPost.clientId);
+    assert.equal(claims.appid, clients.secretPost.clientId);
+    assert.equal(claims.idtyp, 'app');
+    assert.match(claims.oid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(claims.sub, claims.oid);
+    assert.equal(claims.scp, undefined);
+
+    const api = await callDownstream(tb.downstreamUrl, body.access_token);
+    assert.equal(api.status, 200, JSON.stringify(api.body));
+    assert.equal(api.body.claims.iss, a.issuer);
+    assert.equal(api.body.claims.tid, a.id);
+
+    // Consent in tenant A is not consent in tenant B.
+    const inB = await tokenRequest(b.tokenEndpoint, secretForm(clients.secretPost));
+    assert.equal(inB.status, 400);
+    assert.deepEqual(inB.body.error_codes, [7000229]);
+    // Nor consent for another client in tenant A.
+    assert.equal((await tokenRequest(a.tokenEndpoint, secretForm(clients.secretBasic))).status, 400);
+
+    // Tenant B's admin consents there: its service principal differs from tenant A's.
+    const inBConsent = await adminConsent(b.domain, consentParams(clients.secretPost.clientId, { login_hint: tenantAdmins.b.username }));
+    assert.equal(inBConsent.location, expectedSuccess(b.id));
+    const fromB = await tokenRequest(b.tokenEndpoint, secretForm(clients.secretPost));
+    assert.equal(fromB.status, 200, JSON.stringify(fromB.body));
+    const claimsB = decodeJwt(fromB.body.access_token);
+    assert.equal(claimsB.iss, b.issuer);
+    assert.equal(claimsB.tid, b.id);
+    assert.notEqual(claimsB.oid, claims.oid);
+    assert.equal((await callDownstream(tb.downstreamUrl, fromB.body.access_token)).body.claims.tid, b.id);
+
+    const stats = await tb.stats();
+    assert.deepEqual(stats.admin_consents, { [a.id]: 1, [b.id]: 1 });
+    assert.deepEqual(stats.by_tenant[a.id].by_grant_outcome, { 'client_credentials:200': 1, 'client_credentials:400': 1 });
+    assert.equal(stats.by_tenant[a.id].missing_consent, 1);
+    assert.deepEqual(stats.by_tenant[b.id].by_grant_outcome, { 'client_credentials:200': 1, 'client_credentials:400': 1 });
+
+    // The counters reset; the consents stay until POST /__testbed/tenants/reset.
+    await tb.reset();
+    const zeroed = await tb.stats();
+    assert.deepEqual(zeroed.admin_consents, { [a.id]: 0, [b.id]: 0 });
+    assert.equal(zeroed.by_tenant[a.id].token_requests, 0);
+    assert.equal((await tokenRequest(a.tokenEndpoint, secretForm(clients.secretPost))).status, 200);
+    await tb.resetTenants();
+    assert.equal((await tokenRequest(a.tokenEndpoint, secretForm(clients.secretPost))).status, 400);
+  });
+
+  it('authenticates tenant clients as the root issuer does: Basic, certificate thumbprint, app roles', async () => {
+    await tb.resetTenants();
+    const { a } = tb.tenants;
+    for (const client of [clients.secretBasic, clients.certificate, clients.webapiCaller, clients.daemonCaller]) {
+      const consent = await adminConsent('organizations', consentParams(client.clientId, { login_hint: tenantAdmins.a.username }));
+      assert.equal(consent.location, expectedSuccess(a.id), client.clientId);
+    }
+    const basic = await tokenRequest(
+      a.tokenEndpoint,
+      { grant_type: 'client_credentials', scope: SCOPE },
+      { basic: [clients.secretBasic.clientId, 'wrong-secret'] },
+    );
+    assert.equal(basic.status, 401);
+    assert.equal(basic.body.error, 'invalid_client');
+
+    const assertion = await signAssertion({ tokenEndpoint: a.tokenEndpoint, header: { alg: 'PS256', 'x5t#S256': cert.x5tS256 } });
+    const byCertificate = await tokenRequest(a.tokenEndpoint, assertionForm(assertion));
+    assert.equal(byCertificate.status, 200, JSON.stringify(byCertificate.body));
+    assert.equal(decodeJwt(byCertificate.body.access_token).tid, a.id);
+    const otherAssertion = await signAssertion({ tokenEndpoint: a.tokenEndpoint, header: { alg: 'PS256', 'x5t#S256': otherCert.x5tS256 } });
+    const refused = await tokenRequest(a.tokenEndpoint, assertionForm(otherAssertion));
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error_description, 'certificate thumbprint not registered for client');
+    const rootAudience = await signAssertion({ tokenEndpoint: tb.tokenEndpoint, header: { alg: 'PS256', 'x5t#S256': cert.x5tS256 } });
+    assert.equal((await tokenRequest(a.tokenEndpoint, assertionForm(rootAudience))).status, 401, 'aud must be the tenant\'s');
+
+    const webapiCaller = await tokenRequest(a.tokenEndpoint, secretForm(clients.webapiCaller, `${WEBAPI_AUDIENCE}/.default`));
+    assert.equal(webapiCaller.status, 200, JSON.stringify(webapiCaller.body));
+    const callerClaims = decodeJwt(webapiCaller.body.access_token);
+    assert.deepEqual(callerClaims.roles, [webapiAppRole]);
+    assert.equal(callerClaims.scp, undefined);
+    const daemonCaller = await tokenRequest(a.tokenEndpoint, secretForm(clients.daemonCaller, `${DAEMON_API_AUDIENCE}/.default`));
+    assert.deepEqual(decodeJwt(daemonCaller.body.access_token).roles, [DAEMON_CALLER_ROLE]);
+  });
+
+  it('cancel redirects with access_denied, by flag or by the page\'s form', async () => {
+    await tb.resetTenants();
+    const { a } = tb.tenants;
+    const flagged = await adminConsent(a.id, consentParams(clients.secretPost.clientId, {
+      login_hint: tenantAdmins.a.username, testbed_cancel: '1',
+    }));
+    assert.equal(flagged.status, 302);
+    assert.equal(flagged.location, expectedCancel());
+
+    const browser = new FetchBrowser();
+    const url = `${a.adminConsentUrl}?${new URLSearchParams(consentParams(clients.secretPost.clientId, { state: 'st-page' }))}`;
+    const shown = await browser.navigate(url, { stayOn: tb.issuer });
+    assert.equal(shown.status, 200);
+    assert.match(shown.text, /Permissions requested/);
+    const [form] = formsOf(shown.text, shown.url);
+    assert.equal(form.method, 'POST');
+    const canceled = await browser.navigate(form.action, {
+      stayOn: tb.issuer, method: 'POST', form: new URLSearchParams([...form.fields, ['action', 'cancel']]),
+    });
+    assert.equal(canceled.leftTo, expectedCancel('st-page'));
+    assert.equal((await tokenRequest(a.tokenEndpoint, secretForm(clients.secretPost))).status, 400, 'no consent');
+
+    // The same page accepts for the admin picked.
+    const accepted = await browser.navigate(form.action, {
+      stayOn: tb.issuer,
+      method: 'POST',
+      form: new URLSearchParams([...form.fields, ['admin', tenantAdmins.a.username], ['action', 'accept']]),
+    });
+    assert.equal(accepted.leftTo, expectedSuccess(a.id, SCOPE, 'st-page'));
+    assert.equal((await tokenRequest(a.tokenEndpoint, secretForm(clients.secretPost))).status, 200);
+    const stranger = await browser.navigate(form.action, {
+      stayOn: tb.issuer, method: 'POST', form: new URLSearchParams([...form.fields, ['admin', 'mallory@example'], ['action', 'accept']]),
+    });
+    assert.equal(stranger.status, 400);
+    assert.match(stranger.text, /Unknown administrator: mallory@example/);
+  });
+
+  it('refuses without redirecting: unregistered redirect_uri, unknown client, another tenant\'s admin, common', async () => {
+    await tb.resetTenants();
+    const { a } = tb.tenants;
+    const hint = { login_hint: tenantAdmins.a.username };
+    const cases = [
+      [a.id, consentParams(clients.secretPost.clientId, { ...hint, redirect_uri: 'http://127.0.0.1:9/elsewhere' }), /AADSTS50011/],
+      [a.id, consentParams(clients.secretPost.clientId, { ...hint, redirect_uri: `${REDIRECT}/` }), /AADSTS50011/],
+      [a.id, consentParams('no-such-client', hint), /AADSTS700016/],
+      [a.id, consentParams(clients.webapp.clientId, hint), /AADSTS700016/],
+      [a.id, consentParams(clients.secretPost.clientId, { login_hint: tenantAdmins.b.username }), /AADSTS50020/],
+      ['common', consentParams(clients.secretPost.clientId, hint), /AADSTS90061/],
+      ['unknown.example', consentParams(clients.secretPost.clientId, hint), /AADSTS90002/],
+    ];
+    for (const [segment, params, message] of cases) {
+      const answer = await adminConsent(segment, params);
+      assert.equal(answer.status, 400, `${segment} ${JSON.stringify(params)}`);
+      assert.equal(answer.location, null);
+      assert.match(answer.text, message);
+    }
+    // The test bed's own redirect URI is registered too.
+    const helper = await adminConsent(a.id, consentParams(clients.secretPost.clientId, { ...hint, redirect_uri: TOKEN_HELPER_REDIRECT_URI }));
+    assert.ok(helper.location.startsWith(`${TOKEN_HELPER_REDIRECT_URI}?admin_consent=True&tenant=${a.id}&`));
+    assert.deepEqual((await tb.stats()).admin_consents[tb.tenants.b.id], 0);
   });
 });
 

@@ -48,6 +48,30 @@ export const clients = {
   daemonCallerWithoutRole: {
     clientId: 'daemon-caller-norole', secret: 'daemon-caller-norole-secret-value-0123456789',
   },
+  /**
+   * A caller of the web API as an app (client credentials, secret in the body): its tokens for
+   * `api://webapi/.default` carry the app role `webapiAppRole` (and no `scp`).
+   */
+  webapiCaller: { clientId: 'webapi-caller', secret: 'webapi-caller-secret-value-0123456789' },
+};
+
+/** The app role of the web API (`api://webapi`) assigned to `clients.webapiCaller`. */
+export const webapiAppRole = 'Profiles.Read.All';
+
+/**
+ * Two Entra-like tenants served by the provider beside its root issuer (see lib/tenants.mjs):
+ * issuer `{provider}/{id}/v2.0`. A tenant issues client credentials tokens to a client only once
+ * its admin consented (GET `{provider}/{tenant}/v2.0/adminconsent`).
+ */
+export const tenants = {
+  a: { id: '6f1c0d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5a', domain: 'tenant-a.example' },
+  b: { id: '7a2d1e3f-4b5c-4d6e-9f0a-1b2c3d4e5f6b', domain: 'tenant-b.example' },
+};
+
+/** Each tenant's administrator, who may grant admin consent there (`login_hint` = `username`). */
+export const tenantAdmins = {
+  a: { username: `admin@${tenants.a.domain}`, name: 'Tenant A Admin', tenant: tenants.a.id },
+  b: { username: `admin@${tenants.b.domain}`, name: 'Tenant B Admin', tenant: tenants.b.id },
 };
 
 /**

@@ -24,7 +24,8 @@ export function escapeHtml(value) {
   })[c]);
 }
 
-function page(title, body) {
+/** A minimal HTML page (no script, nothing loaded from elsewhere). */
+export function page(title, body) {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 
 import {
-  clients, credentials, daemonApi, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+  clients, credentials, daemonApi, describeCertificate, signAssertion, tenants, TOKEN_HELPER_REDIRECT_URI,
 } from './credentials.mjs';
 import { startFaultProxy } from './fault-proxy.mjs';
 import { FetchBrowser } from './fetch-browser.mjs';
@@ -16,7 +16,8 @@ import { startProcess } from './processes.mjs';
 import { TESTBED_DIR } from './paths.mjs';
 
 export {
-  clients, credentials, daemonApi, describeCertificate, signAssertion, TOKEN_HELPER_REDIRECT_URI,
+  clients, credentials, daemonApi, describeCertificate, signAssertion, tenantAdmins, tenants,
+  TOKEN_HELPER_REDIRECT_URI, webapiAppRole,
 } from './credentials.mjs';
 export { MFA_CLAIMS_CHALLENGE, users, userClaims } from './users.mjs';
 
@@ -80,16 +81,25 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * lib/fault-proxy.mjs) and `providerUrl` the provider's own address. `stats` and `reset` go
  * to the provider directly (the proxy does not count them); `reset` also resets the proxy.
  *
+ * The provider's Entra-like tenants (lib/tenants.mjs) are served too: `tenants` maps each key
+ * of lib/credentials.mjs `tenants` ('a', 'b') to its id, domain, issuer and endpoints, and the
+ * downstream accepts their tokens. Admin consent may redirect to exactly
+ * `adminConsentRedirectUris` (ADMIN_CONSENT_REDIRECT_URIS; TOKEN_HELPER_REDIRECT_URI always);
+ * `resetTenants()` forgets every admin consent.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
  *   stats: () => Promise<object>, issuedTokens: () => Promise<string[]>, downstreamStats: () => Promise<object>,
  *   armClaimsChallenge: (options?: {claims?: string, sub?: string}) => Promise<void>,
+ *   tenants: Record<string, {id: string, domain: string, issuer: string, discoveryUrl: string,
+ *     tokenEndpoint: string, authorizationEndpoint: string, adminConsentUrl: string}>,
+ *   resetTenants: () => Promise<void>,
  *   reset: () => Promise<void>, stop: () => Promise<void>}>}
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
-  behindProxy = false,
+  behindProxy = false, adminConsentRedirectUris,
 } = {}) {
   const proxy = behindProxy ? await startFaultProxy() : undefined;
   let provider;
@@ -104,6 +114,7 @@ export async function startTestbed({
         ...(accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(accessTokenTtl) }),
         ...(proxy ? { PROVIDER_ISSUER: proxy.url } : {}),
         ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
+        ...(adminConsentRedirectUris ? { ADMIN_CONSENT_REDIRECT_URIS: adminConsentRedirectUris.join(' ') } : {}),
       },
       readyLine: proxy
         ? /^provider listening (\S+)$[\s\S]*^provider ready (\S+)$/m
@@ -116,6 +127,16 @@ export async function startTestbed({
   }
   const issuer = proxy ? provider.readyMatch[2] : provider.readyMatch[1];
   const providerUrl = provider.readyMatch[1];
+  /** The tenants as the provider serves them under the issuer's base URL (see lib/tenants.mjs). */
+  const tenantsServed = Object.fromEntries(Object.entries(tenants).map(([key, { id, domain }]) => [key, {
+    id,
+    domain,
+    issuer: `${issuer}/${id}/v2.0`,
+    discoveryUrl: `${issuer}/${id}/v2.0/.well-known/openid-configuration`,
+    tokenEndpoint: `${issuer}/${id}/oauth2/v2.0/token`,
+    authorizationEndpoint: `${issuer}/${id}/oauth2/v2.0/authorize`,
+    adminConsentUrl: `${issuer}/${id}/v2.0/adminconsent`,
+  }]));
 
   let downstream;
   try {
@@ -123,7 +144,12 @@ export async function startTestbed({
       name: 'downstream',
       command: process.execPath,
       args: [path.join(TESTBED_DIR, 'downstream.mjs')],
-      env: { ...process.env, DOWNSTREAM_PORT: String(downstreamPort), ISSUER: issuer },
+      env: {
+        ...process.env,
+        DOWNSTREAM_PORT: String(downstreamPort),
+        ISSUER: issuer,
+        ISSUERS: Object.values(tenantsServed).map((tenant) => tenant.issuer).join(' '),
+      },
       readyLine: /^downstream ready (\S+)$/m,
     });
   } catch (err) {
@@ -167,6 +193,10 @@ export async function startTestbed({
      * `claims`: JSON text; default Entra's CAE `{"access_token":{"nbf":...}}`. Each call arms one more.
      */
     armClaimsChallenge: ({ claims, sub } = {}) => post(`${downstreamUrl}/__testbed/claims-challenge`, { claims, sub }),
+    /** The provider's Entra-like tenants, by key ('a', 'b'): id, domain, issuer, endpoints. */
+    tenants: tenantsServed,
+    /** Forgets every tenant's admin consents (POST /__testbed/tenants/reset). */
+    resetTenants: () => post(`${providerUrl}/__testbed/tenants/reset`),
     /** Zeroes both counters and disarms the downstream's challenges (and resets the proxy). */
     reset: async () => {
       await Promise.all([
