@@ -26,8 +26,8 @@ import { SignJWT } from 'jose';
 import { FetchBrowser } from '../lib/fetch-browser.mjs';
 import { readResponse } from '../lib/http.mjs';
 import {
-  clients, credentials, DOWNSTREAM_SCOPE, MFA_CLAIMS_CHALLENGE, startTestbed, userAccessToken,
-  WEBAPI_AUDIENCE, WEBAPI_OTHER_SCOPE, webapiVars, webappUris, webappVars,
+  callerToken, clients, credentials, DOWNSTREAM_SCOPE, MFA_CLAIMS_CHALLENGE, startTestbed, userAccessToken,
+  WEBAPI_AUDIENCE, WEBAPI_OTHER_SCOPE, webapiAppRole, webapiVars, webappUris, webappVars,
 } from '../lib/testbed.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
@@ -179,7 +179,7 @@ describe('web API Worker: GET /api/profile', () => {
   // token would have to be more than five minutes past its expiry (the validation of exp is
   // unit-tested in Rust; the provider's expiry in testbed.test.mjs).
 
-  it('answers 403 insufficient_scope to a web API token without access_as_user (delegated or app-only)', async () => {
+  it('answers 403 insufficient_scope to a web API token with neither access_as_user nor the app role (delegated or app-only)', async () => {
     await tb.reset();
     const reportsOnly = await webapiToken('alice', WEBAPI_OTHER_SCOPE);
     const appOnly = await fetch(tb.tokenEndpoint, {
@@ -198,7 +198,7 @@ describe('web API Worker: GET /api/profile', () => {
       assert.equal(result.status, 403, `${what}: ${result.text}`);
       const params = challengeParams(result.headers.get('www-authenticate'));
       assert.equal(params.error, 'insufficient_scope', what);
-      assert.equal(params.scope, 'access_as_user', what);
+      assert.deepEqual(params.scope.split(' ').sort(), ['access_as_user', webapiAppRole].sort(), what);
     }
     assert.equal((await tb.stats()).token_requests, 0);
   });
@@ -222,6 +222,31 @@ describe('web API Worker: GET /api/profile', () => {
     assert.equal(stats.obo_with_claims, 0);
     assert.equal(stats.obo_with_capabilities, 1, 'CLIENT_CAPABILITIES=cp1 is declared');
     assert.deepEqual(await tb.downstreamStats(), { requests: 2, authorized: 2 });
+  });
+
+  it('an app-only caller holding the app role reaches the downstream with the web API\'s own app token: no on-behalf-of', async () => {
+    const caller = await callerToken(tb, { caller: 'webapiCaller', resource: WEBAPI_AUDIENCE });
+    assert.equal(caller.claims.idtyp, 'app');
+    assert.deepEqual(caller.claims.roles, [webapiAppRole]);
+    assert.equal(caller.claims.scp, undefined);
+    await tb.reset();
+    const first = await profile(caller.authorization);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers.get('x-edge-token-source'), 'provider');
+    const { claims } = first.json;
+    assert.equal(claims.aud, 'api://downstream');
+    assert.equal(claims.azp, 'webapi');
+    assert.equal(claims.sub, 'webapi', 'the web API\'s own identity, not the caller\'s');
+    assert.equal(claims.idtyp, 'app');
+    assert.equal(claims.scp, undefined);
+
+    const second = await profile(caller.authorization);
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.headers.get('x-edge-token-source'), 'memory');
+    const stats = await tb.stats();
+    assert.deepEqual(stats.by_grant_outcome, { 'client_credentials:200': 1 });
+    assert.deepEqual(stats.by_client, { webapi: 1 });
+    assert.deepEqual(stats.obo_subjects, {});
   });
 
   it('two users get two on-behalf-of tokens, each with their own sub', async () => {

@@ -9,6 +9,7 @@ import { decodeJwt } from 'jose';
 
 import {
   clients, credentials, daemonApi, describeCertificate, signAssertion, tenants, TOKEN_HELPER_REDIRECT_URI,
+  webapiAppRole,
 } from './credentials.mjs';
 import { startFaultProxy } from './fault-proxy.mjs';
 import { FetchBrowser } from './fetch-browser.mjs';
@@ -297,17 +298,20 @@ export function webappVars(testbed, {
 
 /**
  * Worker settings for the web API (GET /api/profile: validates the caller's token for
- * `api://webapi` with scope `access_as_user`, then calls the downstream on the caller's behalf
- * through the on-behalf-of grant) against a started test bed. Client `webapi`, secret in the
- * body; declares the `cp1` capability (claims challenges).
+ * `api://webapi` with scope `access_as_user` or the app role `webapiAppRole`, then calls the
+ * downstream on the caller's behalf through the on-behalf-of grant, or, for an app-only caller,
+ * with its own app token) against a started test bed. Client `webapi`, secret in the body;
+ * declares the `cp1` capability (claims challenges).
  *
  * @param {object} [options]
  * @param {string} [options.downstreamScopes] API_DOWNSTREAM_SCOPES; default api://downstream/user.read.
  * @param {string} [options.requiredScope] API_REQUIRED_SCOPE; default access_as_user.
+ * @param {string} [options.requiredRoles] API_REQUIRED_ROLES; default `webapiAppRole`.
  * @param {string} [options.capabilities] CLIENT_CAPABILITIES; default cp1 (undefined: left out).
  */
 export function webapiVars(testbed, {
-  downstreamScopes = DOWNSTREAM_USER_SCOPE, requiredScope = 'access_as_user', capabilities = 'cp1',
+  downstreamScopes = DOWNSTREAM_USER_SCOPE, requiredScope = 'access_as_user', requiredRoles = webapiAppRole,
+  capabilities = 'cp1',
 } = {}) {
   return {
     AUTHORITY: testbed.issuer,
@@ -317,6 +321,7 @@ export function webapiVars(testbed, {
     TOKEN_CACHE_KEY: newCookieKey(),
     API_AUDIENCE: WEBAPI_AUDIENCE,
     API_REQUIRED_SCOPE: requiredScope,
+    API_REQUIRED_ROLES: requiredRoles,
     API_DOWNSTREAM_URL: `${testbed.downstreamUrl}/api/whoami`,
     API_DOWNSTREAM_SCOPES: downstreamScopes,
     CLIENT_CAPABILITIES: capabilities,
@@ -332,15 +337,18 @@ export function webapiVars(testbed, {
  *
  * @param {object} testbed A started test bed (startTestbed).
  * @param {object} [options]
- * @param {'caller' | 'withoutRole'} [options.caller] 'caller' (default) holds
- *   DAEMON_CALLER_ROLE; 'withoutRole' holds only another role of the API (the daemon answers 403).
+ * @param {'caller' | 'withoutRole' | 'webapiCaller'} [options.caller] 'caller' (default) holds
+ *   DAEMON_CALLER_ROLE; 'withoutRole' holds only another role of the API (the daemon answers 403);
+ *   'webapiCaller' holds `webapiAppRole` on the web API (with `resource: WEBAPI_AUDIENCE`).
  * @param {string} [options.resource] The API the token is for; default DAEMON_API_AUDIENCE
  *   (another one gives a token the daemon refuses with 401).
  * @returns {Promise<{accessToken: string, authorization: string, claims: object}>} `claims`:
  *   the token's, decoded (not verified).
  */
 export async function callerToken(testbed, { caller = 'caller', resource = DAEMON_API_AUDIENCE } = {}) {
-  const client = { caller: clients.daemonCaller, withoutRole: clients.daemonCallerWithoutRole }[caller];
+  const client = {
+    caller: clients.daemonCaller, withoutRole: clients.daemonCallerWithoutRole, webapiCaller: clients.webapiCaller,
+  }[caller];
   if (!client) throw new Error(`callerToken: unknown caller ${caller}`);
   const tokenUrl = new URL(new URL(testbed.tokenEndpoint).pathname, testbed.providerUrl);
   const response = await fetch(tokenUrl, {
