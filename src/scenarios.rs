@@ -11,6 +11,7 @@ pub(crate) mod downstream;
 pub(crate) mod protected;
 pub(crate) mod return_to;
 pub(crate) mod session;
+pub mod tenants;
 pub(crate) mod web;
 pub(crate) mod webapi;
 pub(crate) mod webapp;

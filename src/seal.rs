@@ -52,6 +52,11 @@ pub enum Purpose {
     /// RFC 8414) or the issuer's key set (RFC 7517), so whoever can write to the store cannot
     /// plant signing keys or endpoints.
     ProviderDocument,
+    /// The in-flight admin consent of a tenant (its `state`) in a cookie
+    /// ([`crate::scenarios::tenants`]).
+    AdminConsent,
+    /// The registry of onboarded tenants in the shared store ([`crate::scenarios::tenants`]).
+    TenantRegistry,
 }
 
 impl Purpose {
@@ -61,6 +66,8 @@ impl Purpose {
             Self::Session => b"edge-token/v1 session record",
             Self::TokenCache => b"edge-token/v1 token cache entry",
             Self::ProviderDocument => b"edge-token/v1 provider document",
+            Self::AdminConsent => b"edge-token/v1 admin consent transaction",
+            Self::TenantRegistry => b"edge-token/v1 tenant registry",
         }
     }
 }

@@ -190,6 +190,15 @@ impl Authority {
         matches!(self, Self::Entra(entra) if !matches!(entra.kind(), MicrosoftAuthorityKind::Adfs))
     }
 
+    /// The instance of an Entra ID authority, `{scheme}://{host}[:port]`
+    /// ([`EntraAuthority::instance`]); `None` for other authorities.
+    pub fn entra_instance(&self) -> Option<&str> {
+        match self {
+            Self::Entra(entra) => entra.instance(),
+            Self::Oidc(_) => None,
+        }
+    }
+
     /// This authority for one given tenant ([`EntraAuthority::with_tenant`]; MSAL's
     /// `WithTenantId`): how a multi-tenant Entra app acts in a customer's tenant.
     ///

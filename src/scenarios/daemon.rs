@@ -37,6 +37,7 @@ use crate::platform::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::scenarios::protected::{setting_list, AccessPolicy, ProtectedResource, Rejection};
+use crate::scenarios::tenants::TenantOnboarding;
 use crate::validation::access_token::RequiredPermissions;
 use crate::validation::verifier::JwsVerifier;
 
@@ -53,6 +54,11 @@ pub struct DaemonConfig {
     /// `DAEMON_API_AUDIENCE` + `DAEMON_CALLER_ROLES` (+ `ALLOWED_TENANTS`), or `DAEMON_PUBLIC`:
     /// who may make the daemon call.
     pub callers: DaemonCallers,
+    /// `ADMIN_CONSENT_REDIRECT_URI`: multi-tenant onboarding by admin consent and the tenant
+    /// registry ([`crate::scenarios::tenants`]); `None` (unset) turns the tenant routes off and
+    /// lets `/daemon/call?tenant=` name any tenant (the provider refuses those that did not
+    /// consent).
+    pub onboarding: Option<TenantOnboarding>,
 }
 
 /// Who may trigger the daemon's call (see the module documentation).
@@ -135,11 +141,29 @@ impl DaemonConfig {
         }
         let http_timeout = http_timeout(settings)?;
         let callers = DaemonCallers::from_settings(settings)?;
+        let onboarding = match optional(settings, "ADMIN_CONSENT_REDIRECT_URI") {
+            Some(redirect_uri) => {
+                let keys = client.token_cache_key.as_ref().ok_or_else(|| {
+                    Error::configuration(
+                        "ADMIN_CONSENT_REDIRECT_URI needs TOKEN_CACHE_KEY (or COOKIE_KEY): the consent state and the tenant registry are sealed",
+                    )
+                })?;
+                Some(TenantOnboarding::new(
+                    &client.authority,
+                    &client.client_id,
+                    &redirect_uri,
+                    downstream.scopes.clone(),
+                    keys,
+                )?)
+            }
+            None => None,
+        };
         Ok(Self {
             client,
             downstream,
             http_timeout,
             callers,
+            onboarding,
         })
     }
 }
@@ -154,6 +178,8 @@ pub enum CallFailure {
     Downstream(Error),
     /// The caller was refused before any token was requested (the daemon's protected route).
     Rejected(Rejection),
+    /// The tenant a call named is not onboarded (or is no tenant id): no token was requested.
+    UnknownTenant(String),
 }
 
 impl fmt::Display for CallFailure {
@@ -162,6 +188,7 @@ impl fmt::Display for CallFailure {
             Self::Token(error) => write!(f, "token acquisition failed: {error}"),
             Self::Downstream(error) => write!(f, "downstream call failed: {error}"),
             Self::Rejected(rejection) => write!(f, "{rejection}"),
+            Self::UnknownTenant(tenant) => write!(f, "tenant {tenant} is not onboarded"),
         }
     }
 }
@@ -173,8 +200,11 @@ pub struct DaemonAnswer {
     pub response: HttpResponse,
     /// Where the token came from.
     pub token_source: TokenSource,
-    /// The token is due for a proactive refresh: run [`Daemon::refresh`] in the background.
+    /// The token is due for a proactive refresh: run [`Daemon::refresh_in`] with `tenant` in
+    /// the background.
     pub refresh_due: bool,
+    /// The tenant of the call (`/daemon/call?tenant=`); `None` for the configured authority.
+    pub tenant: Option<String>,
 }
 
 /// The daemon: a confidential client and the downstream API it calls. Build one per isolate.
@@ -215,6 +245,8 @@ pub struct Daemon {
     http_timeout: Duration,
     /// `None`: `DAEMON_PUBLIC=true`.
     callers: Option<ProtectedResource>,
+    /// `None`: no `ADMIN_CONSENT_REDIRECT_URI`.
+    onboarding: Option<TenantOnboarding>,
 }
 
 impl Daemon {
@@ -239,6 +271,7 @@ impl Daemon {
             downstream,
             http_timeout,
             callers,
+            onboarding,
         } = config;
         let client = client.into_client(signer).await?;
         let callers = match callers {
@@ -255,6 +288,7 @@ impl Daemon {
             downstream,
             http_timeout,
             callers,
+            onboarding,
         })
     }
 
@@ -289,18 +323,42 @@ impl Daemon {
         authorization: Option<&str>,
         platform: &Platform<'_>,
     ) -> Result<DaemonAnswer, CallFailure> {
+        self.call_in_tenant(authorization, None, platform).await
+    }
+
+    /// [`Daemon::call`] in `tenant` (a tenant id or verified domain; `GET /daemon/call?tenant=`)
+    /// for a multi-tenant app: the app token comes from that tenant
+    /// ([`ConfidentialClient::tenant_client`]). With onboarding configured
+    /// (`ADMIN_CONSENT_REDIRECT_URI`), a tenant missing from the registry is refused with no
+    /// token request.
+    ///
+    /// # Errors
+    /// As [`Daemon::call`]; [`CallFailure::UnknownTenant`] for a tenant that is not onboarded
+    /// or not a tenant id; [`CallFailure::Token`] when the registry cannot be read or the
+    /// authority is not Entra ID.
+    pub async fn call_in_tenant(
+        &self,
+        authorization: Option<&str>,
+        tenant: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<DaemonAnswer, CallFailure> {
         if let Some(callers) = &self.callers {
             callers
                 .authenticate(&self.client, authorization, platform)
                 .await
                 .map_err(CallFailure::Rejected)?;
         }
+        let tenant_client = match tenant {
+            Some(tenant) => Some(self.onboarded_client(tenant, platform).await?),
+            None => None,
+        };
+        let client = tenant_client.as_deref().unwrap_or(&self.client);
         let scopes = &self.downstream.scopes;
         let answer = call_api(
             &self.downstream,
             HttpRequest::get_json(self.downstream.base_url.clone()),
             |options| async move {
-                self.client
+                client
                     .acquire_token_for_client_with(scopes, &options, platform)
                     .await
             },
@@ -318,6 +376,7 @@ impl Daemon {
             response: answer.response,
             token_source: answer.token_source,
             refresh_due: answer.refresh_due,
+            tenant: client.tenant().map(alloc::string::ToString::to_string),
         })
     }
 
@@ -327,7 +386,25 @@ impl Daemon {
     /// # Errors
     /// As [`ConfidentialClient::refresh_token_for_client`]: log them, the cached token stays.
     pub async fn refresh(&self, platform: &Platform<'_>) -> Result<(), Error> {
-        self.client
+        self.refresh_in(None, platform).await
+    }
+
+    /// [`Daemon::refresh`] of `tenant`'s app token ([`DaemonAnswer::tenant`]).
+    ///
+    /// # Errors
+    /// As [`Daemon::refresh`]; [`Error::Configuration`] for a tenant that is no tenant id.
+    pub async fn refresh_in(
+        &self,
+        tenant: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<(), Error> {
+        let tenant_client = match tenant {
+            Some(tenant) => Some(self.client.tenant_client(tenant)?),
+            None => None,
+        };
+        tenant_client
+            .as_deref()
+            .unwrap_or(&self.client)
             .refresh_token_for_client(&self.downstream.scopes, platform)
             .await
             .map(|_| ())
@@ -423,6 +500,10 @@ pub(crate) fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
             let response = rejection.response();
             return (response.status, response.body);
         }
+        CallFailure::UnknownTenant(_) => (
+            403,
+            json!({"error": "tenant_not_onboarded", "error_description": "this tenant has not granted the application's permissions (admin consent)"}),
+        ),
     };
     (body.0, serde_json::to_vec(&body.1).unwrap_or_default())
 }
@@ -457,6 +538,7 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "DAEMON_CALLER_ROLES",
     "DAEMON_PUBLIC",
     "ALLOWED_TENANTS",
+    "ADMIN_CONSENT_REDIRECT_URI",
 ];
 
 /// The answer to `GET /daemon/call`: on success `answer_reply`, for a refused caller the
@@ -518,5 +600,6 @@ pub(crate) fn json_reply(status: u16, body: Vec<u8>) -> HttpResponse {
     }
 }
 
+mod tenants;
 #[cfg(test)]
 mod tests;

@@ -172,6 +172,18 @@ pub enum Page {
         /// What went wrong, in the core's words.
         reason: String,
     },
+    /// A customer tenant's administrator granted the app's permissions (admin consent): the
+    /// tenant is onboarded ([`crate::scenarios::tenants`]).
+    TenantOnboarded {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// An admin consent that did not complete (status 400): cancelled, expired, forged or
+    /// replayed.
+    ConsentFailed {
+        /// What went wrong, in the core's words.
+        reason: String,
+    },
     /// A failure outside sign-in (configuration, provider unreachable; status 500 or 503).
     Unavailable {
         /// What went wrong, in the core's words.

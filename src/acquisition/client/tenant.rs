@@ -63,6 +63,23 @@ impl ConfidentialClient {
             .remove(&tenant.to_ascii_lowercase());
     }
 
+    /// Evicts the app token for `scopes` from this isolate's memory and from the shared store
+    /// (offboarding a tenant; a compromised token). Other isolates' memory keeps theirs until
+    /// it expires.
+    pub async fn evict_app_token(
+        &self,
+        scopes: &crate::protocol::scope::Scopes,
+        platform: &crate::platform::Platform<'_>,
+    ) {
+        let key = crate::acquisition::cache::CacheKey::app_token(
+            &self.authority,
+            &self.client_id,
+            scopes,
+        );
+        self.memory.remove(&key);
+        self.forget_stored(&key.storage_key(), platform).await;
+    }
+
     /// The tenant this client was made for by [`ConfidentialClient::tenant_client`]; `None`
     /// for a configured client.
     pub fn tenant(&self) -> Option<&str> {

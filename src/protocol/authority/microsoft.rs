@@ -214,11 +214,21 @@ impl EntraAuthority {
             ));
         }
         let origin = self
-            .base
-            .strip_suffix(self.tenant.as_str())
-            .and_then(|rest| rest.strip_suffix('/'))
+            .instance()
             .ok_or_else(|| Error::configuration("AUTHORITY: no tenant segment"))?;
         Self::aad(origin, &[tenant.to_ascii_lowercase().as_str()])
+    }
+
+    /// The instance of an Entra ID authority: `{scheme}://{host}[:port]`, the authority without
+    /// its tenant (where the v2 admin consent endpoint `{instance}/{tenant}/v2.0/adminconsent`
+    /// lives); `None` for other kinds.
+    pub fn instance(&self) -> Option<&str> {
+        if self.kind != MicrosoftAuthorityKind::Aad {
+            return None;
+        }
+        self.base
+            .strip_suffix(self.tenant.as_str())
+            .and_then(|rest| rest.strip_suffix('/'))
     }
 
     /// Which Microsoft authority this is (MSAL's `AuthorityType`).

@@ -1,0 +1,159 @@
+//! The daemon's tenant routes (multi-tenant onboarding, [`crate::scenarios::tenants`]):
+//! `GET /tenants/consent` and `GET /tenants/callback` for the customer's administrator, and
+//! `GET /tenants` and `DELETE /tenants/{tid}` for the vendor, which require the caller
+//! authentication of `/daemon/call` (never open, even with `DAEMON_PUBLIC=true`). All answer
+//! 404 unless `ADMIN_CONSENT_REDIRECT_URI` is set.
+
+use alloc::rc::Rc;
+
+use serde_json::json;
+
+use super::{CallFailure, Daemon};
+use crate::acquisition::client::ConfidentialClient;
+use crate::platform::Platform;
+use crate::protocol::authority::is_tenant_id;
+use crate::scenarios::protected::insufficient_scope;
+use crate::scenarios::tenants::TenantOnboarding;
+use crate::scenarios::web::{WebRequest, WebResponse};
+
+impl Daemon {
+    /// The client of `tenant` for a call, once the registry (when on) says it is onboarded.
+    pub(super) async fn onboarded_client(
+        &self,
+        tenant: &str,
+        platform: &Platform<'_>,
+    ) -> Result<Rc<ConfidentialClient>, CallFailure> {
+        if !is_tenant_id(tenant) {
+            return Err(CallFailure::UnknownTenant(tenant.into()));
+        }
+        if let Some(onboarding) = &self.onboarding {
+            let onboarded = onboarding
+                .is_onboarded(tenant, platform)
+                .await
+                .map_err(CallFailure::Token)?;
+            if !onboarded {
+                log::info!("call for tenant {tenant}, which is not onboarded: refused");
+                return Err(CallFailure::UnknownTenant(tenant.into()));
+            }
+        }
+        self.client
+            .tenant_client(tenant)
+            .map_err(CallFailure::Token)
+    }
+
+    /// Whether tenant onboarding is configured (`ADMIN_CONSENT_REDIRECT_URI`).
+    pub fn onboarding(&self) -> Option<&TenantOnboarding> {
+        self.onboarding.as_ref()
+    }
+
+    /// `GET /tenants/consent`: [`TenantOnboarding::consent`], or 404 without onboarding.
+    pub fn tenant_consent(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+        match &self.onboarding {
+            Some(onboarding) => onboarding.consent(request, platform),
+            None => not_found(),
+        }
+    }
+
+    /// `GET /tenants/callback`: [`TenantOnboarding::callback`], or 404 without onboarding.
+    pub async fn tenant_callback(
+        &self,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+    ) -> WebResponse {
+        match &self.onboarding {
+            Some(onboarding) => onboarding.callback(request, platform).await,
+            None => not_found(),
+        }
+    }
+
+    /// `GET /tenants`: the onboarded tenants as JSON
+    /// `{"tenants":[{"tenant_id","scopes","consented_at"}]}`, for an authenticated caller.
+    pub async fn list_tenants(
+        &self,
+        authorization: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> WebResponse {
+        let onboarding = match self.manager(authorization, platform).await {
+            Ok(onboarding) => onboarding,
+            Err(refusal) => return refusal,
+        };
+        match onboarding.tenants(platform).await {
+            Ok(tenants) => WebResponse::json(200, &json!({ "tenants": tenants })),
+            Err(error) => unavailable(&error),
+        }
+    }
+
+    /// `DELETE /tenants/{tenant}`: offboards `tenant` (removed from the registry, its app token
+    /// evicted from this isolate and the shared store), for an authenticated caller: 200
+    /// `{"offboarded": tenant}`, or 404 when it was not onboarded.
+    pub async fn offboard_tenant(
+        &self,
+        authorization: Option<&str>,
+        tenant: &str,
+        platform: &Platform<'_>,
+    ) -> WebResponse {
+        let onboarding = match self.manager(authorization, platform).await {
+            Ok(onboarding) => onboarding,
+            Err(refusal) => return refusal,
+        };
+        if !is_tenant_id(tenant) {
+            return not_onboarded();
+        }
+        match onboarding.offboard(tenant, platform).await {
+            Ok(true) => {
+                if let Ok(client) = self.client.tenant_client(tenant) {
+                    client
+                        .evict_app_token(&self.downstream.scopes, platform)
+                        .await;
+                }
+                self.client.forget_tenant(tenant);
+                WebResponse::json(200, &json!({ "offboarded": tenant.to_ascii_lowercase() }))
+            }
+            Ok(false) => not_onboarded(),
+            Err(error) => unavailable(&error),
+        }
+    }
+
+    /// The registry, for a caller allowed to manage it.
+    async fn manager(
+        &self,
+        authorization: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<&TenantOnboarding, WebResponse> {
+        let Some(onboarding) = &self.onboarding else {
+            return Err(not_found());
+        };
+        let Some(callers) = &self.callers else {
+            return Err(insufficient_scope(
+                "tenant management needs DAEMON_API_AUDIENCE and DAEMON_CALLER_ROLES",
+            ));
+        };
+        callers
+            .authenticate(&self.client, authorization, platform)
+            .await
+            .map_err(|rejection| {
+                log::info!("{rejection}");
+                rejection.response()
+            })?;
+        Ok(onboarding)
+    }
+}
+
+fn not_found() -> WebResponse {
+    WebResponse::json(404, &json!({ "error": "not_found" }))
+}
+
+fn not_onboarded() -> WebResponse {
+    WebResponse::json(404, &json!({ "error": "tenant_not_onboarded" }))
+}
+
+fn unavailable(error: &crate::error::Error) -> WebResponse {
+    log::warn!("tenant registry: {error}");
+    WebResponse::json(
+        503,
+        &json!({ "error": "temporarily_unavailable", "error_description": "the tenant registry is unavailable" }),
+    )
+}
+
+#[cfg(test)]
+mod tests;
