@@ -3,10 +3,15 @@
 //!
 //! Routes:
 //! - `GET /healthz`;
-//! - daemon: `GET /daemon/call` ([`TokenProvider::call_downstream`]): the caller's bearer
-//!   token checked (`DAEMON_API_AUDIENCE`, one of `DAEMON_CALLER_ROLES`; 401 / 403 otherwise),
-//!   then an app token for `DOWNSTREAM_SCOPES` and `DOWNSTREAM_URL` called with it, relayed
-//!   with `x-edge-token-source` (`memory`, `store`, `provider` or `stale`);
+//! - daemon: `GET /daemon/call[?tenant={tid}]` ([`TokenProvider::call_downstream_in_tenant`]):
+//!   the caller's bearer token checked (`DAEMON_API_AUDIENCE`, one of `DAEMON_CALLER_ROLES`;
+//!   401 / 403 otherwise), then an app token for `DOWNSTREAM_SCOPES` (from `tenant` when
+//!   given: a multi-tenant app's customer tenant, which must be onboarded) and
+//!   `DOWNSTREAM_URL` called with it, relayed with `x-edge-token-source` (`memory`, `store`,
+//!   `coordinator`, `provider` or `stale`);
+//! - tenant onboarding (with `ADMIN_CONSENT_REDIRECT_URI`): `GET /tenants/consent[?tenant=]`
+//!   and `GET /tenants/callback` for the customer's administrator (admin consent), `GET
+//!   /tenants` and `DELETE /tenants/{tid}` for the daemon's callers;
 //! - web app: `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`, `GET /auth/sign-out`,
 //!   `GET /me`, `GET /me/call`, `GET /me/api`;
 //! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
@@ -21,6 +26,7 @@ use edge_token_cloudflare::{
 use worker::{event, Context, Env, Method, Request, Response};
 
 mod pages;
+mod tenants;
 
 /// The Worker's `fetch` handler.
 #[event(fetch)]
@@ -30,11 +36,24 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         (Method::Get, "/healthz") => return json(200, br#"{"status":"ok"}"#.to_vec()),
         (Method::Get, "/daemon/call") => {
             let authorization = request.headers().get("authorization")?;
+            let url = request.url()?;
+            let tenant = url
+                .query_pairs()
+                .find(|(name, _)| name == "tenant")
+                .map(|(_, value)| value.into_owned());
             return http_response(
                 tokens
-                    .call_downstream(&env, &ctx, authorization.as_deref())
+                    .call_downstream_in_tenant(
+                        &env,
+                        &ctx,
+                        authorization.as_deref(),
+                        tenant.as_deref(),
+                    )
                     .await,
             );
+        }
+        (method, path) if path == "/tenants" || path.starts_with("/tenants/") => {
+            return tenants::route(&tokens, method, &mut request, &env).await;
         }
         (Method::Get, "/api/profile") => WebRoute::ApiProfile,
         (Method::Get, "/") => WebRoute::Home,

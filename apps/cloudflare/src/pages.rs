@@ -23,6 +23,8 @@ fn html(page: &Page) -> String {
         Page::SignedIn { name } => signed_in(name),
         Page::SignInFailed { reason } => sign_in_failed(reason),
         Page::Unavailable { reason } => unavailable(reason),
+        Page::TenantOnboarded { tenant } => tenant_onboarded(tenant),
+        Page::ConsentFailed { reason } => consent_failed(reason),
         _ => signed_out(),
     }
 }
@@ -69,6 +71,31 @@ fn sign_in_failed(reason: &str) -> String {
         &format!(
             "<h1>Sign-in failed</h1>\n<p>{reason}</p>\n\
              <p><a id=\"sign-in\" href=\"{SIGN_IN_HREF}\">Sign in again</a></p>",
+            reason = encode_text(reason)
+        ),
+    )
+}
+
+/// The page the customer's administrator sees once the tenant `tenant` is onboarded.
+fn tenant_onboarded(tenant: &str) -> String {
+    page(
+        "Tenant onboarded",
+        &format!(
+            "<h1>Thank you</h1>
+<p>Your organization (tenant <code id=\"tenant\">{tenant}</code>) \
+             granted the application's permissions. You can close this page.</p>",
+            tenant = encode_text(tenant)
+        ),
+    )
+}
+
+/// The page for an admin consent that did not complete: `reason` is one of our own sentences.
+fn consent_failed(reason: &str) -> String {
+    page(
+        "Consent not completed",
+        &format!(
+            "<h1>Consent not completed</h1>\n<p>{reason}</p>\n\
+             <p><a id=\"consent\" href=\"/tenants/consent\">Start again</a></p>",
             reason = encode_text(reason)
         ),
     )

@@ -113,19 +113,37 @@ impl TokenProvider {
         ctx: &Context,
         authorization: Option<&str>,
     ) -> HttpResponse {
+        self.call_downstream_in_tenant(env, ctx, authorization, None)
+            .await
+    }
+
+    /// [`TokenProvider::call_downstream`] in `tenant` for a multi-tenant app
+    /// (`GET /daemon/call?tenant=`, [`Daemon::call_in_tenant`]): the app token comes from that
+    /// tenant; with onboarding configured (`ADMIN_CONSENT_REDIRECT_URI`), a tenant that is not
+    /// onboarded is answered 403 `tenant_not_onboarded` with no token request.
+    pub async fn call_downstream_in_tenant(
+        &self,
+        env: &Env,
+        ctx: &Context,
+        authorization: Option<&str>,
+        tenant: Option<&str>,
+    ) -> HttpResponse {
         let daemon = match self.daemon(env).await {
             Ok(daemon) => daemon,
             Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
         let capabilities =
             WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, daemon.http_timeout());
-        let outcome = daemon.call(authorization, &capabilities.platform()).await;
-        if outcome.as_ref().is_ok_and(|answer| answer.refresh_due) {
-            let (daemon, env) = (Rc::clone(&daemon), env.clone());
+        let outcome = daemon
+            .call_in_tenant(authorization, tenant, &capabilities.platform())
+            .await;
+        if let Some(answer) = outcome.as_ref().ok().filter(|answer| answer.refresh_due) {
+            let (daemon, env, tenant) = (Rc::clone(&daemon), env.clone(), answer.tenant.clone());
             ctx.wait_until(async move {
                 let capabilities =
                     WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, daemon.http_timeout());
-                if let Err(error) = daemon.refresh(&capabilities.platform()).await {
+                let platform = capabilities.platform();
+                if let Err(error) = daemon.refresh_in(tenant.as_deref(), &platform).await {
                     log::warn!("background token refresh failed: {error}");
                 }
             });
