@@ -54,6 +54,9 @@ pub struct DaemonConfig {
     /// `DAEMON_API_AUDIENCE` + `DAEMON_CALLER_ROLES` (+ `ALLOWED_TENANTS`), or `DAEMON_PUBLIC`:
     /// who may make the daemon call.
     pub callers: DaemonCallers,
+    /// `SCHEDULED_CALL_URL` (optional): the batch endpoint a scheduled run calls in each tenant
+    /// with that tenant's app token for `DOWNSTREAM_SCOPES` ([`Daemon::run_scheduled`]).
+    pub scheduled_call: Option<DownstreamApi>,
     /// `ADMIN_CONSENT_REDIRECT_URI`: multi-tenant onboarding by admin consent and the tenant
     /// registry ([`crate::scenarios::tenants`]); `None` (unset) turns the tenant routes off and
     /// lets `/daemon/call?tenant=` name any tenant (the provider refuses those that did not
@@ -158,11 +161,23 @@ impl DaemonConfig {
             }
             None => None,
         };
+        let scheduled_call = match optional(settings, "SCHEDULED_CALL_URL") {
+            Some(url) => Some(DownstreamApi::new(
+                "SCHEDULED_CALL_URL",
+                url::Url::parse(&url).map_err(|_| {
+                    Error::configuration("SCHEDULED_CALL_URL is not an absolute URL")
+                })?,
+                downstream.scopes.clone(),
+                true,
+            )?),
+            None => None,
+        };
         Ok(Self {
             client,
             downstream,
             http_timeout,
             callers,
+            scheduled_call,
             onboarding,
         })
     }
@@ -247,6 +262,7 @@ pub struct Daemon {
     callers: Option<ProtectedResource>,
     /// `None`: no `ADMIN_CONSENT_REDIRECT_URI`.
     onboarding: Option<TenantOnboarding>,
+    scheduled_call: Option<DownstreamApi>,
 }
 
 impl Daemon {
@@ -271,6 +287,7 @@ impl Daemon {
             downstream,
             http_timeout,
             callers,
+            scheduled_call,
             onboarding,
         } = config;
         let client = client.into_client(signer).await?;
@@ -289,6 +306,7 @@ impl Daemon {
             http_timeout,
             callers,
             onboarding,
+            scheduled_call,
         })
     }
 
@@ -539,6 +557,7 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "DAEMON_PUBLIC",
     "ALLOWED_TENANTS",
     "ADMIN_CONSENT_REDIRECT_URI",
+    "SCHEDULED_CALL_URL",
 ];
 
 /// The answer to `GET /daemon/call`: on success `answer_reply`, for a refused caller the
@@ -600,6 +619,8 @@ pub(crate) fn json_reply(status: u16, body: Vec<u8>) -> HttpResponse {
     }
 }
 
+mod scheduled;
+pub use scheduled::{ScheduledOutcome, ScheduledReport, MAX_SCHEDULED_TENANTS};
 mod tenants;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,9 @@
 // - A cancelled consent, a forged state and a replayed callback are refused with nothing
 //   recorded; the management routes (`GET /tenants`, `DELETE /tenants/{tid}`) refuse callers
 //   without the daemon's app role; offboarding makes tenant A's calls refused again.
+// - The scheduled handler (the cron trigger, run through wrangler's local scheduled route)
+//   acquires every tenant's token ahead of the calls (the home tenant B and the onboarded A),
+//   and calls SCHEDULED_CALL_URL in each.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,6 +69,8 @@ before(async () => {
   tb = await startTestbed({ adminConsentRedirectUris: [`${workerUrl}/tenants/callback`] });
   const { a, b } = tb.tenants;
   await consentAtProvider(b, tenantAdmins.b, clients.daemonCaller.clientId);
+  // The daemon's own registration is in its home tenant too (for its calls without `tenant`).
+  await consentAtProvider(b, tenantAdmins.b, clients.secretPost.clientId);
   caller = await tenantCallerToken(b);
   persistTo = await mkdtemp(path.join(tmpdir(), 'edge-token-tenants-'));
   const base = new URL(tb.issuer).origin;
@@ -84,6 +89,7 @@ before(async () => {
       DAEMON_API_AUDIENCE,
       DAEMON_CALLER_ROLES: DAEMON_CALLER_ROLE,
       ADMIN_CONSENT_REDIRECT_URI: `${workerUrl}/tenants/callback`,
+      SCHEDULED_CALL_URL: `${tb.downstreamUrl}/api/whoami`,
     },
   });
 }, WORKER_TIMEOUT);
@@ -195,6 +201,27 @@ describe('a multi-tenant daemon: admin consent onboarding and per-tenant app tok
     assert.equal(await tenantTokenRequests(tb.tenants.a), 1);
     // Tenant B (the daemon's home tenant) never onboarded as a customer: refused.
     assert.equal((await daemonCall(tb.tenants.b.id)).status, 403);
+  });
+
+  it('the scheduled handler gets every tenant\'s token ahead of the calls and calls the batch endpoint in each', async () => {
+    // Tenant A's token is cached since the test above; the home tenant's is not yet.
+    await tb.reset();
+    const run = await fetch(`${workerUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/5 * * * *')}`);
+    assert.equal(run.status, 200, await run.text());
+    const stats = await tb.stats();
+    assert.equal(stats.by_tenant[tb.tenants.b.id]?.token_requests, 1, JSON.stringify(stats.by_tenant));
+    assert.equal(stats.by_tenant[tb.tenants.a.id]?.token_requests ?? 0, 0, 'A was fresh');
+    const downstream = await tb.downstreamStats();
+    assert.deepEqual(downstream, { requests: 2, authorized: 2 }, 'SCHEDULED_CALL_URL in both tenants');
+
+    // The calls that follow find both tokens.
+    await tb.reset();
+    for (const tenant of [undefined, tb.tenants.a.id]) {
+      const call = await daemonCall(tenant);
+      assert.equal(call.status, 200, call.text);
+      assert.equal(call.headers.get('x-edge-token-source'), 'memory');
+    }
+    assert.equal((await tb.stats()).token_requests, 0);
   });
 
   it('offboarding removes the tenant and its calls are refused again', async () => {

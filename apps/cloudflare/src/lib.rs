@@ -23,7 +23,7 @@ use edge_token::scenarios::{call_reply, CallFailure};
 use edge_token_cloudflare::{
     http_response, web_request, web_response, TokenProvider, WorkerPlatform, TOKEN_CACHE_BINDING,
 };
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 mod pages;
 mod tenants;
@@ -98,6 +98,14 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         WebRoute::MeApi | WebRoute::ApiProfile => app.call_web_api(&web, &platform).await,
     };
     web_response(pages::render(response))
+}
+
+/// The Worker's `scheduled` handler (the cron trigger in `wrangler.toml`): one scheduled run of
+/// the daemon ([`TokenProvider::run_scheduled`]) for every tenant.
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    // Each tenant's outcome, the run's summary and a configuration error are logged.
+    let _report = TokenProvider::for_isolate().run_scheduled(&env).await;
 }
 
 enum WebRoute {

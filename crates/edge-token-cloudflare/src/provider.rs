@@ -11,7 +11,9 @@ use edge_token::config::AzureAdSettings;
 use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{call_reply, AppTokens, CallFailure, Daemon, DaemonConfig};
+use edge_token::scenarios::{
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, ScheduledReport,
+};
 use edge_token::scenarios::{Caller, WebApi, WebApiConfig};
 use edge_token::scenarios::{WebApp, WebAppConfig};
 
@@ -115,6 +117,38 @@ impl TokenProvider {
     ) -> HttpResponse {
         self.call_downstream_in_tenant(env, ctx, authorization, None)
             .await
+    }
+
+    /// One scheduled run of the daemon (Workers' `scheduled` handler, a cron trigger):
+    /// [`Daemon::run_scheduled`], every tenant's app token acquired or refreshed ahead of its
+    /// calls (and `SCHEDULED_CALL_URL` called), with KV written before it returns. Each
+    /// tenant's outcome and the run's summary are logged.
+    ///
+    /// ```no_run
+    /// use edge_token_cloudflare::TokenProvider;
+    /// use worker::{event, Env, ScheduleContext, ScheduledEvent};
+    ///
+    /// #[event(scheduled)]
+    /// pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    ///     let _report = TokenProvider::for_isolate().run_scheduled(&env).await;
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// The daemon's configuration error; tenants' failures are in the report, not errors.
+    pub async fn run_scheduled(&self, env: &Env) -> Result<ScheduledReport, Error> {
+        let daemon = self.daemon(env).await.inspect_err(|error| {
+            log::warn!("scheduled run not possible: {error}");
+        })?;
+        let capabilities = WorkerPlatform::new(env, TOKEN_CACHE_BINDING, daemon.http_timeout());
+        let report = daemon.run_scheduled(&capabilities.platform()).await;
+        log::info!(
+            "scheduled run: {} tenants, {} failed, {} left for a later run",
+            report.tenants.len(),
+            report.failures(),
+            report.skipped
+        );
+        Ok(report)
     }
 
     /// [`TokenProvider::call_downstream`] in `tenant` for a multi-tenant app

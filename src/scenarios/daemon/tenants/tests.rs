@@ -13,6 +13,7 @@ use alloc::vec;
 use futures::executor::block_on;
 
 use super::*;
+use crate::acquisition::client::TokenSource;
 use crate::error::Error;
 use crate::scenarios::daemon::{call_reply, DaemonConfig};
 use crate::scenarios::tenants::CONSENT_COOKIE;
@@ -176,4 +177,77 @@ fn onboarding_is_configured_only_with_a_sealing_key_and_an_entra_authority() {
         .insert("AUTHORITY", "https://id.example.com".into());
     let generic = DaemonConfig::from_settings(&settings).unwrap_err();
     assert!(generic.to_string().contains("Entra"), "{generic}");
+}
+
+#[test]
+fn a_scheduled_run_warms_every_tenants_token_and_one_failure_stops_no_other() {
+    use crate::scenarios::daemon::ScheduledOutcome;
+    use crate::testing::NOW;
+    const FABRIKAM: &str = "0b0b0b0b-1111-2222-3333-444444444444";
+    let daemon = daemon(&[
+        ONBOARDING,
+        (
+            "AUTHORITY",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+        ),
+        (
+            "SCHEDULED_CALL_URL",
+            "https://downstream.example.com/api/batch",
+        ),
+    ]);
+    let replay = ReplayPlatform::new(&[]);
+    let store = MapStore::default();
+    // Two consents: two different states.
+    let entropy = crate::testing::CountingEntropy::default();
+    let platform = Platform {
+        entropy: &entropy,
+        ..replay.platform(&store)
+    };
+    onboard(&daemon, CONTOSO, &platform);
+    onboard(&daemon, FABRIKAM, &platform);
+    // The home tenant's token request fails; the customers' succeed, each calls the batch.
+    replay.push(
+        400,
+        r#"{"error":"invalid_client","error_description":"AADSTS7000215","correlation_id":"c-1"}"#,
+    );
+    for _ in 0..2 {
+        replay.push(200, TOKEN);
+        replay.push(200, r#"{"ok":true}"#);
+    }
+    let report = block_on(daemon.run_scheduled(&platform));
+    assert_eq!(report.tenants.len(), 3);
+    assert_eq!(report.failures(), 1);
+    assert_eq!(report.tenants[0].0, None);
+    let done = ScheduledOutcome::Done {
+        source: TokenSource::Provider,
+        call_status: Some(200),
+    };
+    assert_eq!(report.tenants[1], (Some(CONTOSO.to_string()), done.clone()));
+    assert_eq!(report.tenants[2], (Some(FABRIKAM.to_string()), done));
+    assert_eq!(
+        urls(&replay),
+        [
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+                .to_string(),
+            format!("https://login.microsoftonline.com/{CONTOSO}/oauth2/v2.0/token"),
+            "https://downstream.example.com/api/batch".to_string(),
+            format!("https://login.microsoftonline.com/{FABRIKAM}/oauth2/v2.0/token"),
+            "https://downstream.example.com/api/batch".to_string(),
+        ]
+    );
+    // The next run finds the customers' tokens fresh: only the batch calls (and the home
+    // tenant's retry once its throttle-free failure is asked again).
+    replay.now.set(NOW + 60);
+    replay.push(400, r#"{"error":"invalid_client"}"#);
+    replay.push(200, r#"{"ok":true}"#);
+    replay.push(200, r#"{"ok":true}"#);
+    let again = block_on(daemon.run_scheduled(&platform));
+    assert_eq!(
+        again.tenants[1].1,
+        ScheduledOutcome::Done {
+            source: TokenSource::Memory,
+            call_status: Some(200)
+        }
+    );
+    assert_eq!(replay.requests.borrow().len(), 8);
 }
