@@ -191,7 +191,7 @@ impl Authority {
     }
 
     /// The instance of an Entra ID authority, `{scheme}://{host}[:port]`
-    /// ([`EntraAuthority::instance`]); `None` for other authorities.
+    /// (`EntraAuthority::instance`); `None` for other authorities.
     pub fn entra_instance(&self) -> Option<&str> {
         match self {
             Self::Entra(entra) => entra.instance(),
@@ -199,7 +199,7 @@ impl Authority {
         }
     }
 
-    /// This authority for one given tenant ([`EntraAuthority::with_tenant`]; MSAL's
+    /// This authority for one given tenant (`EntraAuthority::with_tenant`; MSAL's
     /// `WithTenantId`): how a multi-tenant Entra app acts in a customer's tenant.
     ///
     /// # Errors

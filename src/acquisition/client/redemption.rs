@@ -319,23 +319,13 @@ impl ConfidentialClient {
     }
 
     async fn read_record(&self, key: &str, platform: &Platform<'_>) -> Option<RedemptionRecord> {
-        let sealer = self.store_sealer.as_ref()?;
-        let stored = match platform.store.get(key).await {
-            Ok(stored) => stored?,
-            Err(error) => {
-                log::warn!("coordinator's session record unreadable: {error}");
-                return None;
-            }
-        };
-        let text = core::str::from_utf8(&stored).ok()?;
-        let now = platform.clock.now_unix_secs();
-        match sealer.open(text, key.as_bytes(), now, MAX_RECORD_LEN) {
-            Ok(record) => Some(record),
-            Err(error) => {
-                log::warn!("coordinator's session record refused ({error}): none");
-                None
-            }
-        }
+        self.read_sealed(
+            key,
+            MAX_RECORD_LEN,
+            "coordinator's session record",
+            platform,
+        )
+        .await
     }
 
     /// Stores `record` until `expires_at`. A failure is logged: the answer still carries the
@@ -347,22 +337,11 @@ impl ConfidentialClient {
         expires_at: u64,
         platform: &Platform<'_>,
     ) {
-        let Some(sealer) = &self.store_sealer else {
-            return;
-        };
         let now = platform.clock.now_unix_secs();
         let ttl = expires_at.saturating_sub(now).max(MIN_STORE_TTL_SECS);
-        let expires_at = now.saturating_add(ttl);
-        let stored = match sealer.seal(record, expires_at, key.as_bytes(), platform.entropy) {
-            Ok(stored) => stored,
-            Err(error) => {
-                log::error!("coordinator's session record not sealed: {error}");
-                return;
-            }
-        };
-        if let Err(error) = platform.store.put(key, stored.into_bytes(), ttl).await {
-            log::error!("coordinator's session record not stored: {error}");
-        }
+        let what = "coordinator's session record";
+        self.write_sealed(key, record, now.saturating_add(ttl), ttl, what, platform)
+            .await;
     }
 }
 
