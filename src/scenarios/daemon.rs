@@ -20,6 +20,7 @@
 //! configuration error: the route is never open by default.
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
