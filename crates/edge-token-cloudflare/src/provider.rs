@@ -132,6 +132,7 @@ impl TokenProvider {
     /// pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     ///     let _report = TokenProvider::for_isolate().run_scheduled(&env).await;
     /// }
+    /// # fn main() {}
     /// ```
     ///
     /// # Errors
