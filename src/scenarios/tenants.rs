@@ -16,9 +16,13 @@
 //! 3. The provider redirects to `GET /tenants/callback` with `admin_consent=True&tenant={tid}&
 //!    scope=…&state=…`, or `error=…&error_description=…&state=…`
 //!    ([`TenantOnboarding::callback`]). The `state` must match the cookie's in constant time and
-//!    must not have been used before; the tenant is then recorded (id, scopes, time) in the
-//!    registry. A cancelled consent, a forged, replayed or missing `state`: a 400 page in the
-//!    app's words (provider text is never shown), nothing recorded.
+//!    must not have been used before. That redirect proves nothing by itself (whoever starts a
+//!    consent holds a valid `state` and can name any tenant), so the consent is then confirmed
+//!    with the provider: an app token in that tenant (the daemon does this; Entra refuses a
+//!    tenant that did not consent). Only then is the tenant recorded (id, scopes, time) in the
+//!    registry. A cancelled consent, a forged, replayed or missing `state`, a tenant the
+//!    provider does not confirm: a 400 page in the app's words (provider text is never shown),
+//!    nothing recorded.
 //!
 //! The registry is one sealed record in the shared store per (instance, client id)
 //! ([`crate::seal::Purpose::TenantRegistry`], bound to its key). It also keeps the hashes of
@@ -29,6 +33,7 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::future::Future;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -192,54 +197,97 @@ impl TenantOnboarding {
     }
 
     /// `GET /tenants/callback`: checks `state` against [`CONSENT_COOKIE`] (constant time, once),
-    /// then records the consenting tenant: `200` [`Page::TenantOnboarded`]. A cancelled
-    /// consent (`error`), a missing, forged, expired or replayed `state`, or an answer without
-    /// `admin_consent=True` and a tenant id: `400` [`Page::ConsentFailed`], nothing recorded.
-    /// The cookie is deleted either way. A store failure: `503` [`Page::Unavailable`].
-    pub async fn callback(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
-        let response = self.check_callback(request, platform).await;
+    /// then has `verify` prove the consent for the tenant the answer names, then records it:
+    /// `200` [`Page::TenantOnboarded`]. The answer's `admin_consent=True&tenant=…` is only a
+    /// browser redirect, which anyone who starts a consent can write with their own valid
+    /// `state`; so `verify` must check with the provider, e.g. acquire an app token in that
+    /// tenant (Microsoft identity platform: once the administrator consented, the app's
+    /// client credentials requests there succeed; before, Entra refuses them, AADSTS7000229).
+    /// A cancelled consent (`error`), a missing, forged, expired or replayed `state`, an answer
+    /// without `admin_consent=True` and a tenant id, or a tenant whose consent `verify`
+    /// refuses: `400` [`Page::ConsentFailed`], nothing recorded. The cookie is deleted either
+    /// way. A store failure, or `verify` failing for another reason than a refusal (the
+    /// provider unreachable): `503` [`Page::Unavailable`].
+    pub async fn callback<F, Fut>(
+        &self,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+        verify: F,
+    ) -> WebResponse
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<(), Error>>,
+    {
+        let response = match self.check_callback(request, platform) {
+            Ok((tenant, state)) => {
+                match verify(tenant.clone()).await {
+                    Ok(()) => self.onboard(&tenant, &state, platform).await,
+                    Err(error) if error.server_error().is_some() => {
+                        log::warn!("admin consent for tenant {tenant} not confirmed by the provider: {error}");
+                        failed("the identity provider does not confirm this tenant's consent")
+                    }
+                    Err(error) => unavailable(&error),
+                }
+            }
+            Err(refusal) => refusal,
+        };
         response.with_cookie(SetCookie::delete(CONSENT_COOKIE, SameSite::Lax))
     }
 
-    async fn check_callback(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
+    /// The consenting tenant and the consumed `state` of a callback that belongs to this
+    /// browser's consent, else the refusal page.
+    fn check_callback(
+        &self,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+    ) -> Result<(String, String), WebResponse> {
         let now = platform.clock.now_unix_secs();
         let Some(transaction) = request.cookie(CONSENT_COOKIE).and_then(|cookie| {
             self.transactions
                 .open::<ConsentTransaction>(cookie, CONSENT_COOKIE.as_bytes(), now, 4096)
                 .ok()
         }) else {
-            return failed("no admin consent is in progress in this browser (it expired or was already completed): start again");
+            return Err(failed("no admin consent is in progress in this browser (it expired or was already completed): start again"));
         };
         let state = request.query_param("state").unwrap_or_default();
         let matches = state.len() <= MAX_STATE_LEN
             && bool::from(state.as_bytes().ct_eq(transaction.state.as_bytes()));
         if !matches {
             log::warn!("admin consent callback with a state that is not this browser's");
-            return failed(
+            return Err(failed(
                 "this answer does not belong to the admin consent started in this browser",
-            );
+            ));
         }
         if request.query_param("error").is_some() {
             log::info!("admin consent not granted");
-            return failed("the administrator did not grant the permissions");
+            return Err(failed("the administrator did not grant the permissions"));
         }
         let granted = request
             .query_param("admin_consent")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
         let tenant = request.query_param("tenant").unwrap_or_default();
         if !granted || !is_tenant_id(tenant) {
-            return failed("the identity provider's answer named no consenting tenant");
+            return Err(failed(
+                "the identity provider's answer named no consenting tenant",
+            ));
         }
         let tenant = tenant.to_ascii_lowercase();
         let requested = &transaction.tenant;
         if requested != "organizations" && is_guid(requested) && *requested != tenant {
-            return failed("another tenant consented than the one asked for");
+            return Err(failed("another tenant consented than the one asked for"));
         }
-        match self
-            .record(&tenant, &transaction.state, now, platform)
-            .await
-        {
-            Ok(true) => WebResponse::page(200, Page::TenantOnboarded { tenant }),
+        Ok((tenant, transaction.state))
+    }
+
+    async fn onboard(&self, tenant: &str, state: &str, platform: &Platform<'_>) -> WebResponse {
+        let now = platform.clock.now_unix_secs();
+        match self.record(tenant, state, now, platform).await {
+            Ok(true) => WebResponse::page(
+                200,
+                Page::TenantOnboarded {
+                    tenant: tenant.to_string(),
+                },
+            ),
             Ok(false) => failed("this admin consent answer was already used"),
             Err(error) => unavailable(&error),
         }

@@ -6,8 +6,11 @@
 // - Before onboarding, `/daemon/call?tenant=A` is refused (403 tenant_not_onboarded) with no
 //   token request; so is a tenant that never consented.
 // - Tenant A's administrator follows `/tenants/consent?tenant=A` to the provider's admin consent
-//   page, accepts, and comes back to `/tenants/callback`: tenant A is recorded, and
-//   `/daemon/call?tenant=A` reaches the downstream with a token from tenant A's issuer.
+//   page, accepts, and comes back to `/tenants/callback`: the Worker confirms the consent with a
+//   token request in tenant A, records tenant A, and `/daemon/call?tenant=A` reaches the
+//   downstream with that token (tenant A's issuer).
+// - A callback written by hand with a valid state of one's own (anyone can start a consent)
+//   naming a tenant that did not consent is refused: the provider does not confirm it.
 // - A cancelled consent, a forged state and a replayed callback are refused with nothing
 //   recorded; the management routes (`GET /tenants`, `DELETE /tenants/{tid}`) refuse callers
 //   without the daemon's app role; offboarding makes tenant A's calls refused again.
@@ -162,6 +165,18 @@ describe('a multi-tenant daemon: admin consent onboarding and per-tenant app tok
       `${workerUrl}/tenants/callback?admin_consent=True&tenant=${tb.tenants.a.id}&state=forged-0123456789`,
     );
     assert.equal(forged.status, 400);
+
+    // A valid state of one's own, and a callback naming tenant A, which never consented: the
+    // provider refuses the confirming token request, nothing is recorded.
+    await tb.reset();
+    const started = await browser.request(`${workerUrl}/tenants/consent?tenant=${tb.tenants.a.id}`);
+    const state = new URL(started.location).searchParams.get('state');
+    const unconfirmed = await browser.request(
+      `${workerUrl}/tenants/callback?admin_consent=True&tenant=${tb.tenants.a.id}&state=${encodeURIComponent(state)}`,
+    );
+    assert.equal(unconfirmed.status, 400, unconfirmed.text);
+    assert.match(unconfirmed.text, /does not confirm/);
+    assert.equal((await tb.stats()).by_tenant[tb.tenants.a.id]?.missing_consent, 1);
     assert.deepEqual((await listTenants()).json, { tenants: [] });
     assert.equal((await daemonCall(tb.tenants.a.id)).status, 403);
   });
@@ -178,7 +193,9 @@ describe('a multi-tenant daemon: admin consent onboarding and per-tenant app tok
     const onboarded = await browser.request(callback.href);
     assert.equal(onboarded.status, 200, onboarded.text);
     assert.ok(onboarded.text.includes(tb.tenants.a.id));
-    assert.equal((await tb.stats()).admin_consents[tb.tenants.a.id], 1);
+    const onboardingStats = await tb.stats();
+    assert.equal(onboardingStats.admin_consents[tb.tenants.a.id], 1);
+    assert.equal(onboardingStats.by_tenant[tb.tenants.a.id]?.token_requests, 1, 'the consent confirmed by a token request');
 
     // The same answer again, even with the consent cookie copied before it was cleared.
     const replayed = await readResponse(await fetch(callback.href, { headers: { cookie: cookies } }));
@@ -188,17 +205,18 @@ describe('a multi-tenant daemon: admin consent onboarding and per-tenant app tok
     assert.equal(listed.status, 200, listed.text);
     assert.deepEqual(listed.json.tenants.map((t) => [t.tenant_id, t.scopes]), [[tb.tenants.a.id, DOWNSTREAM_SCOPE]]);
 
+    // The confirming token serves the first calls.
     await tb.reset();
     const call = await daemonCall(tb.tenants.a.id);
     assert.equal(call.status, 200, call.text);
+    assert.equal(call.headers.get('x-edge-token-source'), 'memory');
     assert.equal(call.json.claims.iss, tb.tenants.a.issuer);
     assert.equal(call.json.claims.tid, tb.tenants.a.id);
     assert.equal(call.json.claims.azp, clients.secretPost.clientId);
-    assert.equal(await tenantTokenRequests(tb.tenants.a), 1);
     const again = await daemonCall(tb.tenants.a.id.toUpperCase());
     assert.equal(again.status, 200, again.text);
     assert.equal(again.headers.get('x-edge-token-source'), 'memory');
-    assert.equal(await tenantTokenRequests(tb.tenants.a), 1);
+    assert.equal(await tenantTokenRequests(tb.tenants.a), 0);
     // Tenant B (the daemon's home tenant) never onboarded as a customer: refused.
     assert.equal((await daemonCall(tb.tenants.b.id)).status, 403);
   });

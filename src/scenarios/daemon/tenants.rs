@@ -54,16 +54,27 @@ impl Daemon {
         }
     }
 
-    /// `GET /tenants/callback`: [`TenantOnboarding::callback`], or 404 without onboarding.
+    /// `GET /tenants/callback`: [`TenantOnboarding::callback`], the consent confirmed by an app
+    /// token for `DOWNSTREAM_SCOPES` from the tenant (which then serves its first call), or 404
+    /// without onboarding.
     pub async fn tenant_callback(
         &self,
         request: &WebRequest,
         platform: &Platform<'_>,
     ) -> WebResponse {
-        match &self.onboarding {
-            Some(onboarding) => onboarding.callback(request, platform).await,
-            None => not_found(),
-        }
+        let Some(onboarding) = &self.onboarding else {
+            return not_found();
+        };
+        let scopes = &self.downstream.scopes;
+        onboarding
+            .callback(request, platform, |tenant| async move {
+                self.client
+                    .tenant_client(&tenant)?
+                    .acquire_token_for_client(scopes, platform)
+                    .await
+                    .map(drop)
+            })
+            .await
     }
 
     /// `GET /tenants`: the onboarded tenants as JSON

@@ -91,7 +91,7 @@ fn callback(
         cookies: vec![(CONSENT_COOKIE.into(), cookie.into())],
         ..WebRequest::default()
     };
-    block_on(app.callback(&request, &env.platform()))
+    block_on(app.callback(&request, &env.platform(), |_| async { Ok(()) }))
 }
 
 fn granted<'a>(state: &'a str, tenant: &'a str) -> [(&'a str, &'a str); 4] {
@@ -194,8 +194,9 @@ fn refusals_write_nothing() {
         query: query(&granted(&state, CONTOSO)),
         ..WebRequest::default()
     };
+    let confirmed = |_| async { Ok(()) };
     assert_eq!(
-        block_on(app.callback(&request, &env.platform())).status,
+        block_on(app.callback(&request, &env.platform(), confirmed)).status,
         400
     );
     let mut tampered = cookie.clone();
@@ -245,4 +246,49 @@ fn onboarding_needs_an_entra_authority_and_a_default_scope() {
     assert!(plain_http.is_err());
     let delegated = Scopes::parse("api://downstream/user.read").unwrap();
     assert!(TenantOnboarding::new(&entra, "c", REDIRECT, delegated, &keys).is_err());
+}
+
+#[test]
+fn a_consent_the_provider_does_not_confirm_is_not_recorded() {
+    use crate::error::ServerError;
+    let (app, env) = (onboarding(), Env::new());
+    // Anyone can start a consent and write the callback with its valid state, naming any
+    // tenant: only the provider's confirmation (an app token there) records it.
+    let (cookie, state, _) = start(&app, &env, None);
+    let request = WebRequest {
+        query: query(&granted(&state, CONTOSO)),
+        cookies: vec![(CONSENT_COOKIE.into(), cookie.clone())],
+        ..WebRequest::default()
+    };
+    let asked = core::cell::RefCell::new(String::new());
+    let refused = block_on(app.callback(&request, &env.platform(), |tenant| {
+        *asked.borrow_mut() = tenant;
+        async {
+            let error = ServerError {
+                status: 400,
+                error: "invalid_client".into(),
+                error_codes: vec![7000229],
+                ..ServerError::default()
+            };
+            Err(Error::Server(alloc::boxed::Box::new(error)))
+        }
+    }));
+    assert_eq!(asked.borrow().as_str(), CONTOSO);
+    assert_eq!(refused.status, 400);
+    assert!(matches!(refused.page, Some(Page::ConsentFailed { .. })));
+    // The provider unreachable: 503, and still nothing recorded.
+    let (cookie, state, _) = start(&app, &env, None);
+    let request = WebRequest {
+        query: query(&granted(&state, CONTOSO)),
+        cookies: vec![(CONSENT_COOKIE.into(), cookie)],
+        ..WebRequest::default()
+    };
+    let unreachable = block_on(app.callback(&request, &env.platform(), |_| async {
+        Err(Error::Transport(crate::error::TransportError::new(
+            crate::error::TransportErrorKind::Network,
+            "connection refused",
+        )))
+    }));
+    assert_eq!(unreachable.status, 503);
+    assert!(env.store.0.borrow().is_empty());
 }

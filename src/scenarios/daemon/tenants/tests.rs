@@ -64,8 +64,10 @@ fn urls(replay: &ReplayPlatform) -> Vec<String> {
         .collect()
 }
 
-/// Onboards `tenant` through the consent routes, as the administrator's browser would.
-fn onboard(daemon: &Daemon, tenant: &str, platform: &Platform<'_>) {
+/// Onboards `tenant` through the consent routes, as the administrator's browser would; the
+/// daemon confirms the consent with a token request there, answered with `TOKEN`.
+fn onboard(daemon: &Daemon, tenant: &str, replay: &ReplayPlatform, platform: &Platform<'_>) {
+    replay.push(200, TOKEN);
     let started = daemon.tenant_consent(&WebRequest::default(), platform);
     let location = url::Url::parse(started.header("location").unwrap()).unwrap();
     let state = location
@@ -102,11 +104,12 @@ fn a_tenant_call_needs_the_tenant_onboarded_and_gets_that_tenants_token() {
     }
     assert!(replay.requests.borrow().is_empty(), "no token request");
 
-    onboard(&daemon, CONTOSO, &platform);
-    replay.push(200, TOKEN);
+    onboard(&daemon, CONTOSO, &replay, &platform);
     replay.push(200, r#"{"ok":true}"#);
     let answer = block_on(daemon.call_in_tenant(None, Some(CONTOSO), &platform)).unwrap();
     assert_eq!(answer.tenant.as_deref(), Some(CONTOSO));
+    // The onboarding's confirmation token serves the first call.
+    assert_eq!(answer.token_source, TokenSource::Memory);
     assert_eq!(
         urls(&replay),
         [
@@ -203,23 +206,22 @@ fn a_scheduled_run_warms_every_tenants_token_and_one_failure_stops_no_other() {
         entropy: &entropy,
         ..replay.platform(&store)
     };
-    onboard(&daemon, CONTOSO, &platform);
-    onboard(&daemon, FABRIKAM, &platform);
-    // The home tenant's token request fails; the customers' succeed, each calls the batch.
+    onboard(&daemon, CONTOSO, &replay, &platform);
+    onboard(&daemon, FABRIKAM, &replay, &platform);
+    // The home tenant's token request fails; the customers' tokens (from their onboarding)
+    // are fresh, and each calls the batch.
     replay.push(
         400,
         r#"{"error":"invalid_client","error_description":"AADSTS7000215","correlation_id":"c-1"}"#,
     );
-    for _ in 0..2 {
-        replay.push(200, TOKEN);
-        replay.push(200, r#"{"ok":true}"#);
-    }
+    replay.push(200, r#"{"ok":true}"#);
+    replay.push(200, r#"{"ok":true}"#);
     let report = block_on(daemon.run_scheduled(&platform));
     assert_eq!(report.tenants.len(), 3);
     assert_eq!(report.failures(), 1);
     assert_eq!(report.tenants[0].0, None);
     let done = ScheduledOutcome::Done {
-        source: TokenSource::Provider,
+        source: TokenSource::Memory,
         call_status: Some(200),
     };
     assert_eq!(report.tenants[1], (Some(CONTOSO.to_string()), done.clone()));
@@ -227,27 +229,29 @@ fn a_scheduled_run_warms_every_tenants_token_and_one_failure_stops_no_other() {
     assert_eq!(
         urls(&replay),
         [
+            format!("https://login.microsoftonline.com/{CONTOSO}/oauth2/v2.0/token"),
+            format!("https://login.microsoftonline.com/{FABRIKAM}/oauth2/v2.0/token"),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
                 .to_string(),
-            format!("https://login.microsoftonline.com/{CONTOSO}/oauth2/v2.0/token"),
             "https://downstream.example.com/api/batch".to_string(),
-            format!("https://login.microsoftonline.com/{FABRIKAM}/oauth2/v2.0/token"),
             "https://downstream.example.com/api/batch".to_string(),
         ]
     );
-    // The next run finds the customers' tokens fresh: only the batch calls (and the home
-    // tenant's retry once its throttle-free failure is asked again).
-    replay.now.set(NOW + 60);
+    // Past the customers' tokens' expiry margin, the next run acquires them again.
+    replay.now.set(NOW + 3400);
     replay.push(400, r#"{"error":"invalid_client"}"#);
-    replay.push(200, r#"{"ok":true}"#);
-    replay.push(200, r#"{"ok":true}"#);
+    for _ in 0..2 {
+        replay.push(200, TOKEN);
+        replay.push(200, r#"{"ok":true}"#);
+    }
     let again = block_on(daemon.run_scheduled(&platform));
+    assert_eq!(again.failures(), 1);
     assert_eq!(
         again.tenants[1].1,
         ScheduledOutcome::Done {
-            source: TokenSource::Memory,
+            source: TokenSource::Provider,
             call_status: Some(200)
         }
     );
-    assert_eq!(replay.requests.borrow().len(), 8);
+    assert_eq!(replay.requests.borrow().len(), 10);
 }
