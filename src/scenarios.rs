@@ -18,8 +18,9 @@ pub(crate) mod webapp;
 
 pub use app_tokens::AppTokens;
 pub use daemon::{
-    call_reply, CallFailure, Daemon, DaemonAnswer, DaemonCallers, DaemonConfig, ScheduledOutcome,
-    ScheduledReport, DAEMON_SETTING_NAMES, MAX_SCHEDULED_TENANTS, TOKEN_SOURCE_HEADER,
+    call_reply, tenant_parameter, CallFailure, Daemon, DaemonAnswer, DaemonCallers, DaemonConfig,
+    ScheduledOutcome, ScheduledReport, DAEMON_SETTING_NAMES, MAX_SCHEDULED_TENANTS,
+    TOKEN_SOURCE_HEADER,
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
 pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};

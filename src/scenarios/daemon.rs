@@ -623,5 +623,6 @@ pub(crate) fn json_reply(status: u16, body: Vec<u8>) -> HttpResponse {
 mod scheduled;
 pub use scheduled::{ScheduledOutcome, ScheduledReport, MAX_SCHEDULED_TENANTS};
 mod tenants;
+pub use tenants::tenant_parameter;
 #[cfg(test)]
 mod tests;

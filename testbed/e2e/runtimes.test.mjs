@@ -19,7 +19,8 @@ import { listFromEnv } from '../lib/env.mjs';
 import { readResponse } from '../lib/http.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
 import {
-  callerToken, DAEMON_CALLER_ROLE, daemonVars, DOWNSTREAM_SCOPE, startTestbed,
+  callerToken, clients, DAEMON_CALLER_ROLE, daemonVars, DOWNSTREAM_SCOPE, startTestbed, tenantAdmins,
+  TOKEN_HELPER_REDIRECT_URI,
 } from '../lib/testbed.mjs';
 import { eventually } from '../lib/eventually.mjs';
 
@@ -62,6 +63,15 @@ before(async () => {
     withoutRole: await callerToken(tb, { caller: 'withoutRole' }),
     otherApi: await callerToken(tb, { resource: DOWNSTREAM_SCOPE.replace(/\/\.default$/, '') }),
   };
+  // Tenant A's administrator consents to the daemon (client daemon-secret), for the
+  // multi-tenant case; the provider's redirect back is not followed.
+  const consent = new URL(tb.tenants.a.adminConsentUrl);
+  consent.search = new URLSearchParams({
+    client_id: clients.secretPost.clientId, redirect_uri: TOKEN_HELPER_REDIRECT_URI, scope: DOWNSTREAM_SCOPE,
+    state: 'runtimes', login_hint: tenantAdmins.a.username,
+  }).toString();
+  const consented = await fetch(consent, { redirect: 'manual' });
+  assert.match(consented.headers.get('location') ?? '', /admin_consent=True/, await consented.text());
 });
 after(async () => { await tb?.stop(); });
 
@@ -122,6 +132,32 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
         assert.equal(second.json.claims.jti, first.json.claims.jti, 'the same token');
         assert.equal((await tb.stats()).token_requests, 1, 'second call served from cache');
         assert.deepEqual(await tb.downstreamStats(), { requests: 2, authorized: 2 });
+      });
+    });
+
+    it('a multi-tenant app: ?tenant= takes the app token from that customer tenant; a malformed tenant gets no token request', TIMEOUT, async () => {
+      // The vendor's home tenant is B (Entra-shaped, lib/tenants.mjs); tenant A consented.
+      const vars = {
+        ...daemonVars(tb, 'secretPost', { public: true }),
+        AUTHORITY: `${new URL(tb.issuer).origin}/${tb.tenants.b.id}`,
+        AUTHORITY_KIND: 'entra',
+      };
+      await tb.reset();
+      await withApp(runtime, vars, async (app) => {
+        const refused = await request(app, '/daemon/call?tenant=not%20a%20tenant');
+        assert.equal(refused.status, 403, refused.text);
+        assert.equal(refused.json?.error, 'tenant_not_onboarded');
+        const before = Object.values((await tb.stats()).by_tenant).map((counts) => counts.token_requests);
+        assert.deepEqual(before, [0, 0], 'no token request in any tenant');
+
+        const call = await request(app, `/daemon/call?tenant=${tb.tenants.a.id}`);
+        assert.equal(call.status, 200, call.text);
+        assert.equal(call.json.claims.iss, tb.tenants.a.issuer);
+        assert.equal(call.json.claims.tid, tb.tenants.a.id);
+        assert.equal(call.json.claims.azp, clients.secretPost.clientId);
+        const stats = await tb.stats();
+        assert.equal(stats.by_tenant[tb.tenants.a.id]?.token_requests, 1, JSON.stringify(stats.by_tenant));
+        assert.equal(stats.token_requests, 0, 'nothing at the root issuer');
       });
     });
 

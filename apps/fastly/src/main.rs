@@ -1,4 +1,4 @@
-//! The reference Fastly Compute app of edge-token: `GET /daemon/call` (callers send an app-only
+//! The reference Fastly Compute app of edge-token: `GET /daemon/call[?tenant={tid}]` (callers send an app-only
 //! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`) and `GET /healthz`,
 //! through the public API of `edge-token-fastly` only. Build: `cargo build --release --target
 //! wasm32-wasip1 -p edge-token-fastly-app`; run locally: `viceroy serve -C
@@ -7,6 +7,7 @@
 //! An undecorated `main` (no `#[fastly::main]`): the app sends its response itself, so a due
 //! token refresh and the KV Store writes run after the response.
 
+use edge_token::scenarios::tenant_parameter;
 use edge_token_fastly::{fastly_response, TokenProvider};
 use fastly::Response;
 
@@ -15,9 +16,14 @@ fn main() {
     let tokens = TokenProvider::default();
     let response = match (request.get_method_str(), request.get_path()) {
         ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
-        // The caller's bearer token: checked against DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES.
+        // The caller's bearer token: checked against DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES;
+        // `?tenant=`: a multi-tenant app's customer tenant.
         ("GET", "/daemon/call") => {
-            fastly_response(tokens.call_downstream(request.get_header_str("authorization")))
+            let tenant = tenant_parameter(request.get_query_str());
+            fastly_response(tokens.call_downstream_in_tenant(
+                request.get_header_str("authorization"),
+                tenant.as_deref(),
+            ))
         }
         (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
         _ => json(404, r#"{"error":"not_found"}"#),

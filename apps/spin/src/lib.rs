@@ -1,4 +1,4 @@
-//! The reference Spin component of edge-token: `GET /daemon/call` (callers send an app-only
+//! The reference Spin component of edge-token: `GET /daemon/call[?tenant={tid}]` (callers send an app-only
 //! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`) and `GET
 //! /healthz`, through the public API of `edge-token-spin` only.
 //!
@@ -8,6 +8,7 @@
 //! not Spin's variables and key-value interfaces. That feature is the only difference.
 
 use bytes::Bytes;
+use edge_token::scenarios::tenant_parameter;
 use edge_token_spin::{spin_response, TokenProvider};
 use spin_sdk::http::{FullBody, IntoResponse, Request, Response};
 
@@ -33,8 +34,14 @@ async fn handle(request: Request) -> impl IntoResponse {
                 .headers()
                 .get("authorization")
                 .and_then(|value| value.to_str().ok());
+            // `?tenant=`: a multi-tenant app's customer tenant.
+            let tenant = tenant_parameter(request.uri().query());
             let tokens = TOKENS.with(Clone::clone);
-            spin_response(tokens.call_downstream(authorization).await)
+            spin_response(
+                tokens
+                    .call_downstream_in_tenant(authorization, tenant.as_deref())
+                    .await,
+            )
         }
         (_, "/healthz" | "/daemon/call") => json(405, r#"{"error":"method_not_allowed"}"#),
         _ => json(404, r#"{"error":"not_found"}"#),

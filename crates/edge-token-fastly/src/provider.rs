@@ -2,6 +2,7 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::time::Duration;
@@ -48,7 +49,8 @@ struct Built<T> {
 
 enum Deferred {
     AppRefresh(Rc<Built<AppTokens>>, Scopes),
-    DaemonRefresh(Rc<Built<Daemon>>),
+    /// The daemon's app token, of a tenant (`/daemon/call?tenant=`) or the configured one.
+    DaemonRefresh(Rc<Built<Daemon>>, Option<String>),
 }
 
 impl core::fmt::Debug for TokenProvider {
@@ -115,21 +117,35 @@ impl TokenProvider {
     /// ([`call_reply`]; a refused caller gets 401 / 403 with its RFC 6750 challenge and no
     /// token is requested). A due refresh runs in [`TokenProvider::after_response`].
     pub fn call_downstream(&self, authorization: Option<&str>) -> HttpResponse {
+        self.call_downstream_in_tenant(authorization, None)
+    }
+
+    /// [`TokenProvider::call_downstream`] in `tenant` for a multi-tenant Entra app
+    /// (`GET /daemon/call?tenant=`, [`Daemon::call_in_tenant`]; read it with
+    /// [`edge_token::scenarios::tenant_parameter`]): the app token comes from that tenant. A
+    /// malformed tenant, or one not onboarded when onboarding is configured, is answered 403
+    /// `tenant_not_onboarded` with no token request.
+    pub fn call_downstream_in_tenant(
+        &self,
+        authorization: Option<&str>,
+        tenant: Option<&str>,
+    ) -> HttpResponse {
         let daemon = match self.daemon() {
             Ok(daemon) => daemon,
             Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
-        let outcome = block_on(
-            daemon
-                .value
-                .call(authorization, &daemon.platform.platform()),
-        )
+        let outcome = block_on(daemon.value.call_in_tenant(
+            authorization,
+            tenant,
+            &daemon.platform.platform(),
+        ))
         .unwrap_or_else(|| Err(CallFailure::Token(incomplete())));
         daemon.platform.release();
-        if matches!(&outcome, Ok(answer) if answer.refresh_due) {
-            self.deferred
-                .borrow_mut()
-                .push(Deferred::DaemonRefresh(Rc::clone(&daemon)));
+        if let Some(answer) = outcome.as_ref().ok().filter(|answer| answer.refresh_due) {
+            self.deferred.borrow_mut().push(Deferred::DaemonRefresh(
+                Rc::clone(&daemon),
+                answer.tenant.clone(),
+            ));
         }
         call_reply(outcome)
     }
@@ -142,9 +158,11 @@ impl TokenProvider {
                 Deferred::AppRefresh(app, scopes) => {
                     block_on(app.value.refresh(scopes, &app.platform.platform()))
                 }
-                Deferred::DaemonRefresh(daemon) => {
-                    block_on(daemon.value.refresh(&daemon.platform.platform()))
-                }
+                Deferred::DaemonRefresh(daemon, tenant) => block_on(
+                    daemon
+                        .value
+                        .refresh_in(tenant.as_deref(), &daemon.platform.platform()),
+                ),
             };
             match outcome {
                 Some(Ok(())) => {}

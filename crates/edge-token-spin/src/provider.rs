@@ -176,6 +176,19 @@ impl<H: Host + 'static> TokenProvider<H> {
     /// ([`call_reply`], which logs a failure; a refused caller gets 401 / 403 with its RFC 6750
     /// challenge and no token is requested).
     pub async fn call_downstream(&self, authorization: Option<&str>) -> HttpResponse {
+        self.call_downstream_in_tenant(authorization, None).await
+    }
+
+    /// [`TokenProvider::call_downstream`] in `tenant` for a multi-tenant Entra app
+    /// (`GET /daemon/call?tenant=`, [`Daemon::call_in_tenant`]; read it with
+    /// [`edge_token::scenarios::tenant_parameter`]): the app token comes from that tenant. A
+    /// malformed tenant, or one not onboarded when onboarding is configured, is answered 403
+    /// `tenant_not_onboarded` with no token request.
+    pub async fn call_downstream_in_tenant(
+        &self,
+        authorization: Option<&str>,
+        tenant: Option<&str>,
+    ) -> HttpResponse {
         let daemon = match self
             .inner
             .daemon
@@ -188,15 +201,19 @@ impl<H: Host + 'static> TokenProvider<H> {
         let transport = WasiHttpTransport::new(daemon.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
         let outcome = daemon
-            .call(authorization, &platform(&transport, &store))
+            .call_in_tenant(authorization, tenant, &platform(&transport, &store))
             .await;
-        let refresh_due = matches!(&outcome, Ok(answer) if answer.refresh_due);
+        let due_tenant = match &outcome {
+            Ok(answer) if answer.refresh_due => Some(answer.tenant.clone()),
+            _ => None,
+        };
         // After the response: the task outlives the handler's return (component-model async),
         // so later requests find the new token without waiting.
-        if refresh_due || store.pending() > 0 {
+        if due_tenant.is_some() || store.pending() > 0 {
             after_response(async move {
-                if refresh_due {
-                    if let Err(error) = daemon.refresh(&platform(&transport, &store)).await {
+                if let Some(tenant) = due_tenant {
+                    let platform = platform(&transport, &store);
+                    if let Err(error) = daemon.refresh_in(tenant.as_deref(), &platform).await {
                         log::warn!("token refresh after the response failed: {error}");
                     }
                 }

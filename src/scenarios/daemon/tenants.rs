@@ -5,6 +5,7 @@
 //! 404 unless `ADMIN_CONSENT_REDIRECT_URI` is set.
 
 use alloc::rc::Rc;
+use alloc::string::String;
 
 use serde_json::json;
 
@@ -15,6 +16,16 @@ use crate::protocol::authority::is_tenant_id;
 use crate::scenarios::protected::insufficient_scope;
 use crate::scenarios::tenants::TenantOnboarding;
 use crate::scenarios::web::{WebRequest, WebResponse};
+
+/// The `tenant` parameter of a request's query (`/daemon/call?tenant={tid}`; the query without
+/// its `?`, form-decoded), the first when repeated; `None` when absent or empty. For adapters
+/// whose request types give only the raw query.
+pub fn tenant_parameter(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "tenant")
+        .map(|(_, value)| value.into_owned())
+        .filter(|tenant| !tenant.is_empty())
+}
 
 impl Daemon {
     /// The client of `tenant` for a call, once the registry (when on) says it is onboarded.

@@ -255,3 +255,19 @@ fn a_scheduled_run_warms_every_tenants_token_and_one_failure_stops_no_other() {
     );
     assert_eq!(replay.requests.borrow().len(), 10);
 }
+
+#[test]
+fn the_tenant_parameter_is_read_from_a_raw_query() {
+    use crate::scenarios::daemon::tenant_parameter;
+    assert_eq!(
+        tenant_parameter(Some("tenant=abc&x=1")).as_deref(),
+        Some("abc")
+    );
+    assert_eq!(
+        tenant_parameter(Some("x=1&tenant=a%2Eb&tenant=c")).as_deref(),
+        Some("a.b")
+    );
+    assert_eq!(tenant_parameter(Some("tenant=")), None);
+    assert_eq!(tenant_parameter(Some("x=1")), None);
+    assert_eq!(tenant_parameter(None), None);
+}
