@@ -24,6 +24,8 @@ pub use daemon::{
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
 pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};
+#[cfg(feature = "std")]
+pub use web::MAX_FORM_BYTES;
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
 pub use webapi::{WebApi, WebApiConfig};
 pub use webapp::{WebApp, WebAppConfig};

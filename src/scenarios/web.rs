@@ -1,7 +1,9 @@
 //! Plain values for the HTTP exchanges of the web app (with the browser) and of the web API
 //! (with its callers): what an adapter hands in (method, query, cookies, form, `Authorization`)
-//! and what it sends back (status, headers, cookies to set, body). Adapters parse and serialize
-//! cookies with a cookie library; the core decides names, values and attributes.
+//! and what it sends back (status, headers, cookies to set, body). The core decides cookie names,
+//! values and attributes; with the `std` feature it also reads and writes their HTTP forms
+//! (`WebRequest::from_http`, `WebResponse::into_http`, with the `cookie` crate), which every
+//! adapter shares.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -281,3 +283,8 @@ impl WebResponse {
         first(&self.headers, name)
     }
 }
+
+#[cfg(feature = "std")]
+mod wire;
+#[cfg(feature = "std")]
+pub use wire::MAX_FORM_BYTES;

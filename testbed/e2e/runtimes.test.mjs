@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { listFromEnv } from '../lib/env.mjs';
+import { FetchBrowser, formsOf } from '../lib/fetch-browser.mjs';
 import { readResponse } from '../lib/http.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
 import {
@@ -23,6 +24,7 @@ import {
   TOKEN_HELPER_REDIRECT_URI,
 } from '../lib/testbed.mjs';
 import { eventually } from '../lib/eventually.mjs';
+import { freePort } from '../lib/worker.mjs';
 
 /** Room for a first build (Worker, Fastly and Spin apps). */
 const TIMEOUT = { timeout: 600_000 };
@@ -55,9 +57,15 @@ const REFRESH_AFTER_RESPONSE = { workers: true, fastly: true, spin: true };
 let tb;
 /** Callers' tokens (see callerToken): with the caller role, without it, for another API. */
 let callers;
+/** Each runtime's port for the admin consent case, chosen first: the provider registers it. */
+const consentPorts = {};
 // Behind the fault-injecting proxy, so a case can add Entra's refresh_in to token responses.
 before(async () => {
-  tb = await startTestbed({ behindProxy: true });
+  for (const runtime of RUNTIMES) consentPorts[runtime] = await freePort();
+  tb = await startTestbed({
+    behindProxy: true,
+    adminConsentRedirectUris: RUNTIMES.map((runtime) => `http://127.0.0.1:${consentPorts[runtime]}/tenants/callback`),
+  });
   callers = {
     allowed: await callerToken(tb),
     withoutRole: await callerToken(tb, { caller: 'withoutRole' }),
@@ -75,8 +83,8 @@ before(async () => {
 });
 after(async () => { await tb?.stop(); });
 
-async function withApp(runtime, vars, fn) {
-  const app = await startRuntime(runtime, { vars });
+async function withApp(runtime, vars, fn, { port } = {}) {
+  const app = await startRuntime(runtime, { vars, port });
   try {
     return await fn(app);
   } finally {
@@ -92,6 +100,18 @@ async function request(app, route, init) {
 const callDaemon = (app, authorization = callers.allowed.authorization) => request(
   app, '/daemon/call', authorization === null ? undefined : { headers: { authorization } },
 );
+
+/**
+ * A multi-tenant daemon whose home tenant is B of the provider's Entra-shaped tenants
+ * (lib/tenants.mjs), open to any caller (the tenant cases are about tenants, not callers).
+ */
+function multiTenantVars() {
+  return {
+    ...daemonVars(tb, 'secretPost', { public: true }),
+    AUTHORITY: `${new URL(tb.issuer).origin}/${tb.tenants.b.id}`,
+    AUTHORITY_KIND: 'entra',
+  };
+}
 
 /** Nothing was asked of the provider's token endpoint nor of the downstream. */
 async function assertNoTokenRequest() {
@@ -137,11 +157,7 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
 
     it('a multi-tenant app: ?tenant= takes the app token from that customer tenant; a malformed tenant gets no token request', TIMEOUT, async () => {
       // The vendor's home tenant is B (Entra-shaped, lib/tenants.mjs); tenant A consented.
-      const vars = {
-        ...daemonVars(tb, 'secretPost', { public: true }),
-        AUTHORITY: `${new URL(tb.issuer).origin}/${tb.tenants.b.id}`,
-        AUTHORITY_KIND: 'entra',
-      };
+      const vars = multiTenantVars();
       await tb.reset();
       await withApp(runtime, vars, async (app) => {
         const refused = await request(app, '/daemon/call?tenant=not%20a%20tenant');
@@ -159,6 +175,45 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
         assert.equal(stats.by_tenant[tb.tenants.a.id]?.token_requests, 1, JSON.stringify(stats.by_tenant));
         assert.equal(stats.token_requests, 0, 'nothing at the root issuer');
       });
+    });
+
+    it('a multi-tenant app onboards a tenant by admin consent, then calls in it; the registry is never open', TIMEOUT, async () => {
+      const port = consentPorts[runtime];
+      const appUrl = `http://127.0.0.1:${port}`;
+      const vars = { ...multiTenantVars(), ADMIN_CONSENT_REDIRECT_URI: `${appUrl}/tenants/callback` };
+      await tb.reset();
+      await withApp(runtime, vars, async (app) => {
+        const before = await request(app, `/daemon/call?tenant=${tb.tenants.a.id}`);
+        assert.equal(before.status, 403, before.text);
+        assert.equal(before.json?.error, 'tenant_not_onboarded');
+
+        // The administrator's browser: the app's consent route, the provider's page, accept,
+        // back to the app's callback (which confirms with a token request in tenant A).
+        const browser = new FetchBrowser();
+        const providerOrigin = new URL(tb.tenants.a.adminConsentUrl).origin;
+        const page = await browser.navigate(`${app.url}/tenants/consent?tenant=${tb.tenants.a.id}`, {
+          stayOn: [app.url, providerOrigin],
+        });
+        assert.equal(page.status, 200, page.text.slice(0, 300));
+        const [form] = formsOf(page.text, page.url);
+        const done = await browser.navigate(form.action, {
+          method: 'POST',
+          form: { ...Object.fromEntries(form.fields), admin: tenantAdmins.a.username, action: 'accept' },
+          stayOn: [app.url, providerOrigin],
+        });
+        assert.equal(done.status, 200, done.text);
+        assert.ok(done.url.startsWith(`${appUrl}/tenants/callback?`), done.url);
+        assert.ok(done.text.includes(tb.tenants.a.id), done.text);
+        assert.equal((await tb.stats()).by_tenant[tb.tenants.a.id].token_requests, 1, 'confirmed in tenant A');
+
+        const call = await request(app, `/daemon/call?tenant=${tb.tenants.a.id}`);
+        assert.equal(call.status, 200, call.text);
+        assert.equal(call.json.claims.iss, tb.tenants.a.issuer);
+        const other = await request(app, `/daemon/call?tenant=${tb.tenants.b.id}`);
+        assert.equal(other.status, 403, 'tenant B never onboarded');
+        // DAEMON_PUBLIC opens /daemon/call, never the registry.
+        assert.equal((await request(app, '/tenants')).status, 403);
+      }, { port });
     });
 
     it('certificate: PS256 assertion signed in the app, then the cached token', TIMEOUT, async () => {

@@ -156,10 +156,12 @@ async function startSpin({ vars, port }) {
  * @param {object} options
  * @param {Record<string, string | undefined>} options.vars
  * @param {string} [options.persistTo] Workers only: directory for local KV state.
+ * @param {number} [options.port] Default: a free port (a test that registers the app's URL
+ *   with the provider chooses it first, see freePort).
  * @returns {Promise<{runtime: string, url: string, logFile: string, stop: () => Promise<void>}>}
  */
-export async function startRuntime(runtime, { vars, persistTo }) {
-  const port = await freePort();
+export async function startRuntime(runtime, { vars, persistTo, port: chosen }) {
+  const port = chosen ?? await freePort();
   switch (runtime) {
     case 'workers': {
       const dir = persistTo ?? await mkdtemp(path.join(tmpdir(), 'edge-token-kv-'));

@@ -52,8 +52,8 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
                     .await,
             );
         }
-        (method, path) if path == "/tenants" || path.starts_with("/tenants/") => {
-            return tenants::route(&tokens, method, &mut request, &env).await;
+        (_, path) if path == "/tenants" || path.starts_with("/tenants/") => {
+            return tenants::route(&tokens, &mut request, &env).await;
         }
         (Method::Get, "/api/profile") => WebRoute::ApiProfile,
         (Method::Get, "/") => WebRoute::Home,

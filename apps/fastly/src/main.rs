@@ -1,5 +1,6 @@
 //! The reference Fastly Compute app of edge-token: `GET /daemon/call[?tenant={tid}]` (callers send an app-only
-//! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`) and `GET /healthz`,
+//! bearer token for `DAEMON_API_AUDIENCE` holding one of `DAEMON_CALLER_ROLES`), the tenant routes
+//! (`/tenants/consent`, `/tenants/callback`, `GET /tenants`, `DELETE /tenants/{tid}`) and `GET /healthz`,
 //! through the public API of `edge-token-fastly` only. Build: `cargo build --release --target
 //! wasm32-wasip1 -p edge-token-fastly-app`; run locally: `viceroy serve -C
 //! fastly.toml <wasm>` (the top-level fastly.toml).
@@ -12,8 +13,14 @@ use edge_token_fastly::{fastly_response, TokenProvider};
 use fastly::Response;
 
 fn main() {
-    let request = fastly::Request::from_client();
+    let mut request = fastly::Request::from_client();
     let tokens = TokenProvider::default();
+    // Tenant onboarding (admin consent) and the tenant registry, with ADMIN_CONSENT_REDIRECT_URI.
+    if let Some(reply) = tokens.tenant_route(&mut request) {
+        fastly_response(reply).send_to_client();
+        tokens.after_response();
+        return;
+    }
     let response = match (request.get_method_str(), request.get_path()) {
         ("GET", "/healthz") => json(200, r#"{"status":"ok"}"#),
         // The caller's bearer token: checked against DAEMON_API_AUDIENCE / DAEMON_CALLER_ROLES;

@@ -73,3 +73,27 @@ pub fn fastly_response(reply: edge_token::platform::http::HttpResponse) -> fastl
     }
     response
 }
+
+/// The core's [`edge_token::scenarios::WebRequest`] for `request` (query, cookies,
+/// `Authorization`, and for a form `POST` of at most
+/// [`edge_token::scenarios::MAX_FORM_BYTES`] its fields; the body is taken only then).
+pub fn web_request(request: &mut fastly::Request) -> edge_token::scenarios::WebRequest {
+    let is_post = request.get_method_str() == "POST";
+    let content_type = request.get_header_str("content-type").map(str::to_string);
+    let is_form = content_type
+        .as_deref()
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let body = if is_post && is_form && request.has_body() {
+        request.take_body_bytes()
+    } else {
+        alloc::vec::Vec::new()
+    };
+    edge_token::scenarios::WebRequest::from_http(
+        is_post,
+        request.get_query_str(),
+        request.get_header_str("cookie"),
+        request.get_header_str("authorization").map(str::to_string),
+        content_type.as_deref(),
+        &body,
+    )
+}

@@ -14,7 +14,9 @@ use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::install_stderr_logger;
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{call_reply, AppTokens, CallFailure, Daemon, DaemonConfig};
+use edge_token::scenarios::{
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebResponse,
+};
 use edge_token::validation::RustCryptoVerifier;
 
 use crate::{block_on, FastlyPlatform, StoreSettings, CONFIG_STORE, SECRET_STORE};
@@ -148,6 +150,34 @@ impl TokenProvider {
             ));
         }
         call_reply(outcome)
+    }
+
+    /// The tenant routes under `/tenants` for `request` ([`Daemon::tenant_route`]: admin consent
+    /// onboarding, the registry for the daemon's callers), as the reply to send; `None` for
+    /// other paths. Registry writes reach the KV Store before the reply (flushed here): the
+    /// administrator's next request may come to another instance. Pages come as plain text.
+    pub fn tenant_route(&self, request: &mut fastly::Request) -> Option<HttpResponse> {
+        let path = request.get_path().to_string();
+        if path != "/tenants" && !path.starts_with("/tenants/") {
+            return None;
+        }
+        let daemon = match self.daemon() {
+            Ok(daemon) => daemon,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let method = request.get_method_str().to_string();
+        let web = crate::web_request(request);
+        let routed = block_on(daemon.value.tenant_route(
+            &method,
+            &path,
+            &web,
+            &daemon.platform.platform(),
+        ));
+        daemon.platform.flush();
+        match routed {
+            Some(response) => response.map(WebResponse::into_http),
+            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
+        }
     }
 
     /// Runs the work deferred during the request: proactive refreshes, then the KV Store

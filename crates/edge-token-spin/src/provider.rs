@@ -16,7 +16,8 @@ use edge_token::platform::system::{install_stderr_logger, SystemClock, SystemEnt
 use edge_token::platform::{LocalBoxFuture, NoStore, Platform, TokenStore};
 use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
-    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, DAEMON_SETTING_NAMES,
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebRequest, WebResponse,
+    DAEMON_SETTING_NAMES,
 };
 use edge_token::validation::RustCryptoVerifier;
 
@@ -221,6 +222,38 @@ impl<H: Host + 'static> TokenProvider<H> {
             });
         }
         call_reply(outcome)
+    }
+
+    /// The tenant routes under `/tenants` ([`Daemon::tenant_route`]: admin consent onboarding,
+    /// the registry for the daemon's callers) for a request of `method` on `path`, read by the
+    /// app into `request` (`WebRequest::from_http`), as the reply to send; `None` for other
+    /// paths. Registry writes reach the key-value store before the reply. Pages come as plain
+    /// text.
+    pub async fn tenant_route(
+        &self,
+        method: &str,
+        path: &str,
+        request: &WebRequest,
+    ) -> Option<HttpResponse> {
+        if path != "/tenants" && !path.starts_with("/tenants/") {
+            return None;
+        }
+        let daemon = match self
+            .inner
+            .daemon
+            .get(|| self.build_daemon(), &SpinSleep)
+            .await
+        {
+            Ok(daemon) => daemon,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let transport = WasiHttpTransport::new(daemon.http_timeout());
+        let store = WriteBehind::new(self.inner.host.token_store().await);
+        let routed = daemon
+            .tenant_route(method, path, request, &platform(&transport, &store))
+            .await;
+        store.flush().await;
+        routed.map(WebResponse::into_http)
     }
 
     async fn settings(&self) -> Result<Box<dyn Settings>, Error> {

@@ -52,6 +52,38 @@ impl Daemon {
             .map_err(CallFailure::Token)
     }
 
+    /// Routes a request for `path` under `/tenants` (`method` as sent, e.g. `GET`): `GET
+    /// /tenants/consent`, `GET /tenants/callback`, `GET /tenants`, `DELETE /tenants/{tenant}`
+    /// (the caller's bearer token in [`WebRequest::authorization`]); another method on those
+    /// paths is 405, another `/tenants/…` path 404. `None` for paths outside `/tenants`: the
+    /// app's other routes. Every adapter's reference app routes through this.
+    pub async fn tenant_route(
+        &self,
+        method: &str,
+        path: &str,
+        request: &WebRequest,
+        platform: &Platform<'_>,
+    ) -> Option<WebResponse> {
+        let tenant = match path.strip_prefix("/tenants") {
+            Some("") => None,
+            Some(rest) => Some(rest.strip_prefix('/')?),
+            None => return None,
+        };
+        let authorization = request.authorization.as_deref();
+        Some(match (method, tenant) {
+            ("GET", Some("consent")) => self.tenant_consent(request, platform),
+            ("GET", Some("callback")) => self.tenant_callback(request, platform).await,
+            ("GET", None) => self.list_tenants(authorization, platform).await,
+            ("DELETE", Some(tenant)) if !matches!(tenant, "consent" | "callback" | "") => {
+                self.offboard_tenant(authorization, tenant, platform).await
+            }
+            (_, Some("consent" | "callback") | None) => {
+                WebResponse::json(405, &json!({ "error": "method_not_allowed" }))
+            }
+            _ => not_found(),
+        })
+    }
+
     /// Whether tenant onboarding is configured (`ADMIN_CONSENT_REDIRECT_URI`).
     pub fn onboarding(&self) -> Option<&TenantOnboarding> {
         self.onboarding.as_ref()

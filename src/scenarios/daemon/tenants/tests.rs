@@ -271,3 +271,32 @@ fn the_tenant_parameter_is_read_from_a_raw_query() {
     assert_eq!(tenant_parameter(Some("x=1")), None);
     assert_eq!(tenant_parameter(None), None);
 }
+
+#[test]
+fn tenant_routes_are_dispatched_by_method_and_path() {
+    let daemon = daemon(&[ONBOARDING]);
+    let replay = ReplayPlatform::new(&[]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let status = |method: &str, path: &str| {
+        block_on(daemon.tenant_route(method, path, &WebRequest::default(), &platform))
+            .map(|response| response.status)
+    };
+    assert_eq!(status("GET", "/tenants/consent"), Some(302));
+    assert_eq!(
+        status("GET", "/tenants/callback"),
+        Some(400),
+        "no consent in progress"
+    );
+    assert_eq!(
+        status("GET", "/tenants"),
+        Some(403),
+        "management is never open"
+    );
+    assert_eq!(status("DELETE", &format!("/tenants/{CONTOSO}")), Some(403));
+    assert_eq!(status("POST", "/tenants/consent"), Some(405));
+    assert_eq!(status("DELETE", "/tenants"), Some(405));
+    assert_eq!(status("GET", "/tenants/other/thing"), Some(404));
+    assert_eq!(status("GET", "/daemon/call"), None);
+    assert_eq!(status("GET", "/tenantsx"), None);
+}
