@@ -15,13 +15,15 @@
 //   recorded; the management routes (`GET /tenants`, `DELETE /tenants/{tid}`) refuse callers
 //   without the daemon's app role; offboarding makes tenant A's calls refused again.
 // - The scheduled handler (the cron trigger, run through wrangler's local scheduled route)
-//   acquires every tenant's token ahead of the calls (the home tenant B and the onboarded A),
-//   and calls SCHEDULED_CALL_URL in each.
+//   refreshes every tenant's token ahead of the calls (the home tenant B and the onboarded A),
+//   and calls SCHEDULED_CALL_URL in each. Access tokens live 320 s here, which the Worker counts
+//   as due 20 s after issue (it refreshes 300 s before expiry), so a run can find them due.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { FetchBrowser, formsOf } from '../lib/fetch-browser.mjs';
 import { readResponse } from '../lib/http.mjs';
@@ -32,6 +34,9 @@ import {
 import { freePort, startWorker } from '../lib/worker.mjs';
 
 const WORKER_TIMEOUT = { timeout: 360_000 };
+/** Access token lifetime: due for the Worker (300 s before expiry) 20 s after issue. */
+const ACCESS_TOKEN_TTL = 320;
+const DUE_AFTER_MS = (ACCESS_TOKEN_TTL - 300) * 1_000;
 
 let tb;
 let worker;
@@ -69,7 +74,10 @@ async function tenantCallerToken(tenant) {
 before(async () => {
   const port = await freePort();
   workerUrl = `http://127.0.0.1:${port}`;
-  tb = await startTestbed({ adminConsentRedirectUris: [`${workerUrl}/tenants/callback`] });
+  tb = await startTestbed({
+    accessTokenTtl: ACCESS_TOKEN_TTL,
+    adminConsentRedirectUris: [`${workerUrl}/tenants/callback`],
+  });
   const { a, b } = tb.tenants;
   await consentAtProvider(b, tenantAdmins.b, clients.daemonCaller.clientId);
   // The daemon's own registration is in its home tenant too (for its calls without `tenant`).
@@ -221,14 +229,17 @@ describe('a multi-tenant daemon: admin consent onboarding and per-tenant app tok
     assert.equal((await daemonCall(tb.tenants.b.id)).status, 403);
   });
 
-  it('the scheduled handler gets every tenant\'s token ahead of the calls and calls the batch endpoint in each', async () => {
-    // Tenant A's token is cached since the test above; the home tenant's is not yet.
+  it('the scheduled handler refreshes every tenant\'s token ahead of the calls and calls the batch endpoint in each', { timeout: 120_000 }, async () => {
+    const scheduled = () => fetch(`${workerUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/5 * * * *')}`);
+    // Tenant A's token (from its onboarding) is cached; the home tenant's is not yet. Once
+    // A's is due, a run gets both.
+    await sleep(DUE_AFTER_MS + 1_000);
     await tb.reset();
-    const run = await fetch(`${workerUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/5 * * * *')}`);
+    const run = await scheduled();
     assert.equal(run.status, 200, await run.text());
     const stats = await tb.stats();
     assert.equal(stats.by_tenant[tb.tenants.b.id]?.token_requests, 1, JSON.stringify(stats.by_tenant));
-    assert.equal(stats.by_tenant[tb.tenants.a.id]?.token_requests ?? 0, 0, 'A was fresh');
+    assert.equal(stats.by_tenant[tb.tenants.a.id]?.token_requests, 1, 'A\'s due token refreshed');
     const downstream = await tb.downstreamStats();
     assert.deepEqual(downstream, { requests: 2, authorized: 2 }, 'SCHEDULED_CALL_URL in both tenants');
 

@@ -41,7 +41,7 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
 }
 
 /// The `worker` response for a core reply (status, headers, body), e.g.
-/// [`edge_token::scenarios::call_reply`]'s; a header named twice (`Set-Cookie`) is sent twice.
+/// [`edge_token::scenarios::call_reply`]'s; each `Set-Cookie` is sent, other headers once.
 pub fn http_response(reply: HttpResponse) -> worker::Result<Response> {
     let response = if reply.body.is_empty() {
         Response::empty()?
@@ -51,7 +51,13 @@ pub fn http_response(reply: HttpResponse) -> worker::Result<Response> {
     let mut response = response.with_status(reply.status);
     let headers = response.headers_mut();
     for (name, value) in &reply.headers {
-        headers.append(name, value)?;
+        // `Set-Cookie` may come more than once; every other header replaces the default
+        // (`from_bytes` sets `content-type: application/octet-stream`).
+        if name.eq_ignore_ascii_case("set-cookie") {
+            headers.append(name, value)?;
+        } else {
+            headers.set(name, value)?;
+        }
     }
     Ok(response)
 }
