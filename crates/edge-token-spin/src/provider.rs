@@ -190,12 +190,7 @@ impl<H: Host + 'static> TokenProvider<H> {
         authorization: Option<&str>,
         tenant: Option<&str>,
     ) -> HttpResponse {
-        let daemon = match self
-            .inner
-            .daemon
-            .get(|| self.build_daemon(), &SpinSleep)
-            .await
-        {
+        let daemon = match self.daemon().await {
             Ok(daemon) => daemon,
             Err(error) => return call_reply(Err(CallFailure::Token(error))),
         };
@@ -238,12 +233,7 @@ impl<H: Host + 'static> TokenProvider<H> {
         if path != "/tenants" && !path.starts_with("/tenants/") {
             return None;
         }
-        let daemon = match self
-            .inner
-            .daemon
-            .get(|| self.build_daemon(), &SpinSleep)
-            .await
-        {
+        let daemon = match self.daemon().await {
             Ok(daemon) => daemon,
             Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
         };
@@ -265,6 +255,14 @@ impl<H: Host + 'static> TokenProvider<H> {
     async fn build_app(&self) -> Result<AppTokens, Error> {
         let settings = self.settings().await?;
         AppTokens::build(&AzureAdSettings::new(&*settings)?, rustcrypto_signer).await
+    }
+
+    /// This instance's daemon, built on first use.
+    async fn daemon(&self) -> Result<Rc<Daemon>, Error> {
+        self.inner
+            .daemon
+            .get(|| self.build_daemon(), &SpinSleep)
+            .await
     }
 
     async fn build_daemon(&self) -> Result<Daemon, Error> {
