@@ -14,6 +14,7 @@ pub(crate) mod client;
 pub(crate) mod clock;
 pub mod coordination;
 pub(crate) mod documents;
+pub(crate) mod sealed_store;
 pub(crate) mod single_flight;
 pub(crate) mod throttle;
 

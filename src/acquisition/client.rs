@@ -420,13 +420,13 @@ impl ConfidentialClient {
             Coordinated::Token { token, source } => {
                 let source = coordinated::coordinator_source(&source);
                 let now = platform.clock.now_unix_secs();
-                if let Some(ttl) = token.store_ttl(now) {
+                if token.store_ttl(now).is_some() {
                     self.memory.put(key, token.clone(), now);
                     // Only the answers of a fresh request reach the store: every isolate
                     // writing every answer would exceed Workers KV's one write per key per
                     // second.
                     if source == TokenSource::Provider {
-                        self.write_stored(&storage_key, &token, ttl, platform).await;
+                        self.write_stored(&storage_key, &token, platform).await;
                     }
                 }
                 return Ok(coordinated::served(&token, source, now));
@@ -440,9 +440,9 @@ impl ConfidentialClient {
         match requested {
             Ok(token) => {
                 let now = platform.clock.now_unix_secs();
-                if let Some(ttl) = token.store_ttl(now) {
+                if token.store_ttl(now).is_some() {
                     self.memory.put(key, token.clone(), now);
-                    self.write_stored(&storage_key, &token, ttl, platform).await;
+                    self.write_stored(&storage_key, &token, platform).await;
                 }
                 Ok(acquired(&token, TokenSource::Provider))
             }

@@ -24,7 +24,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
-use crate::acquisition::cache::{hashed_storage_key, MIN_STORE_TTL_SECS};
+use crate::acquisition::cache::hashed_storage_key;
+use crate::acquisition::sealed_store::{read_sealed, write_sealed};
 use crate::platform::Platform;
 use crate::seal::Sealer;
 
@@ -45,38 +46,26 @@ pub(crate) fn document_storage_key(url: &Url) -> String {
 
 /// The document stored under `key`, if there is a `sealer` and the value opens: sealed with one
 /// of its keys for [`crate::seal::Purpose::ProviderDocument`], under this very key, before its
-/// expiry. Anything else (absent, a store failure, planted, moved, tampered, expired, unreadable)
-/// is `None`; refused values are logged.
+/// expiry ([`read_sealed`]). Anything else is `None`; refused values are logged.
 pub(crate) async fn read_document<T: DeserializeOwned>(
     sealer: Option<&Sealer>,
     key: &str,
     platform: &Platform<'_>,
 ) -> Option<T> {
-    let sealer = sealer?;
-    let stored = match platform.store.get(key).await {
-        Ok(stored) => stored?,
-        Err(error) => {
-            log::debug!("provider document read failed, treated as a miss: {error}");
-            return None;
-        }
-    };
-    let now = platform.clock.now_unix_secs();
-    let opened = core::str::from_utf8(&stored)
-        .map_err(|_| crate::seal::SealError::Malformed)
-        .and_then(|sealed| sealer.open(sealed, key.as_bytes(), now, MAX_STORED_DOCUMENT_LEN));
-    match opened {
-        Ok(document) => Some(document),
-        Err(error) => {
-            log::warn!("provider document {key} refused ({error}): a miss");
-            None
-        }
-    }
+    read_sealed(
+        sealer,
+        key,
+        MAX_STORED_DOCUMENT_LEN,
+        "provider document",
+        platform,
+    )
+    .await
 }
 
 /// Seals `document` under `key` until `expires_at` (Unix seconds) and stores it for that long
-/// (at least [`MIN_STORE_TTL_SECS`]), if there is a `sealer`. Nothing is written for a document
-/// already expired or too long ([`MAX_STORED_DOCUMENT_LEN`]); failures are logged, never
-/// returned.
+/// (at least [`crate::acquisition::cache::MIN_STORE_TTL_SECS`]), if there is a `sealer`
+/// ([`write_sealed`]). Nothing is written for a document already expired or too long
+/// ([`MAX_STORED_DOCUMENT_LEN`]); failures are logged, never returned.
 pub(crate) async fn write_document<T: Serialize>(
     sealer: Option<&Sealer>,
     key: &str,
@@ -84,26 +73,15 @@ pub(crate) async fn write_document<T: Serialize>(
     expires_at: u64,
     platform: &Platform<'_>,
 ) {
-    let Some(sealer) = sealer else {
-        return;
-    };
-    let now = platform.clock.now_unix_secs();
-    if expires_at <= now {
-        return;
-    }
-    let sealed = match sealer.seal(document, expires_at, key.as_bytes(), platform.entropy) {
-        Ok(sealed) if sealed.len() <= MAX_STORED_DOCUMENT_LEN => sealed,
-        Ok(_) => {
-            log::debug!("provider document {key} not stored: too long");
-            return;
-        }
-        Err(error) => {
-            log::warn!("provider document {key} not stored: {error}");
-            return;
-        }
-    };
-    let ttl = (expires_at - now).max(MIN_STORE_TTL_SECS);
-    if let Err(error) = platform.store.put(key, sealed.into_bytes(), ttl).await {
-        log::debug!("provider document write failed: {error}");
-    }
+    let what = "provider document";
+    write_sealed(
+        sealer,
+        key,
+        document,
+        expires_at,
+        MAX_STORED_DOCUMENT_LEN,
+        what,
+        platform,
+    )
+    .await;
 }

@@ -8,11 +8,12 @@ use alloc::vec::Vec;
 use worker::{Method, Request, Response};
 
 use edge_token::platform::http::HttpResponse;
-use edge_token::scenarios::{WebRequest, WebResponse, MAX_FORM_BYTES};
+use edge_token::scenarios::{WebRequest, WebResponse};
 
 /// Reads what the web app and the web API need from `request`: query, cookies, the
-/// `Authorization` header and, for a form `POST`, its fields. A body over 64 KiB or of another
-/// type is ignored (the callback then fails cleanly).
+/// `Authorization` header and, for a form `POST`, its fields. A body over
+/// [`edge_token::scenarios::MAX_FORM_BYTES`] or of another type is ignored (the callback then
+/// fails cleanly).
 pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
     let url = request.url()?;
     let is_post = request.method() == Method::Post;
@@ -20,13 +21,9 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
     let is_form = content_type
         .as_deref()
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    // Read only when it may be a form; `from_http` ignores an oversize one.
     let body = if is_post && is_form {
-        let body = request.bytes().await?;
-        if body.len() <= MAX_FORM_BYTES {
-            body
-        } else {
-            Vec::new()
-        }
+        request.bytes().await?
     } else {
         Vec::new()
     };

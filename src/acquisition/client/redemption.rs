@@ -33,6 +33,7 @@ use crate::acquisition::coordination::{
     ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshRedemption,
     COORDINATION_VERSION,
 };
+use crate::acquisition::sealed_store::{read_sealed, write_sealed};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::{Error, ServerError};
 use crate::platform::Platform;
@@ -46,8 +47,11 @@ const SESSION_KEY_PREFIX: &str = "edge-token/v1/session/";
 /// Results a record keeps at most (one per scope set and claims); the soonest-expiring go.
 const MAX_RECORD_RESULTS: usize = 8;
 
-/// The longest sealed record read, in characters (tokens of up to 8 scope sets).
+/// The longest sealed record read or written, in characters (tokens of up to 8 scope sets).
 const MAX_RECORD_LEN: usize = 128 * 1024;
+
+/// What the record is called in logs.
+const RECORD: &str = "coordinator's session record";
 
 /// A session whose refresh token is being redeemed: where its coordinator keeps it, and what
 /// the caller's session knows.
@@ -319,16 +323,12 @@ impl ConfidentialClient {
     }
 
     async fn read_record(&self, key: &str, platform: &Platform<'_>) -> Option<RedemptionRecord> {
-        self.read_sealed(
-            key,
-            MAX_RECORD_LEN,
-            "coordinator's session record",
-            platform,
-        )
-        .await
+        let sealer = self.store_sealer.as_ref();
+        read_sealed(sealer, key, MAX_RECORD_LEN, RECORD, platform).await
     }
 
-    /// Stores `record` until `expires_at`. A failure is logged: the answer still carries the
+    /// Stores `record` until the session ends (`expires_at`, at least
+    /// [`MIN_STORE_TTL_SECS`] from now). A failure is logged: the answer still carries the
     /// rotated refresh token, which the caller's session keeps.
     async fn write_record(
         &self,
@@ -338,10 +338,18 @@ impl ConfidentialClient {
         platform: &Platform<'_>,
     ) {
         let now = platform.clock.now_unix_secs();
-        let ttl = expires_at.saturating_sub(now).max(MIN_STORE_TTL_SECS);
-        let what = "coordinator's session record";
-        self.write_sealed(key, record, now.saturating_add(ttl), ttl, what, platform)
-            .await;
+        let expires_at = expires_at.max(now.saturating_add(MIN_STORE_TTL_SECS));
+        let sealer = self.store_sealer.as_ref();
+        write_sealed(
+            sealer,
+            key,
+            record,
+            expires_at,
+            MAX_RECORD_LEN,
+            RECORD,
+            platform,
+        )
+        .await;
     }
 }
 
