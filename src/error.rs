@@ -121,6 +121,21 @@ impl ServerError {
             "invalid_grant" | "interaction_required" | "consent_required" | "login_required"
         )
     }
+
+    /// Whether this refusal of a refresh token grant is about the refresh token itself
+    /// (expired, revoked, reused: RFC 6749 §5.2 `invalid_grant` with no Entra `suberror`, or
+    /// `bad_token` / `token_expired`), so any later redemption of that token fails too. An
+    /// `invalid_grant` naming what the user must do for the requested scopes (`suberror`
+    /// `consent_required`, `basic_action`, ..., or a `claims` challenge: AADSTS65001, 50076)
+    /// leaves the token good for other scopes, as MSAL keeps it.
+    pub fn refuses_refresh_token(&self) -> bool {
+        self.error == "invalid_grant"
+            && self.claims.is_none()
+            && matches!(
+                self.suberror.as_deref(),
+                None | Some("bad_token" | "token_expired")
+            )
+    }
 }
 
 impl fmt::Display for ServerError {

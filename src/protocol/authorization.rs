@@ -111,6 +111,12 @@ pub(crate) struct Transaction {
     pub response_mode: ResponseMode,
     /// When the sign-in began, Unix seconds.
     pub created_at: u64,
+    /// The sign-in is a re-authorization for a call that needed the user (incremental consent
+    /// or a claims challenge for `scopes`), not the first sign-in: the session it starts
+    /// remembers it, so a second failure for the same scopes ends the loop (see
+    /// [`crate::scenarios::session::Session::reauthorized`]). Absent in older transactions.
+    #[serde(default)]
+    pub reauthorization: bool,
 }
 
 impl fmt::Debug for Transaction {
@@ -122,6 +128,7 @@ impl fmt::Debug for Transaction {
             .field("issuer", &self.issuer)
             .field("response_mode", &self.response_mode)
             .field("created_at", &self.created_at)
+            .field("reauthorization", &self.reauthorization)
             .finish_non_exhaustive()
     }
 }
@@ -281,7 +288,22 @@ impl Transaction {
             iss_required,
             response_mode,
             created_at: now,
+            reauthorization: false,
         })
+    }
+
+    /// The scopes asked for besides [`OIDC_SCOPES`]: those of the access token the code
+    /// redeems for (canonical order, as [`Scopes::to_param`]).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the transaction asked for OIDC scopes only.
+    pub(crate) fn resource_scopes(&self) -> Result<Scopes, Error> {
+        let rest: Vec<&str> = self
+            .scopes
+            .split(' ')
+            .filter(|scope| !scope.is_empty() && !OIDC_SCOPES.contains(scope))
+            .collect();
+        Scopes::parse(&rest.join(" "))
     }
 
     /// A short public name for this transaction, derived from `state` (the first 16

@@ -117,6 +117,13 @@ pub struct Session {
     pub created_at: u64,
     /// End of the session, Unix seconds.
     pub expires_at: u64,
+    /// The scope sets (canonical, [`Scopes::to_param`]) this session's sign-in was a
+    /// re-authorization for (incremental consent or a claims challenge): when a silent
+    /// acquisition for one of them needs the user again, the web app answers 403 instead of
+    /// sending the user to the provider once more, which would loop (Microsoft.Identity.Web
+    /// leaves this to the app; OAuth 2.0 Security BCP, RFC 9700 §4.11, on open-ended redirects).
+    #[serde(default)]
+    pub reauthorized: Vec<String>,
 }
 
 impl fmt::Debug for Session {
@@ -150,9 +157,16 @@ impl Session {
             tokens: Vec::new(),
             created_at: now,
             expires_at: now.saturating_add(SESSION_LIFETIME_SECS),
+            reauthorized: Vec::new(),
         };
         session.put_token(scopes, CachedToken::from_response(response, now), now);
         session
+    }
+
+    /// Whether this session's sign-in was a re-authorization for `scopes` (compared as sets).
+    pub fn was_reauthorized_for(&self, scopes: &Scopes) -> bool {
+        let wanted = scopes.to_param();
+        self.reauthorized.contains(&wanted)
     }
 
     /// The display name: `name`, else `preferred_username`, else `sub`.

@@ -186,6 +186,13 @@ pub enum Page {
         /// What went wrong, in the core's words.
         reason: String,
     },
+    /// A call that needs the user's consent or an interaction that was declined or did not help
+    /// (status 403): the user was sent to the provider once for it already
+    /// ([`crate::scenarios::session::Session::reauthorized`]). Offer `/`.
+    AccessDenied {
+        /// What went wrong, in the core's words.
+        reason: String,
+    },
     /// A failure outside sign-in (configuration, provider unreachable; status 500 or 503).
     Unavailable {
         /// What went wrong, in the core's words.

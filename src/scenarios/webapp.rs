@@ -189,17 +189,30 @@ impl WebApp {
             claims: None,
         };
         let return_to = safe_return_to(request.query_param("returnTo"));
-        self.challenge(&request.cookies, return_to, &options, platform)
-            .await
+        self.challenge(
+            &request.cookies,
+            return_to,
+            &options,
+            &self.downstream.scopes,
+            false,
+            platform,
+        )
+        .await
     }
 
     /// Starts a sign-in that comes back to `return_to`: used by [`WebApp::sign_in`] and when a
     /// silent token acquisition needs the user (incremental consent, claims challenges).
+    /// `scopes` are the delegated scopes the authorization request asks for (with the OIDC
+    /// scopes): the downstream API's at sign-in, the failing call's on a re-authorization.
+    /// `reauthorization` marks a re-authorization for a call (incremental consent, claims
+    /// challenge), which the session then remembers ([`Session::reauthorized`]).
     async fn challenge(
         &self,
         request_cookies: &[(String, String)],
         return_to: String,
         options: &SignInOptions,
+        scopes: &Scopes,
+        reauthorization: bool,
         platform: &Platform<'_>,
     ) -> WebResponse {
         let metadata = match self.client.metadata(platform).await {
@@ -212,10 +225,10 @@ impl WebApp {
             ));
         };
         let now = platform.clock.now_unix_secs();
-        let transaction = match Transaction::begin(
+        let mut transaction = match Transaction::begin(
             &metadata.issuer,
             metadata.authorization_response_iss_parameter_supported,
-            Some(&self.downstream.scopes),
+            Some(scopes),
             return_to,
             self.response_mode,
             now,
@@ -224,6 +237,7 @@ impl WebApp {
             Ok(transaction) => transaction,
             Err(error) => return unavailable(&error),
         };
+        transaction.reauthorization = reauthorization;
         let name = format!("{TRANSACTION_COOKIE_PREFIX}{}", transaction.id());
         let sealed = match self.transactions.seal(
             &transaction,
@@ -338,11 +352,8 @@ impl WebApp {
         }
         let code = match transaction.check_response(response) {
             Ok(code) => code,
-            Err(CallbackError::Provider(_)) => {
-                return failed(
-                    "The identity provider did not complete the sign-in.",
-                    Some(clear),
-                )
+            Err(CallbackError::Provider(error)) => {
+                return provider_refused(&transaction, &error, clear);
             }
             Err(_) => {
                 return failed(
@@ -396,6 +407,9 @@ impl WebApp {
     ) -> Result<WebResponse, &'static str> {
         const REFUSED: &str = "The identity provider refused to complete the sign-in.";
         let scopes = Scopes::parse(&transaction.scopes).map_err(|_| REFUSED)?;
+        // The code's access token is for the scopes asked besides the OIDC ones: the downstream
+        // API's at sign-in, the failing call's on a re-authorization.
+        let resource_scopes = transaction.resource_scopes().map_err(|_| REFUSED)?;
         let received = self
             .client
             .redeem_authorization_code(
@@ -424,14 +438,17 @@ impl WebApp {
             )
             .await
             .map_err(|_| "The ID token could not be validated.")?;
-        let session = Session::begin(
+        let mut session = Session::begin(
             claims.all.clone(),
             claims.user_id().canonical(),
             id_token,
             &received.response,
-            &self.downstream.scopes,
+            &resource_scopes,
             received.requested_at,
         );
+        if transaction.reauthorization {
+            session.reauthorized.push(resource_scopes.to_param());
+        }
         let id = SessionId::generate(platform.entropy).map_err(|_| REFUSED)?;
         let sessions = self.session_store(platform);
         let now = platform.clock.now_unix_secs();
@@ -552,6 +569,31 @@ fn failed(reason: &str, clear: Option<SetCookie>) -> WebResponse {
         Some(cookie) => response.with_cookie(cookie),
         None => response,
     }
+}
+
+/// The callback's answer when the provider answered `error` instead of a code. A declined
+/// re-authorization (`access_denied`, `consent_required`, `interaction_required`: OIDC Core
+/// §3.1.2.6, RFC 6749 §4.1.2.1) is 403 [`Page::AccessDenied`], the end of that call's attempt:
+/// the page that needed it is not retried, so nothing loops.
+fn provider_refused(transaction: &Transaction, error: &str, clear: SetCookie) -> WebResponse {
+    let declined = matches!(
+        error,
+        "access_denied" | "consent_required" | "interaction_required"
+    );
+    if transaction.reauthorization && declined {
+        log::info!("re-authorization declined at the provider ({error})");
+        return WebResponse::page(
+            403,
+            Page::AccessDenied {
+                reason: "The permissions this page needs were not granted.".into(),
+            },
+        )
+        .with_cookie(clear);
+    }
+    failed(
+        "The identity provider did not complete the sign-in.",
+        Some(clear),
+    )
 }
 
 fn unavailable(error: &Error) -> WebResponse {

@@ -25,6 +25,7 @@ fn html(page: &Page) -> String {
         Page::Unavailable { reason } => unavailable(reason),
         Page::TenantOnboarded { tenant } => tenant_onboarded(tenant),
         Page::ConsentFailed { reason } => consent_failed(reason),
+        Page::AccessDenied { reason } => access_denied(reason),
         _ => signed_out(),
     }
 }
@@ -96,6 +97,18 @@ fn consent_failed(reason: &str) -> String {
         &format!(
             "<h1>Consent not completed</h1>\n<p>{reason}</p>\n\
              <p><a id=\"consent\" href=\"/tenants/consent\">Start again</a></p>",
+            reason = encode_text(reason)
+        ),
+    )
+}
+
+/// The page for a call whose permissions were declined or not granted after one trip to the
+/// provider: `reason` is one of our own sentences.
+fn access_denied(reason: &str) -> String {
+    page(
+        "Access denied",
+        &format!(
+            "<h1 id=\"access-denied\">Access denied</h1>\n<p>{reason}</p>\n<p><a href=\"/\">Home</a></p>",
             reason = encode_text(reason)
         ),
     )

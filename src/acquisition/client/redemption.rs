@@ -18,8 +18,11 @@
 //!   the coordinator has no record: the caller's is adopted and redeemed.
 //!
 //! The record is stored, sealed and bound to the session's key, before the answer leaves; an
-//! `invalid_grant` refusal is kept too, so every later caller with that refresh token gets the
-//! same answer without a provider request.
+//! `invalid_grant` refusal of the refresh token itself is kept too
+//! ([`crate::error::ServerError::refuses_refresh_token`]), so every later caller with that
+//! refresh token gets the same answer without a provider request. A refusal for the requested
+//! scopes only (Entra's `consent_required`, a claims challenge) is not kept: the token still
+//! serves other scopes.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -88,7 +91,8 @@ struct RedemptionRecord {
     generation: u64,
     /// The refresh token to present next.
     refresh_token: RefreshToken,
-    /// The provider refused `refresh_token` (`invalid_grant`): the answer for it from now on.
+    /// The provider refused `refresh_token` itself (`invalid_grant`, not scope-specific): the
+    /// answer for it from now on.
     refused: Option<ServerError>,
     /// The last result per (scopes, claims), without refresh token.
     results: Vec<RecordedResult>,
@@ -312,7 +316,7 @@ impl ConfidentialClient {
                 record.answer(&tokens)
             }
             Err(error) => {
-                if let Some(server) = error.server_error().filter(|s| s.error == "invalid_grant") {
+                if let Some(server) = error.server_error().filter(|s| s.refuses_refresh_token()) {
                     record.refused = Some(server.clone());
                     self.write_record(key, &record, redemption.expires_at, platform)
                         .await;

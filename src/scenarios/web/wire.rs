@@ -116,6 +116,7 @@ impl fmt::Display for Page {
             Self::ConsentFailed { reason } => {
                 format!("Consent not completed: {reason}. Start again: /tenants/consent")
             }
+            Self::AccessDenied { reason } => format!("Access denied: {reason}"),
             Self::Unavailable { reason } => format!("Temporarily unavailable: {reason}"),
         };
         f.write_str(&text)

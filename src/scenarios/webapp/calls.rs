@@ -15,6 +15,7 @@ use crate::protocol::authorization::SignInOptions;
 use crate::protocol::bearer::{BearerChallenge, BearerErrorCode};
 use crate::scenarios::daemon::CallFailure;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
+use crate::scenarios::web::Page;
 
 impl WebApp {
     /// `GET /me/call`: calls `DOWNSTREAM_URL` as the user; see [`WebApp::call_as_user`].
@@ -86,6 +87,21 @@ impl WebApp {
                 }
                 WebResponse::relayed(response, answer.token_source.as_str())
             }
+            Err(DownstreamError::Token(SilentFailure::InteractionRequired { .. }))
+                if session.was_reauthorized_for(&api.scopes) =>
+            {
+                // The user went through the provider for exactly these scopes to start this
+                // session, and the provider still wants them back: a second trip would loop.
+                log::warn!("a call still needs the user after a re-authorization for its scopes");
+                WebResponse::page(
+                    403,
+                    Page::AccessDenied {
+                        reason: "The permissions this page needs were asked for and not granted. \
+                                 An administrator may need to consent for your organization."
+                            .into(),
+                    },
+                )
+            }
             Err(DownstreamError::Token(SilentFailure::InteractionRequired { claims })) => {
                 let options = SignInOptions {
                     claims,
@@ -96,10 +112,14 @@ impl WebApp {
                         .map(str::to_string),
                     ..SignInOptions::default()
                 };
+                // Exactly the failing call's scopes (and claims), back to the page that needed
+                // them: what Microsoft.Identity.Web's `AuthorizeForScopes` challenge asks.
                 self.challenge(
                     &request.cookies,
                     return_path.to_string(),
                     &options,
+                    &api.scopes,
+                    true,
                     platform,
                 )
                 .await

@@ -448,6 +448,134 @@ fn the_web_api_token_comes_from_the_refresh_token_and_claims_challenges_end_with
     assert_eq!(answer.status, 500);
 }
 
+/// Entra's refusal of a refresh for scopes the user never consented to (AADSTS65001).
+const CONSENT_REQUIRED: &str = r#"{"error":"invalid_grant","error_description":"AADSTS65001: not consented","error_codes":[65001],"suberror":"consent_required"}"#;
+
+#[test]
+fn incremental_consent_asks_for_the_failing_apis_scopes_once_and_never_loops() {
+    let app = app(&[
+        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
+        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
+    ]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    // Fresh randomness for the re-authorization (the replay's own repeats itself).
+    let entropy = crate::testing::CountingEntropy::default();
+    let platform = Platform {
+        entropy: &entropy,
+        ..replay.platform(&store)
+    };
+    let first = get(&[], &[cookie_pair(&done, SESSION_COOKIE)]);
+
+    // The refresh token cannot get the web API's scopes: the user is sent to the provider for
+    // exactly those (with the OIDC scopes), not the sign-in's, and comes back to /me/api.
+    replay.push(400, CONSENT_REQUIRED);
+    let challenge = block_on(app.call_web_api(&first, &platform));
+    assert_eq!(challenge.status, 302);
+    let location = challenge.header("location").unwrap().to_string();
+    assert_eq!(
+        param(&location, "scope"),
+        "api://webapi/access_as_user offline_access openid profile"
+    );
+    assert_eq!(param(&location, "login_hint"), "");
+    let tx_cookie = cookie_pair(&challenge, TRANSACTION_COOKIE_PREFIX);
+
+    // The consent's code: its access token is the web API's (short-lived here, so the next call
+    // must use the refresh token again).
+    replay.push(
+        200,
+        &token_response(
+            Some(&id_token(&param(&location, "nonce"))),
+            "api-1",
+            Some("rt-2"),
+            60,
+        ),
+    );
+    let callback = get(
+        &[("code", "c0de-2"), ("state", &param(&location, "state"))],
+        core::slice::from_ref(&tx_cookie),
+    );
+    let consented = block_on(app.callback(&callback, &platform));
+    assert_eq!(consented.status, 302, "{:?}", consented.page);
+    assert_eq!(consented.header("location"), Some("/me/api"));
+    let redemption = String::from_utf8(replay.requests.borrow().last().unwrap().body.clone());
+    assert!(redemption
+        .unwrap()
+        .contains("scope=api%3A%2F%2Fwebapi%2Faccess_as_user+offline_access+openid+profile"));
+    let second = get(&[], &[cookie_pair(&consented, SESSION_COOKIE)]);
+
+    // The provider still refuses those scopes after the trip: 403, no second redirect.
+    let before = replay.requests.borrow().len();
+    replay.push(400, CONSENT_REQUIRED);
+    let denied = block_on(app.call_web_api(&second, &platform));
+    assert_eq!(denied.status, 403);
+    assert!(matches!(denied.page, Some(Page::AccessDenied { .. })));
+    assert!(denied.cookies.is_empty(), "no new sign-in began");
+    assert_eq!(replay.requests.borrow().len(), before + 1);
+
+    // The downstream API's scopes still go the usual way (a redirect, not a 403).
+    replay.push(400, CONSENT_REQUIRED);
+    let other = block_on(app.call_downstream(&second, &platform));
+    assert_eq!(other.status, 302);
+}
+
+#[test]
+fn a_declined_consent_ends_on_a_403_page_without_another_trip() {
+    let app = app(&[
+        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
+        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
+    ]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    // Fresh randomness for the re-authorization (the replay's own repeats itself).
+    let entropy = crate::testing::CountingEntropy::default();
+    let platform = Platform {
+        entropy: &entropy,
+        ..replay.platform(&store)
+    };
+    replay.push(400, CONSENT_REQUIRED);
+    let challenge =
+        block_on(app.call_web_api(&get(&[], &[cookie_pair(&done, SESSION_COOKIE)]), &platform));
+    let location = challenge.header("location").unwrap().to_string();
+    let tx_cookie = cookie_pair(&challenge, TRANSACTION_COOKIE_PREFIX);
+    let before = replay.requests.borrow().len();
+    let declined = block_on(app.callback(
+        &get(
+            &[
+                ("error", "access_denied"),
+                ("state", &param(&location, "state")),
+            ],
+            core::slice::from_ref(&tx_cookie),
+        ),
+        &platform,
+    ));
+    assert_eq!(declined.status, 403);
+    assert!(matches!(declined.page, Some(Page::AccessDenied { .. })));
+    assert_eq!(
+        declined.cookies[0].max_age,
+        Some(0),
+        "transaction cookie cleared"
+    );
+    assert!(declined.header("location").is_none());
+    assert_eq!(replay.requests.borrow().len(), before, "no token request");
+
+    // A declined first sign-in stays a sign-in failure (400).
+    let (start, location) = start_sign_in(&app, &platform, &[]);
+    let failed = block_on(app.callback(
+        &get(
+            &[
+                ("error", "access_denied"),
+                ("state", &param(&location, "state")),
+            ],
+            &[cookie_pair(&start, TRANSACTION_COOKIE_PREFIX)],
+        ),
+        &platform,
+    ));
+    assert_eq!(failed.status, 400);
+}
+
 #[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
     let app = app(&[]);

@@ -194,6 +194,35 @@ fn a_refused_refresh_token_is_everyones_answer_without_another_request() {
     assert_eq!(presented(&env), ["rt-1"]);
 }
 
+/// Entra's answer when the user never consented to the requested scopes (AADSTS65001).
+const CONSENT_REQUIRED: &str = r#"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented.","error_codes":[65001],"suberror":"consent_required"}"#;
+
+#[test]
+fn a_refusal_for_the_requested_scopes_only_leaves_the_refresh_token_usable() {
+    let env = ReplayPlatform::new(&[(400, CONSENT_REQUIRED)]);
+    let coordinator = InMemoryCoordinator::new(&env, client());
+    let kv = MapStore::default();
+    let platform = coordinator.platform(&kv);
+    let unconsented = scopes("api://webapi/access_as_user openid profile offline_access");
+    let error = redeem(
+        &client(),
+        session(0, false),
+        "rt-1",
+        &unconsented,
+        &platform,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.server_error().and_then(|e| e.suberror.as_deref()),
+        Some("consent_required")
+    );
+    // The same refresh token still serves the consented scopes: the provider is asked.
+    env.push(200, &refreshed("at-1", "rt-2"));
+    let held = redeem(&client(), session(0, false), "rt-1", &mail(), &platform).unwrap();
+    assert_eq!(held.tokens.response.access_token.expose_secret(), "at-1");
+    assert_eq!(presented(&env), ["rt-1", "rt-1"]);
+}
+
 #[test]
 fn the_record_is_sealed_and_bound_to_its_session() {
     let env = ReplayPlatform::new(&[(200, &refreshed("at-1", "rt-2"))]);
