@@ -28,4 +28,4 @@ pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};
 pub use web::MAX_FORM_BYTES;
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
 pub use webapi::{WebApi, WebApiConfig};
-pub use webapp::{WebApp, WebAppConfig};
+pub use webapp::{RedirectUris, UnregisteredOrigin, WebApp, WebAppConfig};

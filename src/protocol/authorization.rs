@@ -117,6 +117,11 @@ pub(crate) struct Transaction {
     /// [`crate::scenarios::session::Session::reauthorized`]). Absent in older transactions.
     #[serde(default)]
     pub reauthorization: bool,
+    /// The redirect URI the authorization request named (one of the configured ones, picked
+    /// by the request's origin): the code is redeemed with exactly it (RFC 6749 §4.1.3).
+    /// Absent in older transactions.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
 }
 
 impl fmt::Debug for Transaction {
@@ -289,6 +294,7 @@ impl Transaction {
             response_mode,
             created_at: now,
             reauthorization: false,
+            redirect_uri: None,
         })
     }
 

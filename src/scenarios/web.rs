@@ -23,6 +23,11 @@ pub struct WebRequest {
     pub cookies: Vec<(String, String)>,
     /// Form fields of an `application/x-www-form-urlencoded` body, decoded, in order.
     pub form: Vec<(String, String)>,
+    /// The origin (RFC 6454 §6.2 ASCII serialization, e.g. `https://app.example.com`) of the
+    /// URL the runtime received the request at ([`WebRequest::with_url`]): it picks which of
+    /// the web app's redirect URIs a sign-in uses. `None` when the adapter does not know it
+    /// (the first redirect URI is used).
+    pub origin: Option<String>,
 }
 
 impl fmt::Debug for WebRequest {
@@ -43,6 +48,7 @@ impl fmt::Debug for WebRequest {
             .field("query", &names(&self.query))
             .field("cookies", &names(&self.cookies))
             .field("form", &names(&self.form))
+            .field("origin", &self.origin)
             .finish()
     }
 }
@@ -67,6 +73,17 @@ impl WebRequest {
             .filter(|(n, _)| n == name)
             .nth(1)
             .is_some()
+    }
+
+    /// This request with [`WebRequest::origin`] taken from `url`, the absolute URL the runtime
+    /// received it at; a URL that does not parse or has an opaque origin leaves it `None`.
+    pub fn with_url(mut self, url: &str) -> Self {
+        self.origin = url::Url::parse(url)
+            .ok()
+            .map(|url| url.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization());
+        self
     }
 
     /// The first query parameter named `name`.

@@ -15,7 +15,8 @@
 //! | [`WebApp::call_web_api`] | `GET /me/api` |
 //!
 //! Settings, besides [`crate::config`]'s: `REDIRECT_URI` (absolute URL of the callback, as
-//! registered), `COOKIE_KEY` (secret: base64url of 32 random bytes; several, newest first and
+//! registered; several, space or comma separated, one per origin the app answers on: the
+//! request's origin picks one, see [`RedirectUris`]), `COOKIE_KEY` (secret: base64url of 32 random bytes; several, newest first and
 //! comma-separated, to rotate it), optional
 //! `POST_LOGOUT_REDIRECT_URI`, `RESPONSE_MODE` (`query` | `form_post`), `ID_TOKEN_SIGNING_ALG`
 //! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
@@ -26,6 +27,7 @@
 mod calls;
 mod config;
 mod keys;
+mod redirect;
 mod silent;
 
 use alloc::boxed::Box;
@@ -61,6 +63,7 @@ use crate::seal::{Purpose, SealError, Sealer};
 use crate::validation::issuer_keys::IssuerKeys;
 use crate::validation::verifier::JwsVerifier;
 pub use config::WebAppConfig;
+pub use redirect::{RedirectUris, UnregisteredOrigin};
 pub(crate) use silent::SilentFailure;
 
 /// Name prefix of transaction cookies; the rest is the transaction id, so parallel sign-ins
@@ -91,7 +94,7 @@ pub(crate) const MAX_PENDING_SIGN_INS: usize = 3;
 /// metadata), the provider's signing keys and the refresh single-flight table.
 pub struct WebApp {
     client: ConfidentialClient,
-    redirect_uri: Url,
+    redirect_uris: RedirectUris,
     post_logout_redirect_uri: Option<Url>,
     downstream: DownstreamApi,
     web_api: Option<DownstreamApi>,
@@ -110,7 +113,7 @@ impl core::fmt::Debug for WebApp {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WebApp")
             .field("client", &self.client)
-            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("redirect_uris", &self.redirect_uris)
             .field("response_mode", &self.response_mode)
             .finish_non_exhaustive()
     }
@@ -135,7 +138,7 @@ impl WebApp {
         let client = config.client.into_client(signer).await?;
         Ok(Self {
             client,
-            redirect_uri: config.redirect_uri,
+            redirect_uris: config.redirect_uris,
             post_logout_redirect_uri: config.post_logout_redirect_uri,
             downstream: config.downstream,
             web_api: config.web_api,
@@ -190,7 +193,7 @@ impl WebApp {
         };
         let return_to = safe_return_to(request.query_param("returnTo"));
         self.challenge(
-            &request.cookies,
+            request,
             return_to,
             &options,
             &self.downstream.scopes,
@@ -208,13 +211,17 @@ impl WebApp {
     /// challenge), which the session then remembers ([`Session::reauthorized`]).
     async fn challenge(
         &self,
-        request_cookies: &[(String, String)],
+        request: &WebRequest,
         return_to: String,
         options: &SignInOptions,
         scopes: &Scopes,
         reauthorization: bool,
         platform: &Platform<'_>,
     ) -> WebResponse {
+        let redirect_uri = match self.redirect_uris.for_request(request) {
+            Ok(uri) => uri,
+            Err(UnregisteredOrigin) => return unregistered_origin(),
+        };
         let metadata = match self.client.metadata(platform).await {
             Ok(metadata) => metadata,
             Err(error) => return unavailable(&error),
@@ -238,6 +245,7 @@ impl WebApp {
             Err(error) => return unavailable(&error),
         };
         transaction.reauthorization = reauthorization;
+        transaction.redirect_uri = Some(redirect_uri.to_string());
         let name = format!("{TRANSACTION_COOKIE_PREFIX}{}", transaction.id());
         let sealed = match self.transactions.seal(
             &transaction,
@@ -252,7 +260,7 @@ impl WebApp {
         let location = transaction.authorization_url(
             endpoint,
             self.client.client_id(),
-            &self.redirect_uri,
+            redirect_uri,
             options,
             entra,
         );
@@ -262,7 +270,7 @@ impl WebApp {
             max_age: Some(TRANSACTION_LIFETIME_SECS),
             same_site: same_site(self.response_mode),
         });
-        for stale in self.oldest_pending_sign_ins(request_cookies, now) {
+        for stale in self.oldest_pending_sign_ins(&request.cookies, now) {
             response = response.with_cookie(SetCookie::delete(&stale, SameSite::Lax));
         }
         response
@@ -410,11 +418,19 @@ impl WebApp {
         // The code's access token is for the scopes asked besides the OIDC ones: the downstream
         // API's at sign-in, the failing call's on a re-authorization.
         let resource_scopes = transaction.resource_scopes().map_err(|_| REFUSED)?;
+        // The code is redeemed with the redirect URI its authorization request named (RFC 6749
+        // §4.1.3), which must still be configured; transactions from before several URIs name
+        // none and used the first.
+        let redirect_uri = match &transaction.redirect_uri {
+            Some(uri) => self.redirect_uris.find(uri),
+            None => self.redirect_uris.as_slice().first(),
+        }
+        .ok_or("This sign-in began at an address the web app no longer uses.")?;
         let received = self
             .client
             .redeem_authorization_code(
                 code,
-                &self.redirect_uri,
+                redirect_uri,
                 &transaction.code_verifier,
                 &scopes,
                 platform,
@@ -593,6 +609,18 @@ fn provider_refused(transaction: &Transaction, error: &str, clear: SetCookie) ->
     failed(
         "The identity provider did not complete the sign-in.",
         Some(clear),
+    )
+}
+
+/// 400 for a sign-in requested at an origin none of the redirect URIs is on.
+fn unregistered_origin() -> WebResponse {
+    log::warn!("sign-in refused: {UnregisteredOrigin}");
+    WebResponse::page(
+        400,
+        Page::SignInFailed {
+            reason: "Sign-in is not available at this address: it is not a registered address of the web app."
+                .into(),
+        },
     )
 }
 

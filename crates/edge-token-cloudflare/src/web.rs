@@ -10,8 +10,8 @@ use worker::{Method, Request, Response};
 use edge_token::platform::http::HttpResponse;
 use edge_token::scenarios::{WebRequest, WebResponse};
 
-/// Reads what the web app and the web API need from `request`: query, cookies, the
-/// `Authorization` header and, for a form `POST`, its fields. A body over
+/// Reads what the web app and the web API need from `request`: its URL's origin, query,
+/// cookies, the `Authorization` header and, for a form `POST`, its fields. A body over
 /// [`edge_token::scenarios::MAX_FORM_BYTES`] or of another type is ignored (the callback then
 /// fails cleanly).
 pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
@@ -34,7 +34,9 @@ pub async fn web_request(request: &mut Request) -> worker::Result<WebRequest> {
         request.headers().get("authorization")?,
         content_type.as_deref(),
         &body,
-    ))
+    )
+    // The URL the runtime received: its origin picks the web app's redirect URI.
+    .with_url(url.as_str()))
 }
 
 /// The `worker` response for a core reply (status, headers, body), e.g.

@@ -56,6 +56,7 @@ impl WebRequest {
                 })
                 .unwrap_or_default(),
             form,
+            origin: None,
         }
     }
 }

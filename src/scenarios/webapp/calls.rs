@@ -115,7 +115,7 @@ impl WebApp {
                 // Exactly the failing call's scopes (and claims), back to the page that needed
                 // them: what Microsoft.Identity.Web's `AuthorizeForScopes` challenge asks.
                 self.challenge(
-                    &request.cookies,
+                    request,
                     return_path.to_string(),
                     &options,
                     &api.scopes,

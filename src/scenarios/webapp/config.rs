@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use url::Url;
 
+use super::redirect::RedirectUris;
 use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
 use crate::credentials::signer::JwsAlgorithm;
 use crate::error::Error;
@@ -20,8 +21,9 @@ use crate::seal::RootKeys;
 pub struct WebAppConfig {
     /// Who we are and how we authenticate.
     pub client: ClientConfig,
-    /// `REDIRECT_URI`: exactly as registered; never derived from request headers.
-    pub redirect_uri: Url,
+    /// `REDIRECT_URI`: one or more, exactly as registered, one per origin the app answers on;
+    /// the request's origin picks one, never derived from request headers ([`RedirectUris`]).
+    pub redirect_uris: RedirectUris,
     /// `COOKIE_KEY`: seals transaction cookies and session records (separate HKDF subkeys);
     /// several keys, newest first, to rotate it (sealed with the newest, opened with any).
     pub cookie_key: RootKeys,
@@ -51,7 +53,8 @@ impl WebAppConfig {
     /// short `COOKIE_KEY` is an error, never replaced by a default.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let client = ClientConfig::from_settings(settings)?;
-        let redirect_uri = parse_url("REDIRECT_URI", &required(settings, "REDIRECT_URI")?)?;
+        let redirect_uris =
+            RedirectUris::parse("REDIRECT_URI", &required(settings, "REDIRECT_URI")?)?;
         let cookie_key = RootKeys::parse("COOKIE_KEY", &required(settings, "COOKIE_KEY")?)?;
         let post_logout_redirect_uri = optional(settings, "POST_LOGOUT_REDIRECT_URI")
             .map(|url| parse_url("POST_LOGOUT_REDIRECT_URI", &url))
@@ -88,7 +91,7 @@ impl WebAppConfig {
             .unwrap_or_default();
         Ok(Self {
             client,
-            redirect_uri,
+            redirect_uris,
             cookie_key,
             post_logout_redirect_uri,
             downstream,

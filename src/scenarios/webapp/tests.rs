@@ -577,6 +577,47 @@ fn a_declined_consent_ends_on_a_403_page_without_another_trip() {
 }
 
 #[test]
+fn the_requests_origin_picks_the_redirect_uri_and_the_code_is_redeemed_with_it() {
+    let app = app(&[(
+        "REDIRECT_URI",
+        "https://app.example.com/auth/callback https://app.workers.dev/auth/callback",
+    )]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let platform = replay.platform(&store);
+    let at = |url: &str| get(&[], &[]).with_url(url);
+
+    let start = block_on(app.sign_in(&at("https://app.workers.dev/auth/sign-in"), &platform));
+    assert_eq!(start.status, 302);
+    let location = start.header("location").unwrap().to_string();
+    assert_eq!(
+        param(&location, "redirect_uri"),
+        "https://app.workers.dev/auth/callback"
+    );
+    queue_redemption(&replay, &param(&location, "nonce"));
+    let callback = get(
+        &[("code", "c0de"), ("state", &param(&location, "state"))],
+        &[cookie_pair(&start, TRANSACTION_COOKIE_PREFIX)],
+    )
+    .with_url("https://app.workers.dev/auth/callback");
+    let done = block_on(app.callback(&callback, &platform));
+    assert_eq!(done.status, 302, "{:?}", done.page);
+    let redemption = String::from_utf8(replay.requests.borrow()[1].body.clone()).unwrap();
+    assert!(
+        redemption.contains("redirect_uri=https%3A%2F%2Fapp.workers.dev%2Fauth%2Fcallback"),
+        "{redemption}"
+    );
+
+    // An origin not in the list: a clear 400, no transaction, nothing asked of the provider.
+    let before = replay.requests.borrow().len();
+    let refused = block_on(app.sign_in(&at("https://preview.example.net/auth/sign-in"), &platform));
+    assert_eq!(refused.status, 400);
+    assert!(matches!(refused.page, Some(Page::SignInFailed { .. })));
+    assert!(refused.cookies.is_empty());
+    assert_eq!(replay.requests.borrow().len(), before);
+}
+
+#[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
     let app = app(&[]);
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
