@@ -24,6 +24,7 @@ pub use daemon::{
 };
 pub use downstream::{call_api, DownstreamAnswer, DownstreamApi, DownstreamError, Retry};
 pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};
+pub use session::{SessionLifetime, DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS};
 #[cfg(feature = "std")]
 pub use web::MAX_FORM_BYTES;
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};

@@ -9,7 +9,13 @@
 //!   another key fails to open.
 //! - The storage key is a hash of (authority, client id, session id): the store's key list never
 //!   reveals a usable session id.
-//! - Records live at most [`SESSION_LIFETIME_SECS`]; the store's TTL removes them afterwards.
+//! - Records live until the session's absolute end ([`SessionLifetime`]); the store's TTL
+//!   removes them afterwards. With an idle timeout, the last activity is a second small sealed
+//!   record ([`SessionStore::touch`]).
+
+mod lifetime;
+
+pub use lifetime::{SessionLifetime, DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS};
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -30,11 +36,6 @@ use crate::protocol::scope::Scopes;
 use crate::seal::Sealer;
 use crate::secret::{IdToken, RefreshToken};
 
-/// The longest a session lasts after sign-in, in seconds (24 h); then the user signs in again.
-/// (Entra's own web sessions and refresh tokens last longer; a day bounds what a stolen cookie
-/// is worth.)
-pub(crate) const SESSION_LIFETIME_SECS: u64 = 24 * 3600;
-
 /// Delegated tokens a session keeps at most (one per scope set); the soonest-expiring go first.
 pub(crate) const MAX_SESSION_TOKENS: usize = 16;
 
@@ -42,6 +43,9 @@ pub(crate) const MAX_SESSION_TOKENS: usize = 16;
 pub(crate) const MAX_SESSION_RECORD_LEN: usize = 256 * 1024;
 
 const SESSION_ID_BYTES: usize = 32;
+
+/// The longest sealed activity record accepted, in characters (one timestamp sealed: ~100).
+const MAX_ACTIVITY_RECORD_LEN: usize = 512;
 
 /// A session id: 32 random bytes, base64url (43 characters). `Debug`/`Display` redact it.
 #[derive(Clone, PartialEq, Eq)]
@@ -139,7 +143,8 @@ impl fmt::Debug for Session {
 
 impl Session {
     /// The session begun by a code redemption at `now` (Unix seconds): claims from the
-    /// validated ID token, the refresh token, and the access token for `scopes`.
+    /// validated ID token, the refresh token, and the access token for `scopes`; it ends at
+    /// `lifetime`'s absolute end.
     pub fn begin(
         claims: Map<String, Value>,
         user_id: String,
@@ -147,6 +152,7 @@ impl Session {
         response: &TokenResponse,
         scopes: &Scopes,
         now: u64,
+        lifetime: &SessionLifetime,
     ) -> Self {
         let mut session = Self {
             claims,
@@ -156,7 +162,7 @@ impl Session {
             refresh_generation: 0,
             tokens: Vec::new(),
             created_at: now,
-            expires_at: now.saturating_add(SESSION_LIFETIME_SECS),
+            expires_at: lifetime.ends_at(now),
             reauthorized: Vec::new(),
         };
         session.put_token(scopes, CachedToken::from_response(response, now), now);
@@ -279,14 +285,63 @@ impl SessionStore<'_> {
         self.store.put(&key, sealed.into_bytes(), ttl).await
     }
 
-    /// Removes the session `id` names.
+    /// Removes the session `id` names, and its activity record.
     ///
     /// # Errors
     /// [`Error::Cache`] when the store fails.
     pub(crate) async fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        let _ = self.store.delete(&self.activity_key(id)).await;
         self.store
             .delete(&id.storage_key(self.authority, self.client_id))
             .await
+    }
+
+    /// When session `id` was last recorded active (Unix seconds), if a record opens: see
+    /// [`SessionLifetime`]. A store failure or a record that does not open is `None`.
+    pub(crate) async fn last_active(&self, id: &SessionId, now: u64) -> Option<u64> {
+        let key = self.activity_key(id);
+        let bytes = self.store.get(&key).await.ok()??;
+        let sealed = core::str::from_utf8(&bytes).ok()?;
+        self.sealer
+            .open::<u64>(sealed, key.as_bytes(), now, MAX_ACTIVITY_RECORD_LEN)
+            .ok()
+    }
+
+    /// Records session `id` active at `now`, until the session's absolute end `expires_at`:
+    /// its own record, so the session record (and a refresh token rotated meanwhile by another
+    /// request) is never rewritten for it.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] when the store fails; [`Error::Platform`] when the entropy source fails.
+    pub(crate) async fn touch(
+        &self,
+        id: &SessionId,
+        now: u64,
+        expires_at: u64,
+        entropy: &dyn Entropy,
+    ) -> Result<(), Error> {
+        let ttl = expires_at.saturating_sub(now);
+        if ttl < crate::acquisition::cache::MIN_STORE_TTL_SECS {
+            return Ok(());
+        }
+        let key = self.activity_key(id);
+        let sealed = self
+            .sealer
+            .seal(&now, expires_at, key.as_bytes(), entropy)?;
+        self.store.put(&key, sealed.into_bytes(), ttl).await
+    }
+
+    /// `edge-token/v1/session-activity/` + base64url(SHA-256(canonical JSON of authority,
+    /// client id and session id)).
+    fn activity_key(&self, id: &SessionId) -> String {
+        let canonical = serde_json::json!([
+            "session-activity",
+            self.authority.cache_identity(),
+            self.client_id,
+            id.0
+        ])
+        .to_string();
+        hashed_storage_key("edge-token/v1/session-activity/", &canonical)
     }
 }
 

@@ -204,8 +204,8 @@ pub enum Page {
         reason: String,
     },
     /// A call that needs the user's consent or an interaction that was declined or did not help
-    /// (status 403): the user was sent to the provider once for it already
-    /// ([`crate::scenarios::session::Session::reauthorized`]). Offer `/`.
+    /// (status 403): the user was sent to the provider once for it already (the session
+    /// remembers re-authorizations by scopes). Offer `/`.
     AccessDenied {
         /// What went wrong, in the core's words.
         reason: String,

@@ -56,7 +56,7 @@ use crate::protocol::scope::Scopes;
 use crate::scenarios::daemon::{error_reply, CallFailure};
 use crate::scenarios::downstream::DownstreamApi;
 use crate::scenarios::return_to::safe_return_to;
-use crate::scenarios::session::{Session, SessionId, SessionStore};
+use crate::scenarios::session::{Session, SessionId, SessionLifetime, SessionStore};
 use crate::scenarios::web::{Page, SameSite};
 pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
 use crate::seal::{Purpose, SealError, Sealer};
@@ -102,6 +102,7 @@ pub struct WebApp {
     id_token_algorithm: JwsAlgorithm,
     allowed_tenants: Vec<String>,
     http_timeout: Duration,
+    lifetime: SessionLifetime,
     transactions: Sealer,
     sessions: Sealer,
     verifier: Box<dyn JwsVerifier>,
@@ -146,6 +147,7 @@ impl WebApp {
             id_token_algorithm: config.id_token_algorithm,
             allowed_tenants: config.allowed_tenants,
             http_timeout: config.http_timeout,
+            lifetime: config.session_lifetime,
             transactions: config.cookie_key.sealer(Purpose::Transaction),
             sessions: config.cookie_key.sealer(Purpose::Session),
             verifier,
@@ -161,7 +163,8 @@ impl WebApp {
 
     /// `GET /`: the signed-in user's name and links, or a sign-in link.
     pub async fn home(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
-        match self.current_session(request, platform).await {
+        let (current, cookie) = self.current_session(request, platform).await;
+        let response = match current {
             Some((_, session)) => WebResponse::page(
                 200,
                 Page::SignedIn {
@@ -169,7 +172,8 @@ impl WebApp {
                 },
             ),
             None => clear_ambiguous_session(request, WebResponse::page(200, Page::SignedOut)),
-        }
+        };
+        with_session_cookie(response, cookie)
     }
 
     /// `GET /auth/sign-in`: a new transaction cookie and a redirect to the authorization
@@ -461,6 +465,7 @@ impl WebApp {
             &received.response,
             &resource_scopes,
             received.requested_at,
+            &self.lifetime,
         );
         if transaction.reauthorization {
             session.reauthorized.push(resource_scopes.to_param());
@@ -472,26 +477,44 @@ impl WebApp {
             .save(&id, &session, now, platform.entropy)
             .await
             .map_err(|_| "The session could not be saved. Please try again.")?;
+        if self.lifetime.idle_secs.is_some() {
+            // Without it the idle window counts from sign-in anyway (`created_at`).
+            let _ = sessions
+                .touch(&id, now, session.expires_at, platform.entropy)
+                .await;
+        }
         if let Some(previous) = request.cookie(SESSION_COOKIE).and_then(SessionId::parse) {
             let _ = sessions.delete(&previous).await;
         }
         Ok(
-            WebResponse::redirect(&transaction.return_to).with_cookie(SetCookie {
-                name: SESSION_COOKIE.to_string(),
-                value: id.expose_secret().to_string(),
-                max_age: None,
-                same_site: SameSite::Lax,
-            }),
+            WebResponse::redirect(&transaction.return_to).with_cookie(self.session_cookie(
+                &id,
+                session.expires_at,
+                now,
+            )),
         )
+    }
+
+    /// The session cookie for `id` at `now`, for a session ending at `expires_at`: `Max-Age`
+    /// from [`SessionLifetime::cookie_max_age`].
+    fn session_cookie(&self, id: &SessionId, expires_at: u64, now: u64) -> SetCookie {
+        SetCookie {
+            name: SESSION_COOKIE.to_string(),
+            value: id.expose_secret().to_string(),
+            max_age: self.lifetime.cookie_max_age(expires_at, now),
+            same_site: SameSite::Lax,
+        }
     }
 
     /// `GET /me`: the validated ID token claims as JSON; 401 `{"error":"not_signed_in"}`
     /// without a session.
     pub async fn me(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
-        match self.current_session(request, platform).await {
+        let (current, cookie) = self.current_session(request, platform).await;
+        let response = match current {
             Some((_, session)) => WebResponse::json(200, &Value::Object(session.claims)),
             None => clear_ambiguous_session(request, not_signed_in()),
-        }
+        };
+        with_session_cookie(response, cookie)
     }
 
     /// `GET /auth/sign-out`: ends the local session (record deleted, cookie expired), then
@@ -499,7 +522,7 @@ impl WebApp {
     /// §2: `id_token_hint`, `client_id`, `post_logout_redirect_uri`) when it has one, else to
     /// `POST_LOGOUT_REDIRECT_URI` or `/`.
     pub async fn sign_out(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
-        let session = self.current_session(request, platform).await;
+        let (session, _) = self.current_session(request, platform).await;
         if let Some((id, _)) = &session {
             let _ = self.session_store(platform).delete(id).await;
         }
@@ -531,16 +554,47 @@ impl WebApp {
             .with_cookie(SetCookie::delete(SESSION_COOKIE, SameSite::Lax))
     }
 
-    /// The session the request's cookie names, if it exists and opens.
+    /// The session the request's cookie names, if it exists, opens and has not ended
+    /// ([`SessionLifetime`]: the absolute end is the record's own expiry; past the idle
+    /// timeout the session is deleted), and the session cookie to set with the answer: renewed
+    /// when activity was recorded (sliding expiration), deleted when the session ended idle.
+    /// A record not found leaves the cookie alone: in an eventually consistent store a session
+    /// just begun elsewhere may not be visible yet.
     async fn current_session(
         &self,
         request: &WebRequest,
         platform: &Platform<'_>,
-    ) -> Option<(SessionId, Session)> {
-        let id = SessionId::parse(request.cookie(SESSION_COOKIE)?)?;
+    ) -> (Option<(SessionId, Session)>, Option<SetCookie>) {
+        let Some(id) = request.cookie(SESSION_COOKIE).and_then(SessionId::parse) else {
+            return (None, None);
+        };
         let now = platform.clock.now_unix_secs();
-        let session = self.session_store(platform).load(&id, now).await.ok()??;
-        Some((id, session))
+        let sessions = self.session_store(platform);
+        let Ok(Some(session)) = sessions.load(&id, now).await else {
+            return (None, None);
+        };
+        if self.lifetime.idle_secs.is_none() {
+            return (Some((id, session)), None);
+        }
+        let last_active = sessions
+            .last_active(&id, now)
+            .await
+            .map_or(session.created_at, |at| at.max(session.created_at));
+        if self.lifetime.is_idle(last_active, now) {
+            log::info!("session ended after its idle timeout");
+            let _ = sessions.delete(&id).await;
+            return (None, Some(SetCookie::delete(SESSION_COOKIE, SameSite::Lax)));
+        }
+        let mut renewal = None;
+        if self.lifetime.renewal_due(last_active, now)
+            && sessions
+                .touch(&id, now, session.expires_at, platform.entropy)
+                .await
+                .is_ok()
+        {
+            renewal = Some(self.session_cookie(&id, session.expires_at, now));
+        }
+        (Some((id, session)), renewal)
     }
 
     fn session_store<'a>(&'a self, platform: &Platform<'a>) -> SessionStore<'a> {
@@ -562,6 +616,14 @@ fn clear_ambiguous_session(request: &WebRequest, response: WebResponse) -> WebRe
         response.with_cookie(SetCookie::delete(SESSION_COOKIE, SameSite::Lax))
     } else {
         response
+    }
+}
+
+/// `response` with the session `cookie` [`WebApp::current_session`] asked for, if any.
+fn with_session_cookie(response: WebResponse, cookie: Option<SetCookie>) -> WebResponse {
+    match cookie {
+        Some(cookie) => response.with_cookie(cookie),
+        None => response,
     }
 }
 

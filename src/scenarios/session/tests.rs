@@ -39,6 +39,7 @@ fn session() -> Session {
         &response("at-1", Some("rt-1"), 3600),
         &scopes("api://a/.default"),
         NOW,
+        &SessionLifetime::default(),
     )
 }
 
@@ -51,7 +52,10 @@ fn a_new_session_holds_the_first_tokens() {
     assert_eq!(token.access_token, AccessToken::new("at-1"));
     assert_eq!(token.state(NOW), TokenState::Fresh);
     assert!(session.token_for(&scopes("api://b/.default")).is_none());
-    assert_eq!(session.expires_at, NOW + SESSION_LIFETIME_SECS);
+    assert_eq!(
+        session.expires_at,
+        NOW + DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS
+    );
     let debug = alloc::format!("{session:?}");
     assert!(!debug.contains("rt-1") && !debug.contains("at-1") && !debug.contains("id.token"));
 }
@@ -138,7 +142,7 @@ fn records_are_sealed_and_bound_to_their_key() {
     );
     let alice_key = alice.storage_key(&authority, "webapp");
     let (stored, ttl) = store.0.borrow()[&alice_key].clone();
-    assert_eq!(ttl, SESSION_LIFETIME_SECS);
+    assert_eq!(ttl, DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS);
     let text = String::from_utf8(stored.clone()).unwrap();
     assert!(!text.contains("rt-1") && !text.contains("Alice"));
     assert!(!alice_key.contains(alice.expose_secret()));
@@ -155,7 +159,7 @@ fn records_are_sealed_and_bound_to_their_key() {
     assert_eq!(block_on(other.load(&alice, NOW + 1)).unwrap(), None);
     // Nor after the session ends.
     assert_eq!(
-        block_on(sessions.load(&alice, NOW + SESSION_LIFETIME_SECS)).unwrap(),
+        block_on(sessions.load(&alice, NOW + DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS)).unwrap(),
         None
     );
 

@@ -15,6 +15,7 @@ use crate::protocol::authorization::SignInOptions;
 use crate::protocol::bearer::{BearerChallenge, BearerErrorCode};
 use crate::scenarios::daemon::CallFailure;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
+use crate::scenarios::session::{Session, SessionId};
 use crate::scenarios::web::Page;
 
 impl WebApp {
@@ -56,10 +57,26 @@ impl WebApp {
         return_path: &str,
         platform: &Platform<'_>,
     ) -> WebResponse {
-        let Some((id, session)) = self.current_session(request, platform).await else {
-            return not_signed_in();
+        let (current, cookie) = self.current_session(request, platform).await;
+        let Some((id, session)) = &current else {
+            return super::with_session_cookie(not_signed_in(), cookie);
         };
-        let (id, session) = (&id, &session);
+        let response = self
+            .call_in_session(request, api, return_path, id, session, platform)
+            .await;
+        super::with_session_cookie(response, cookie)
+    }
+
+    /// [`WebApp::call_as_user`] in session `id`.
+    async fn call_in_session(
+        &self,
+        request: &WebRequest,
+        api: &DownstreamApi,
+        return_path: &str,
+        id: &SessionId,
+        session: &Session,
+        platform: &Platform<'_>,
+    ) -> WebResponse {
         let answer = call_api(
             api,
             HttpRequest::get_json(api.base_url.clone()),

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::protocol::authority::parse_url;
 use crate::protocol::authorization::ResponseMode;
 use crate::scenarios::downstream::DownstreamApi;
+use crate::scenarios::session::SessionLifetime;
 use crate::seal::RootKeys;
 
 /// The web app's configuration.
@@ -43,6 +44,8 @@ pub struct WebAppConfig {
     pub allowed_tenants: Vec<String>,
     /// `HTTP_TIMEOUT_MS`.
     pub http_timeout: Duration,
+    /// `SESSION_ABSOLUTE_TIMEOUT_SECS` and `SESSION_IDLE_TIMEOUT_SECS`.
+    pub session_lifetime: SessionLifetime,
 }
 
 impl WebAppConfig {
@@ -100,6 +103,7 @@ impl WebAppConfig {
             id_token_algorithm,
             allowed_tenants,
             http_timeout: http_timeout(settings)?,
+            session_lifetime: SessionLifetime::from_settings(settings)?,
         })
     }
 }

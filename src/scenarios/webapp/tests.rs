@@ -618,6 +618,73 @@ fn the_requests_origin_picks_the_redirect_uri_and_the_code_is_redeemed_with_it()
 }
 
 #[test]
+fn idle_sessions_end_active_ones_slide_and_none_outlives_its_absolute_timeout() {
+    let app = app(&[
+        ("SESSION_ABSOLUTE_TIMEOUT_SECS", "3600"),
+        ("SESSION_IDLE_TIMEOUT_SECS", "600"),
+    ]);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let cookie = done
+        .cookies
+        .iter()
+        .find(|c| c.name == SESSION_COOKIE)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        cookie.max_age,
+        Some(600),
+        "the cookie lasts the idle window"
+    );
+    let request = get(&[], &[(cookie.name.clone(), cookie.value.clone())]);
+    let me_at = |at: u64| {
+        replay.now.set(at);
+        block_on(app.me(&request, &replay.platform(&store)))
+    };
+    let renewed = |response: &WebResponse| {
+        response
+            .cookies
+            .iter()
+            .find(|c| c.name == SESSION_COOKIE)
+            .and_then(|c| c.max_age)
+    };
+
+    // Within the first half of the window nothing is written; past it the cookie slides.
+    let early = me_at(NOW + 100);
+    assert_eq!((early.status, renewed(&early)), (200, None));
+    let late = me_at(NOW + 400);
+    assert_eq!((late.status, renewed(&late)), (200, Some(600)));
+    // Active every 400 s, the session lives on past its first idle window...
+    for at in [800, 1200, 1600, 2000, 2400, 2800, 3200] {
+        assert_eq!(me_at(NOW + at).status, 200, "at +{at}");
+    }
+    // ...the cookie never outlives the absolute end...
+    let last = me_at(NOW + 3500);
+    assert_eq!((last.status, renewed(&last)), (200, Some(100)));
+    // ...and the absolute end holds however active the user is.
+    assert_eq!(me_at(NOW + 3600).status, 401);
+
+    // Idle: 600 s without a request ends the session; its cookie is deleted.
+    // (Another store: the replay's fixed randomness would repeat the first sign-in's state.)
+    replay.now.set(NOW);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let cookie = cookie_pair(&done, SESSION_COOKIE);
+    let request = get(&[], &[cookie]);
+    replay.now.set(NOW + 599);
+    let alive = block_on(app.me(&request, &replay.platform(&store)));
+    assert_eq!(alive.status, 200);
+    replay.now.set(NOW + 599 + 600);
+    let idle = block_on(app.me(&request, &replay.platform(&store)));
+    assert_eq!(idle.status, 401);
+    assert_eq!(renewed(&idle), Some(0), "the session cookie is deleted");
+    replay.now.set(NOW + 599 + 601);
+    let after = block_on(app.me(&request, &replay.platform(&store)));
+    assert_eq!(after.status, 401, "the record is gone");
+}
+
+#[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
     let app = app(&[]);
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
