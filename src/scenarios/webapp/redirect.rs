@@ -34,7 +34,7 @@ impl RedirectUris {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming `setting` (never its value) when it is empty, lists more
-    /// than [`MAX_REDIRECT_URIS`], a URI is not absolute `https` (or loopback `http`) without
+    /// than 16, a URI is not absolute `https` (or loopback `http`) without
     /// query or fragment, or two URIs share an origin.
     pub fn parse(setting: &str, value: &str) -> Result<Self, Error> {
         let mut uris: Vec<Url> = Vec::new();
