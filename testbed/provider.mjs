@@ -48,7 +48,10 @@
 // that check no token is stored readable.
 //
 // Env: PROVIDER_PORT (default 9400, 0 = any free port), ACCESS_TOKEN_TTL (seconds, default 3600;
-// every access token), WEBAPP_REDIRECT_URIS and WEBAPP_POST_LOGOUT_REDIRECT_URIS (space-separated;
+// every access token), CONSENT_MODE (`configured`, the default: a sign-in consents to every API
+// the client is configured for; `per-scope`: users consent to API scopes one request at a time
+// on a consent page, and a refresh for a scope not consented to is refused with Entra's
+// consent_required, see lib/consent.mjs; stats `consent_prompts`, `consent_prompts_by_user`), WEBAPP_REDIRECT_URIS and WEBAPP_POST_LOGOUT_REDIRECT_URIS (space-separated;
 // default the Worker on 127.0.0.1:8787: `/auth/callback` and `/`; the test bed's own
 // TOKEN_HELPER_REDIRECT_URI is registered too), ADMIN_CONSENT_REDIRECT_URIS (space-separated;
 // where admin consent may return, for every client; default
@@ -64,6 +67,7 @@ import { jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
 
 import { integerFromEnv, listFromEnv } from './lib/env.mjs';
+import { rememberRequest, unconsentedRefresh } from './lib/consent.mjs';
 import { interactionRoutes } from './lib/interactions.mjs';
 import {
   answerEntraError, API_PERMISSIONS, APP_ID_URIS, AUTHORIZATION_PATH, bump, configuration,
@@ -107,6 +111,8 @@ function emptyStats() {
     obo_with_capabilities: 0,
     discovery_requests: 0,
     jwks_requests: 0,
+    consent_prompts: 0,
+    consent_prompts_by_user: {},
   };
 }
 let stats = emptyStats();
@@ -187,6 +193,7 @@ function adjustAuthorizationRequest(ctx) {
   const query = new URLSearchParams(ctx.querystring);
   const before = query.toString();
   keepOfflineAccess(query);
+  rememberRequest(query);
   addConfiguredApiScopes(query);
   if (query.toString() !== before) ctx.querystring = query.toString();
 }
@@ -231,10 +238,21 @@ async function testbedMiddleware(ctx, next) {
 
   const assertion = params.get('client_assertion');
   const refusal = assertion && thumbprintRefusal(assertion, params.get('client_id') ?? undefined);
+  const unconsented = request.grant === 'refresh_token'
+    ? await unconsentedRefresh(provider, params.get('refresh_token'), params.get('scope'))
+    : [];
   if (refusal) {
     ctx.status = 401;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: 'invalid_client', error_description: refusal };
+  } else if (unconsented.length > 0) {
+    // CONSENT_MODE=per-scope (lib/consent.mjs): Entra's answer for scopes never consented to.
+    answerEntraError(ctx, {
+      error: 'invalid_grant',
+      code: 65001,
+      description: `The user or administrator has not consented to use the application with ID '${request.clientId}'. Send an interactive authorization request for this user and resource.`,
+      extra: { suberror: 'consent_required' },
+    });
   } else {
     await next();
     if (ctx.status === 200) recordIssued(ctx.body);
@@ -381,7 +399,13 @@ const provider = new Provider(issuer, configuration(signingJwk));
 // `claims` (a claims challenge to satisfy) and MSAL's `client_info` are accepted and ignored.
 provider.registerGrantType(JWT_BEARER, onBehalfOfGrant(publicKey), ['assertion', 'requested_token_use', 'scope', 'claims', 'client_info']);
 provider.use(testbedMiddleware);
-provider.use(interactionRoutes(provider, { onSignIn: (username) => bump(stats.sign_ins, username) }));
+provider.use(interactionRoutes(provider, {
+  onSignIn: (username) => bump(stats.sign_ins, username),
+  onConsentPrompt: (username) => {
+    stats.consent_prompts += 1;
+    bump(stats.consent_prompts_by_user, username);
+  },
+}));
 // oidc-provider keeps why a client failed out of the response; the log is where to look.
 provider.on('grant.error', (ctx, err) => {
   if (err.error_detail === 'refresh token already used') stats.refresh_token_reuse += 1;

@@ -4,12 +4,15 @@
 // - Sign-in: an authorization request whose `login_hint` names a test user (username or email
 //   address) signs that user in with no page at all, so tests and scripts need no human.
 //   Otherwise a small login page offers the test users (buttons, or a username field).
-// - Consent is given automatically, for exactly the scopes and resource the request asked for.
+// - Consent is given automatically, for exactly the scopes and resource the request asked for;
+//   with CONSENT_MODE=per-scope (lib/consent.mjs), API scopes the user has not consented to yet
+//   are asked on a consent page (accept or decline), as Entra asks.
 // - Sign-out (RP-initiated logout): the confirmation form submits itself (a visible button is
 //   the fallback without JavaScript) and signs the user out of the provider.
 // - No page loads anything from elsewhere: everything stays on 127.0.0.1.
 import { interactionPolicy } from 'oidc-provider';
 
+import { missingConsent, PER_SCOPE, perScopeConsentCheck, recordConsent } from './consent.mjs';
 import { userFromHint, users } from './users.mjs';
 
 const { Check, Prompt, base } = interactionPolicy;
@@ -62,7 +65,21 @@ export function interactionsPolicy() {
         : Check.NO_NEED_TO_PROMPT;
     },
   ));
+  if (PER_SCOPE) policy.get('consent').checks.add(perScopeConsentCheck());
   return policy;
+}
+
+/** The consent page for `scopes` (API scopes, full names), per-scope mode. */
+function consentPage(details, scopes) {
+  const action = `/interaction/${encodeURIComponent(details.uid)}/consent`;
+  return page('Permissions requested', `
+<h1>Permissions requested</h1>
+<p><strong>${escapeHtml(details.params.client_id)}</strong> asks to:</p>
+<ul id="scopes">${scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('')}</ul>
+<form method="post" action="${action}">
+<button type="submit" id="consent-accept" name="decision" value="accept">Accept</button>
+<button type="submit" id="consent-decline" name="decision" value="decline">Decline</button>
+</form>`);
 }
 
 function loginPage(details, { error } = {}) {
@@ -126,7 +143,7 @@ async function consentResult(provider, details) {
  *   POST /interaction/:uid/login  the login page's answer (username=..., or cancel=1)
  * `onSignIn(username)` is told of every sign-in.
  */
-export function interactionRoutes(provider, { onSignIn = () => {} } = {}) {
+export function interactionRoutes(provider, { onSignIn = () => {}, onConsentPrompt = () => {} } = {}) {
   /** Hands the result to oidc-provider and sends the browser back to the authorization flow. */
   async function finish(ctx, result, options) {
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, options);
@@ -141,12 +158,13 @@ export function interactionRoutes(provider, { onSignIn = () => {} } = {}) {
   }
 
   return async function interactions(ctx, next) {
-    const match = /^\/interaction\/([^/]+)(\/login)?$/.exec(ctx.path);
+    const match = /^\/interaction\/([^/]+)(\/login|\/consent)?$/.exec(ctx.path);
     if (!match) {
       await next();
       return;
     }
-    const [, uid, login] = match;
+    const [, uid, step] = match;
+    const login = step === '/login';
     ctx.set('cache-control', 'no-store');
 
     let details;
@@ -162,8 +180,31 @@ export function interactionRoutes(provider, { onSignIn = () => {} } = {}) {
     }
     const { prompt } = details;
 
-    if (!login && ctx.method === 'GET') {
-      if (prompt.name === 'consent') {
+    const unconsented = prompt.name === 'consent'
+      ? missingConsent(details.session?.accountId, details.params.client_id, details.params.state)
+      : [];
+    if (step === '/consent' && ctx.method === 'POST' && unconsented.length > 0) {
+      const form = await readForm(ctx.req);
+      if (form.get('decision') === 'accept') {
+        recordConsent(details.session.accountId, details.params.client_id, unconsented);
+        console.log(`interaction ${uid}: consent given for ${unconsented.join(' ')}`);
+        await finish(ctx, await consentResult(provider, details), { mergeWithLastSubmission: true });
+      } else {
+        console.log(`interaction ${uid}: consent declined for ${unconsented.join(' ')}`);
+        await finish(ctx, {
+          error: 'access_denied',
+          error_description: 'The user declined to consent',
+        }, { mergeWithLastSubmission: false });
+      }
+      return;
+    }
+
+    if (!step && ctx.method === 'GET') {
+      if (unconsented.length > 0) {
+        onConsentPrompt(details.session.accountId);
+        ctx.type = 'html';
+        ctx.body = consentPage(details, unconsented);
+      } else if (prompt.name === 'consent') {
         console.log(`interaction ${uid}: consent given (${prompt.reasons.join(', ')})`);
         await finish(ctx, await consentResult(provider, details), { mergeWithLastSubmission: true });
       } else if (userFromHint(details.params.login_hint)) {

@@ -88,6 +88,10 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * `adminConsentRedirectUris` (ADMIN_CONSENT_REDIRECT_URIS; TOKEN_HELPER_REDIRECT_URI always);
  * `resetTenants()` forgets every admin consent.
  *
+ * `consent: 'per-scope'` (CONSENT_MODE) makes users consent to API scopes one request at a
+ * time, on a consent page, as Entra asks for dynamically requested scopes (lib/consent.mjs);
+ * by default a sign-in consents to every API the client is configured for.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
@@ -100,7 +104,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
-  behindProxy = false, adminConsentRedirectUris,
+  behindProxy = false, adminConsentRedirectUris, consent,
 } = {}) {
   const proxy = behindProxy ? await startFaultProxy() : undefined;
   let provider;
@@ -116,6 +120,7 @@ export async function startTestbed({
         ...(proxy ? { PROVIDER_ISSUER: proxy.url } : {}),
         ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
         ...(adminConsentRedirectUris ? { ADMIN_CONSENT_REDIRECT_URIS: adminConsentRedirectUris.join(' ') } : {}),
+        ...(consent ? { CONSENT_MODE: consent } : {}),
       },
       readyLine: proxy
         ? /^provider listening (\S+)$[\s\S]*^provider ready (\S+)$/m

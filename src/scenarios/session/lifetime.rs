@@ -24,9 +24,9 @@ use crate::error::Error;
 /// bounds what a stolen cookie is worth).
 pub const DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS: u64 = 24 * 3600;
 
-/// The shortest timeouts accepted, in seconds: 5 minutes absolute, 1 minute idle.
-const MIN_ABSOLUTE_SECS: u64 = 300;
-const MIN_IDLE_SECS: u64 = 60;
+/// The shortest timeouts accepted, in seconds: a minute absolute, half a minute idle.
+const MIN_ABSOLUTE_SECS: u64 = 60;
+const MIN_IDLE_SECS: u64 = 30;
 /// The longest absolute timeout accepted, in seconds (90 days: the lifetime of an unused Entra
 /// refresh token).
 const MAX_ABSOLUTE_SECS: u64 = 90 * 24 * 3600;
@@ -35,10 +35,10 @@ const MAX_ABSOLUTE_SECS: u64 = 90 * 24 * 3600;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLifetime {
     /// `SESSION_ABSOLUTE_TIMEOUT_SECS`: from sign-in to the end, whatever the activity
-    /// (default [`DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS`]; 300 to 7,776,000).
+    /// (default [`DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS`]; 60 to 7,776,000).
     pub absolute_secs: u64,
     /// `SESSION_IDLE_TIMEOUT_SECS` (optional): the end after this long without a request
-    /// (60 up to the absolute timeout). `None`: no idle timeout.
+    /// (30 up to the absolute timeout). `None`: no idle timeout.
     pub idle_secs: Option<u64>,
 }
 
