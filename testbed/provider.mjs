@@ -252,7 +252,9 @@ async function testbedMiddleware(ctx, next) {
       code: 65001,
       description: `The user or administrator has not consented to use the application with ID '${request.clientId}'. Send an interactive authorization request for this user and resource.`,
       extra: { suberror: 'consent_required' },
+      issuer: provider.issuer,
     });
+    ctx.set('Cache-Control', 'no-store');
   } else {
     await next();
     if (ctx.status === 200) recordIssued(ctx.body);
