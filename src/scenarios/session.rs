@@ -265,7 +265,7 @@ impl SessionStore<'_> {
     /// Writes `session` under `id` until the session ends.
     ///
     /// # Errors
-    /// [`Error::Cache`] when the store fails or the session has (almost) ended;
+    /// [`Error::Cache`] when the store fails or the session has ended;
     /// [`Error::Platform`] when the entropy source fails.
     pub(crate) async fn save(
         &self,
@@ -274,10 +274,11 @@ impl SessionStore<'_> {
         now: u64,
         entropy: &dyn Entropy,
     ) -> Result<(), Error> {
-        let ttl = session.expires_at.saturating_sub(now);
-        if ttl < crate::acquisition::cache::MIN_STORE_TTL_SECS {
+        if session.expires_at <= now {
             return Err(Error::Cache("the session has ended".into()));
         }
+        // The sealed expiry ends the record; the store's TTL has a floor (Workers KV: 60 s).
+        let ttl = (session.expires_at - now).max(crate::acquisition::cache::MIN_STORE_TTL_SECS);
         let key = id.storage_key(self.authority, self.client_id);
         let sealed = self
             .sealer
@@ -320,10 +321,10 @@ impl SessionStore<'_> {
         expires_at: u64,
         entropy: &dyn Entropy,
     ) -> Result<(), Error> {
-        let ttl = expires_at.saturating_sub(now);
-        if ttl < crate::acquisition::cache::MIN_STORE_TTL_SECS {
+        if expires_at <= now {
             return Ok(());
         }
+        let ttl = (expires_at - now).max(crate::acquisition::cache::MIN_STORE_TTL_SECS);
         let key = self.activity_key(id);
         let sealed = self
             .sealer
