@@ -12,17 +12,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import {
   DOWNSTREAM_SCOPE, startTestbed, WEBAPI_SCOPE, webapiVars, webappUris, webappVars,
 } from '../lib/testbed.mjs';
+import { closeContext, launchChromium, newContext } from '../lib/chromium.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Room for the first Worker start's Rust build. */
 const WORKER_TIMEOUT = { timeout: 360_000 };
-const NAVIGATION_TIMEOUT_MS = 30_000;
 
 let tb;
 let browser;
@@ -38,7 +35,7 @@ async function persistDir() {
 }
 
 before(async () => {
-  const [webappPort, deadProxy] = [await freePort(), await freePort()];
+  const webappPort = await freePort();
   urls.webapp = `http://127.0.0.1:${webappPort}`;
   const app = webappUris(urls.webapp);
   tb = await startTestbed({
@@ -53,12 +50,7 @@ before(async () => {
     persistTo: await persistDir(),
     port: webappPort,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Nothing listens there: a request anywhere but loopback fails at once.
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 }, WORKER_TIMEOUT);
 
 after(async () => {
@@ -70,10 +62,7 @@ after(async () => {
 });
 
 async function newPage() {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  context.setDefaultTimeout(5_000);
-  return context.newPage();
+  return (await newContext(browser)).newPage();
 }
 
 /** The API scopes listed on the provider's consent page `page` is on. */
@@ -128,7 +117,7 @@ describe('incremental consent: GET /me/api asks for the web API\'s scope, once',
     const call = await page.goto(`${urls.webapp}/me/call`);
     assert.equal(call.status(), 200, await call.text());
     assert.equal((await tb.stats()).consent_prompts, 1);
-    await page.context().close();
+    await closeContext(page.context());
   });
 
   it('a declined consent ends on a 403 page, with no second trip to the provider', async () => {
@@ -151,6 +140,6 @@ describe('incremental consent: GET /me/api asks for the web API\'s scope, once',
     // Bob's session is intact: the downstream API still answers for him.
     const call = await page.goto(`${urls.webapp}/me/call`);
     assert.equal(call.status(), 200, await call.text());
-    await page.context().close();
+    await closeContext(page.context());
   });
 });

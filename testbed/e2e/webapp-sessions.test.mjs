@@ -17,12 +17,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { startTestbed, webappUris, webappVars } from '../lib/testbed.mjs';
+import { closeContext, launchChromium, newContext } from '../lib/chromium.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WORKER_TIMEOUT = { timeout: 360_000 };
 const SESSION_COOKIE = '__Host-edge-token-session';
 const ABSOLUTE_SECS = 90;
@@ -36,7 +34,7 @@ const origins = {};
 const persistDirs = [];
 
 before(async () => {
-  const [port, deadProxy] = [await freePort(), await freePort()];
+  const port = await freePort();
   origins.ip = `http://127.0.0.1:${port}`;
   origins.name = `http://localhost:${port}`;
   const apps = [webappUris(origins.ip), webappUris(origins.name)];
@@ -56,11 +54,7 @@ before(async () => {
     persistTo,
     port,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 }, WORKER_TIMEOUT);
 
 after(async () => {
@@ -71,10 +65,7 @@ after(async () => {
 });
 
 async function newPage() {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(30_000);
-  context.setDefaultTimeout(5_000);
-  return context.newPage();
+  return (await newContext(browser)).newPage();
 }
 
 /** Signs `user` in at `origin`; returns the page (on `origin`/me) and the authorization request's URL. */
@@ -123,7 +114,7 @@ describe('several redirect URIs: the request\'s origin picks one', () => {
       assert.equal(authorization.searchParams.get('redirect_uri'), `${origin}/auth/callback`);
       const me = await page.goto(`${origin}/me`);
       assert.equal((await me.json()).sub, 'alice');
-      await page.context().close();
+      await closeContext(page.context());
     }
   });
 
@@ -172,7 +163,7 @@ describe('session lifetime: idle and absolute timeouts', () => {
     // However active, the session ends 90 s after sign-in.
     await at(ABSOLUTE_SECS + 2);
     assert.equal((await meWith(activeCookie.value)).status, 401, 'past the absolute timeout');
-    await active.context().close();
-    await idle.context().close();
+    await closeContext(active.context());
+    await closeContext(idle.context());
   });
 });

@@ -451,8 +451,9 @@ fn the_web_api_token_comes_from_the_refresh_token_and_claims_challenges_end_with
 /// Entra's refusal of a refresh for scopes the user never consented to (AADSTS65001).
 const CONSENT_REQUIRED: &str = r#"{"error":"invalid_grant","error_description":"AADSTS65001: not consented","error_codes":[65001],"suberror":"consent_required"}"#;
 
-#[test]
-fn incremental_consent_asks_for_the_failing_apis_scopes_once_and_never_loops() {
+/// The web app with a web API (`/me/api`), its replayed provider (discovery answered) and
+/// store, and the session cookie of a user signed in.
+fn signed_in_with_web_api() -> (WebApp, ReplayPlatform, MapStore, (String, String)) {
     let app = app(&[
         ("WEB_API_URL", "https://webapi.example.com/api/profile"),
         ("WEB_API_SCOPES", "api://webapi/access_as_user"),
@@ -460,13 +461,20 @@ fn incremental_consent_asks_for_the_failing_apis_scopes_once_and_never_loops() {
     let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
     let store = MapStore::default();
     let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    (app, replay, store, session)
+}
+
+#[test]
+fn incremental_consent_asks_for_the_failing_apis_scopes_once_and_never_loops() {
+    let (app, replay, store, session) = signed_in_with_web_api();
     // Fresh randomness for the re-authorization (the replay's own repeats itself).
     let entropy = crate::testing::CountingEntropy::default();
     let platform = Platform {
         entropy: &entropy,
         ..replay.platform(&store)
     };
-    let first = get(&[], &[cookie_pair(&done, SESSION_COOKIE)]);
+    let first = get(&[], &[session]);
 
     // The refresh token cannot get the web API's scopes: the user is sent to the provider for
     // exactly those (with the OIDC scopes), not the sign-in's, and comes back to /me/api.
@@ -522,13 +530,7 @@ fn incremental_consent_asks_for_the_failing_apis_scopes_once_and_never_loops() {
 
 #[test]
 fn a_declined_consent_ends_on_a_403_page_without_another_trip() {
-    let app = app(&[
-        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
-        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
-    ]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let (app, replay, store, session) = signed_in_with_web_api();
     // Fresh randomness for the re-authorization (the replay's own repeats itself).
     let entropy = crate::testing::CountingEntropy::default();
     let platform = Platform {
@@ -536,8 +538,7 @@ fn a_declined_consent_ends_on_a_403_page_without_another_trip() {
         ..replay.platform(&store)
     };
     replay.push(400, CONSENT_REQUIRED);
-    let challenge =
-        block_on(app.call_web_api(&get(&[], &[cookie_pair(&done, SESSION_COOKIE)]), &platform));
+    let challenge = block_on(app.call_web_api(&get(&[], &[session]), &platform));
     let location = challenge.header("location").unwrap().to_string();
     let tx_cookie = cookie_pair(&challenge, TRANSACTION_COOKIE_PREFIX);
     let before = replay.requests.borrow().len();
