@@ -30,6 +30,8 @@ use crate::protocol::scope::Scopes;
 use crate::seal::Sealer;
 use crate::secret::{IdToken, RefreshToken};
 
+pub(crate) mod index;
+
 /// The longest a session lasts after sign-in, in seconds (24 h); then the user signs in again.
 /// (Entra's own web sessions and refresh tokens last longer; a day bounds what a stolen cookie
 /// is worth.)

@@ -10,6 +10,8 @@
 //! | [`WebApp::sign_in`] | `GET /auth/sign-in?returnTo=/path` (+ `login_hint`, `domain_hint`, `prompt`) |
 //! | [`WebApp::callback`] | `GET` or `POST /auth/callback` |
 //! | [`WebApp::sign_out`] | `GET /auth/sign-out` |
+//! | [`WebApp::front_channel_logout`] | `GET /auth/frontchannel-logout` (module `logout`) |
+//! | [`WebApp::back_channel_logout`] | `POST /auth/backchannel-logout` (module `logout`) |
 //! | [`WebApp::me`] | `GET /me` |
 //! | [`WebApp::call_downstream`] | `GET /me/call` |
 //! | [`WebApp::call_web_api`] | `GET /me/api` |
@@ -26,6 +28,7 @@
 mod calls;
 mod config;
 mod keys;
+mod logout;
 mod silent;
 
 use alloc::boxed::Box;
@@ -101,6 +104,7 @@ pub struct WebApp {
     http_timeout: Duration,
     transactions: Sealer,
     sessions: Sealer,
+    session_index: Sealer,
     verifier: Box<dyn JwsVerifier>,
     keys: IssuerKeys,
     refreshes: SingleFlight<String, Result<AcquiredToken, SilentFailure>>,
@@ -145,6 +149,7 @@ impl WebApp {
             http_timeout: config.http_timeout,
             transactions: config.cookie_key.sealer(Purpose::Transaction),
             sessions: config.cookie_key.sealer(Purpose::Session),
+            session_index: config.cookie_key.sealer(Purpose::SessionIndex),
             verifier,
             keys: IssuerKeys::default(),
             refreshes: SingleFlight::default(),
@@ -439,6 +444,11 @@ impl WebApp {
             .save(&id, &session, now, platform.entropy)
             .await
             .map_err(|_| "The session could not be saved. Please try again.")?;
+        // A session no logout can reach is not started (see `logout`).
+        if self.index_session(&id, &session, platform).await.is_err() {
+            let _ = sessions.delete(&id).await;
+            return Err("The session could not be saved. Please try again.");
+        }
         if let Some(previous) = request.cookie(SESSION_COOKIE).and_then(SessionId::parse) {
             let _ = sessions.delete(&previous).await;
         }
@@ -467,8 +477,9 @@ impl WebApp {
     /// `POST_LOGOUT_REDIRECT_URI` or `/`.
     pub async fn sign_out(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
         let session = self.current_session(request, platform).await;
-        if let Some((id, _)) = &session {
+        if let Some((id, ended)) = &session {
             let _ = self.session_store(platform).delete(id).await;
+            self.unindex_session(id, ended, platform).await;
         }
         let fallback = self
             .post_logout_redirect_uri
