@@ -20,9 +20,12 @@
 //! racing within that delay; each session is in two records (its `sid`'s and its `sub`'s), so
 //! a `sub`-only logout still finds it when only its `sid` entry was lost; and a front-channel
 //! logout also ends the session whose cookie its request carries. Past [`MAX_INDEX_ENTRIES`]
-//! sessions of one `sid` / `sub`, the oldest are dropped from the index in the same way.
+//! sessions of one `sid` / `sub`, the oldest are dropped from the index in the same way. An
+//! entry carries its session's end as at sign-in: a session whose end moves later must be
+//! added again ([`SessionIndex::add`] replaces its entry), or the index forgets it at the
+//! earlier time.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};

@@ -53,7 +53,11 @@ impl WebApp {
     /// - The sessions of (`iss`, `sid`) in the session index end (records deleted), and so does
     ///   the session whose cookie the request carries when its ID token names the same `iss`
     ///   and `sid` (the cookie is then expired); a cookie of another provider session is left
-    ///   alone.
+    ///   alone. A provider on another site (Entra's `login.microsoftonline.com`) loads the
+    ///   iframe cross-site, where the browser sends no `SameSite=Lax` cookie: the index is what
+    ///   reaches the sessions, the cookie only helps on the same site.
+    /// - The answer must be allowed in a frame: an app that sends `X-Frame-Options` or a CSP
+    ///   `frame-ancestors` must exempt this route for the provider's origin.
     /// - Answers 200, `cache-control: no-store` (§3: "SHOULD" not be cached) and a short plain
     ///   text body (it is rendered in an invisible iframe). 503 when the provider's issuer
     ///   cannot be discovered or the store fails (nothing is known to have ended).

@@ -7,6 +7,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::platform::{LocalBoxFuture, TokenStore};
 use crate::scenarios::webapp::TRANSACTION_COOKIE_PREFIX;
 use crate::testing::{CountingEntropy, MapSettings, MapStore, ReplayPlatform, NOW};
 use crate::validation::logout_token::BACKCHANNEL_LOGOUT_EVENT;
@@ -88,6 +89,24 @@ fn sign_in_as(
     sub: &str,
     sid: Option<&str>,
 ) -> (String, String) {
+    let done = callback_as(app, replay, platform, sub, sid);
+    assert_eq!(done.status, 302, "{:?}", done.page);
+    let session = done
+        .cookies
+        .iter()
+        .find(|c| c.name == SESSION_COOKIE)
+        .unwrap();
+    (session.name.clone(), session.value.clone())
+}
+
+/// The callback's answer to a sign-in of `sub` in provider session `sid` (see sign_in_as).
+fn callback_as(
+    app: &WebApp,
+    replay: &ReplayPlatform,
+    platform: &Platform<'_>,
+    sub: &str,
+    sid: Option<&str>,
+) -> WebResponse {
     let start = block_on(app.sign_in(&get(&[("returnTo", "/")], &[]), platform));
     let location = start.header("location").unwrap().to_string();
     let tx = start
@@ -126,14 +145,7 @@ fn sign_in_as(
         &[("code", "c0de"), ("state", &param(&location, "state"))],
         &[tx],
     );
-    let done = block_on(app.callback(&callback, platform));
-    assert_eq!(done.status, 302, "{:?}", done.page);
-    let session = done
-        .cookies
-        .iter()
-        .find(|c| c.name == SESSION_COOKIE)
-        .unwrap();
-    (session.name.clone(), session.value.clone())
+    block_on(app.callback(&callback, platform))
 }
 
 fn me_status(app: &WebApp, platform: &Platform<'_>, cookie: &(String, String)) -> u16 {
@@ -442,4 +454,48 @@ fn issuer_templates_match_a_front_channel_iss_with_an_allowed_tenant() {
         &IssuerRule::Exact(ISSUER.into()),
         "https://ID.example.com"
     ));
+}
+
+/// A store whose session index cannot be written.
+#[derive(Default)]
+struct IndexUnwritable(MapStore);
+
+impl TokenStore for IndexUnwritable {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        self.0.get(key)
+    }
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl_secs: u64,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        if key.starts_with("edge-token/v1/session-index/") {
+            return Box::pin(core::future::ready(Err(Error::Cache("down".into()))));
+        }
+        self.0.put(key, value, ttl_secs)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<(), Error>> {
+        self.0.delete(key)
+    }
+}
+
+#[test]
+fn a_session_that_cannot_be_indexed_is_not_started() {
+    let (app, replay, entropy) = (app(), provider(), CountingEntropy::default());
+    let store = IndexUnwritable::default();
+    let platform = Platform {
+        entropy: &entropy,
+        ..replay.platform(&store)
+    };
+    let refused = callback_as(&app, &replay, &platform, "alice", Some("sid-A"));
+    assert_eq!(refused.status, 400);
+    assert!(refused.cookies.iter().all(|c| c.name != SESSION_COOKIE));
+    let records = store.0 .0.borrow();
+    assert!(
+        records
+            .keys()
+            .all(|key| !key.starts_with("edge-token/v1/session/")),
+        "no session record is left behind"
+    );
 }
