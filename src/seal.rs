@@ -57,6 +57,10 @@ pub enum Purpose {
     AdminConsent,
     /// The registry of onboarded tenants in the shared store ([`crate::scenarios::tenants`]).
     TenantRegistry,
+    /// An index record from a provider session (`sid`) or a subject (`sub`) to the web app's
+    /// sessions in the shared store, for Front-Channel and Back-Channel Logout
+    /// ([`crate::scenarios::session::index`]).
+    SessionIndex,
 }
 
 impl Purpose {
@@ -68,6 +72,7 @@ impl Purpose {
             Self::ProviderDocument => b"edge-token/v1 provider document",
             Self::AdminConsent => b"edge-token/v1 admin consent transaction",
             Self::TenantRegistry => b"edge-token/v1 tenant registry",
+            Self::SessionIndex => b"edge-token/v1 session index",
         }
     }
 }

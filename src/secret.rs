@@ -75,6 +75,12 @@ secret_string!(
 );
 
 secret_string!(
+    /// A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4): a JWT the provider POSTs
+    /// to the back-channel logout URI to end a user's sessions.
+    LogoutToken
+);
+
+secret_string!(
     /// A client assertion (RFC 7521 §4.2, RFC 7523 §2.2): a signed JWT that authenticates the
     /// client, sent as `client_assertion`. Either signed by edge-token from a certificate's key
     /// or supplied by the caller (workload identity federation).

@@ -1,5 +1,6 @@
 //! Validating received tokens: compact JWS parsing (RFC 7515), key sets (RFC 7517), signature
-//! verifiers, ID tokens (OIDC Core §3.1.3.7) and access tokens (RFC 9068; Entra v1 and v2).
+//! verifiers, ID tokens (OIDC Core §3.1.3.7), logout tokens (OpenID Connect Back-Channel Logout
+//! 1.0 §2.6) and access tokens (RFC 9068; Entra v1 and v2).
 //! Keys are never taken from the token and the algorithm is always the configured one (RFC 8725).
 
 pub(crate) mod access_token;
@@ -7,6 +8,7 @@ pub(crate) mod id_token;
 pub(crate) mod issuer_keys;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
+pub(crate) mod logout_token;
 pub(crate) mod verifier;
 
 pub use crate::error::TokenError;
@@ -17,6 +19,9 @@ pub use access_token::{
 pub use id_token::{validate_id_token, IdTokenClaims, IdTokenValidation};
 pub use jwks::{Jwk, JwkSet, RsaComponents};
 pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken, MAX_TOKEN_BYTES};
+pub use logout_token::{
+    validate_logout_token, LogoutTokenClaims, LogoutTokenValidation, BACKCHANNEL_LOGOUT_EVENT,
+};
 #[cfg(feature = "rustcrypto")]
 pub use verifier::rustcrypto::RustCryptoVerifier;
 pub use verifier::{check_rsa_key, JwsVerifier};

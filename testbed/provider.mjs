@@ -45,7 +45,8 @@
 // POST /__testbed/reset zeroes the counts (consents stay); POST /__testbed/tenants/reset
 // forgets every tenant's admin consents; GET /__testbed/issued lists every access, refresh and
 // ID token the token endpoints (root and tenants) issued (the last 10,000; not reset), for tests
-// that check no token is stored readable.
+// that check no token is stored readable; GET /__testbed/logout-tokens lists the back-channel
+// logout tokens it sent (lib/logout-channels.mjs, which also serves front-channel logout).
 //
 // Env: PROVIDER_PORT (default 9400, 0 = any free port), ACCESS_TOKEN_TTL (seconds, default 3600;
 // every access token), CONSENT_MODE (`configured`, the default: a sign-in consents to every API
@@ -57,7 +58,8 @@
 // where admin consent may return, for every client; default
 // http://127.0.0.1:8787/admin-consent/callback, and TOKEN_HELPER_REDIRECT_URI), PROVIDER_ISSUER (the public issuer URL when the
 // provider sits behind a proxy, e.g. fault-proxy.mjs; default its own http://127.0.0.1:<port>;
-// the tenants' issuers are under it too).
+// the tenants' issuers are under it too), WEBAPP_FRONTCHANNEL_LOGOUT_URI and
+// WEBAPP_BACKCHANNEL_LOGOUT_URI (the web app clients' logout notifications; default none).
 // Listens on 127.0.0.1 only; prints `provider ready <issuer>` once listening (behind a proxy,
 // `provider listening <own url>` first).
 import { once } from 'node:events';
@@ -74,6 +76,7 @@ import {
   describeTokenRequest, JWT_BEARER, newSigningKeys, OBO_GRANT_NAME, readBody, RESOURCES,
   resourceScopes, resourceServerInfo, resourcesFromScope, thumbprintRefusal, TOKEN_PATH,
 } from './lib/provider-config.mjs';
+import { frontChannelLogout, sentLogoutTokens } from './lib/logout-channels.mjs';
 import { createTenants } from './lib/tenants.mjs';
 import { isUser, MFA_CLAIMS_CHALLENGE, mfaRequired } from './lib/users.mjs';
 
@@ -211,6 +214,10 @@ async function testbedMiddleware(ctx, next) {
   }
   if (ctx.path === '/__testbed/issued' && ctx.method === 'GET') {
     ctx.body = { tokens: issued };
+    return;
+  }
+  if (ctx.path === '/__testbed/logout-tokens' && ctx.method === 'GET') {
+    ctx.body = { tokens: sentLogoutTokens };
     return;
   }
   if (ctx.path === '/__testbed/reset' && ctx.method === 'POST') {
@@ -401,6 +408,7 @@ const provider = new Provider(issuer, configuration(signingJwk));
 // `claims` (a claims challenge to satisfy) and MSAL's `client_info` are accepted and ignored.
 provider.registerGrantType(JWT_BEARER, onBehalfOfGrant(publicKey), ['assertion', 'requested_token_use', 'scope', 'claims', 'client_info']);
 provider.use(testbedMiddleware);
+provider.use(frontChannelLogout(provider));
 provider.use(interactionRoutes(provider, {
   onSignIn: (username) => bump(stats.sign_ins, username),
   onConsentPrompt: (username) => {
@@ -417,6 +425,8 @@ provider.on('authorization.error', (ctx, err) => {
   console.log(`authorization error ${err.error}: ${err.error_description}${err.error_detail ? ` (${err.error_detail})` : ''}`);
 });
 provider.on('end_session.success', () => { stats.end_sessions += 1; });
+provider.on('backchannel.success', (ctx, client) => console.log(`back-channel logout: ${client.clientId} -> 200`));
+provider.on('backchannel.error', (ctx, err, client) => console.log(`back-channel logout: ${client.clientId} failed: ${err.message}`));
 provider.on('server_error', (ctx, err) => console.error('server error', err));
 const root = provider.callback();
 server.on('request', (req, res) => tenants.handle(req, res) || root(req, res));

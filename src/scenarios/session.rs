@@ -36,6 +36,8 @@ use crate::protocol::scope::Scopes;
 use crate::seal::Sealer;
 use crate::secret::{IdToken, RefreshToken};
 
+pub(crate) mod index;
+
 /// Delegated tokens a session keeps at most (one per scope set); the soonest-expiring go first.
 pub(crate) const MAX_SESSION_TOKENS: usize = 16;
 

@@ -10,6 +10,8 @@
 //! | [`WebApp::sign_in`] | `GET /auth/sign-in?returnTo=/path` (+ `login_hint`, `domain_hint`, `prompt`) |
 //! | [`WebApp::callback`] | `GET` or `POST /auth/callback` |
 //! | [`WebApp::sign_out`] | `GET /auth/sign-out` |
+//! | [`WebApp::front_channel_logout`] | `GET /auth/frontchannel-logout` (module `logout`) |
+//! | [`WebApp::back_channel_logout`] | `POST /auth/backchannel-logout` (module `logout`) |
 //! | [`WebApp::me`] | `GET /me` |
 //! | [`WebApp::call_downstream`] | `GET /me/call` |
 //! | [`WebApp::call_web_api`] | `GET /me/api` |
@@ -27,6 +29,7 @@
 mod calls;
 mod config;
 mod keys;
+mod logout;
 mod redirect;
 mod silent;
 
@@ -105,6 +108,7 @@ pub struct WebApp {
     lifetime: SessionLifetime,
     transactions: Sealer,
     sessions: Sealer,
+    session_index: Sealer,
     verifier: Box<dyn JwsVerifier>,
     keys: IssuerKeys,
     refreshes: SingleFlight<String, Result<AcquiredToken, SilentFailure>>,
@@ -150,6 +154,7 @@ impl WebApp {
             lifetime: config.session_lifetime,
             transactions: config.cookie_key.sealer(Purpose::Transaction),
             sessions: config.cookie_key.sealer(Purpose::Session),
+            session_index: config.cookie_key.sealer(Purpose::SessionIndex),
             verifier,
             keys: IssuerKeys::default(),
             refreshes: SingleFlight::default(),
@@ -477,6 +482,11 @@ impl WebApp {
             .save(&id, &session, now, platform.entropy)
             .await
             .map_err(|_| "The session could not be saved. Please try again.")?;
+        // A session no logout can reach is not started (see `logout`).
+        if self.index_session(&id, &session, platform).await.is_err() {
+            let _ = sessions.delete(&id).await;
+            return Err("The session could not be saved. Please try again.");
+        }
         if self.lifetime.idle_secs.is_some() {
             // Without it the idle window counts from sign-in anyway (`created_at`).
             let _ = sessions
@@ -523,8 +533,9 @@ impl WebApp {
     /// `POST_LOGOUT_REDIRECT_URI` or `/`.
     pub async fn sign_out(&self, request: &WebRequest, platform: &Platform<'_>) -> WebResponse {
         let (session, _) = self.current_session(request, platform).await;
-        if let Some((id, _)) = &session {
+        if let Some((id, ended)) = &session {
             let _ = self.session_store(platform).delete(id).await;
+            self.unindex_session(id, ended, platform).await;
         }
         let fallback = self
             .post_logout_redirect_uri

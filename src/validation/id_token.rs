@@ -235,26 +235,43 @@ fn at_hash_matches(at_hash: &str, access_token: &AccessToken, algorithm: JwsAlgo
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]) == at_hash
 }
 
+/// The audience rules of a token issued to the client `client_id` (OIDC Core §3.1.3.7 steps
+/// 3–5, which Back-Channel Logout 1.0 §2.6 applies to logout tokens too): `aud` contains
+/// `client_id`, every other audience is one of `trusted_audiences`, and `azp`, when present,
+/// is `client_id`. Returns the audiences.
+///
+/// # Errors
+/// [`TokenError::MissingClaim`] (`aud`, or a non-string `azp`), [`TokenError::Audience`],
+/// [`TokenError::AuthorizedParty`].
+pub(crate) fn check_client_audience(
+    claims: &Map<String, Value>,
+    client_id: &str,
+    trusted_audiences: &[String],
+) -> Result<Vec<String>, TokenError> {
+    let aud = audiences(claims)?;
+    if !aud.iter().any(|a| a == client_id) {
+        return Err(TokenError::Audience);
+    }
+    let untrusted = aud
+        .iter()
+        .any(|a| a != client_id && !trusted_audiences.contains(a));
+    if untrusted {
+        return Err(TokenError::Audience);
+    }
+    if let Some(azp) = optional_string(claims, "azp")? {
+        if azp != client_id {
+            return Err(TokenError::AuthorizedParty);
+        }
+    }
+    Ok(aud)
+}
+
 fn check_claims(
     claims: Map<String, Value>,
     rules: &IdTokenValidation,
 ) -> Result<IdTokenClaims, Error> {
     rules.issuer.check(&claims)?;
-    let aud = audiences(&claims)?;
-    if !aud.contains(&rules.client_id) {
-        return Err(TokenError::Audience.into());
-    }
-    let untrusted = aud
-        .iter()
-        .any(|a| *a != rules.client_id && !rules.trusted_audiences.contains(a));
-    if untrusted {
-        return Err(TokenError::Audience.into());
-    }
-    if let Some(azp) = optional_string(&claims, "azp")? {
-        if azp != rules.client_id {
-            return Err(TokenError::AuthorizedParty.into());
-        }
-    }
+    let aud = check_client_audience(&claims, &rules.client_id, &rules.trusted_audiences)?;
     let times = check_times(&claims, rules.now, rules.leeway_secs, true)?;
     let iat = times.iat.ok_or(TokenError::MissingClaim("iat"))?;
     let oldest = rules

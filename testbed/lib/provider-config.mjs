@@ -12,6 +12,7 @@ import {
 } from './credentials.mjs';
 import { integerFromEnv, listFromEnv } from './env.mjs';
 import { interactionsPolicy, logoutSource, postLogoutSuccessSource, renderError } from './interactions.mjs';
+import { backchannelLogout, logoutConfiguration, webappLogoutMetadata } from './logout-channels.mjs';
 import { isUser, userClaims } from './users.mjs';
 
 export const TOKEN_PATH = '/token';
@@ -76,6 +77,7 @@ const webapp = {
   response_types: ['code'],
   redirect_uris: [...webappRedirectUris, TOKEN_HELPER_REDIRECT_URI],
   post_logout_redirect_uris: webappPostLogoutRedirectUris,
+  ...webappLogoutMetadata(),
 };
 export const clientMetadata = [
   {
@@ -336,7 +338,9 @@ export function configuration(signingJwk, {
     interactions: { policy: interactionsPolicy(), url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     formats: { customizers: { jwt: entraAccessTokenClaims(tenant) } },
     renderError,
+    ...logoutConfiguration,
     features: {
+      backchannelLogout,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },

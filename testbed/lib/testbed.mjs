@@ -52,7 +52,12 @@ async function post(url, json) {
 
 /** The web app's redirect URIs when the Worker serves at `workerUrl` (no trailing slash). */
 export function webappUris(workerUrl) {
-  return { redirectUri: `${workerUrl}/auth/callback`, postLogoutRedirectUri: `${workerUrl}/` };
+  return {
+    redirectUri: `${workerUrl}/auth/callback`,
+    postLogoutRedirectUri: `${workerUrl}/`,
+    frontchannelLogoutUri: `${workerUrl}/auth/frontchannel-logout`,
+    backchannelLogoutUri: `${workerUrl}/auth/backchannel-logout`,
+  };
 }
 
 /** A new COOKIE_KEY for the Worker: 32 random bytes, base64url without padding. */
@@ -61,8 +66,10 @@ export function newCookieKey() {
 }
 
 /** `WEBAPP_*` settings for the provider; unset ones keep the provider's defaults. */
-function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
+function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris, webappLogoutUris = {} }) {
   return {
+    ...(webappLogoutUris.frontchannel ? { WEBAPP_FRONTCHANNEL_LOGOUT_URI: webappLogoutUris.frontchannel } : {}),
+    ...(webappLogoutUris.backchannel ? { WEBAPP_BACKCHANNEL_LOGOUT_URI: webappLogoutUris.backchannel } : {}),
     ...(webappRedirectUris ? { WEBAPP_REDIRECT_URIS: webappRedirectUris.join(' ') } : {}),
     ...(webappPostLogoutRedirectUris
       ? { WEBAPP_POST_LOGOUT_REDIRECT_URIS: webappPostLogoutRedirectUris.join(' ') }
@@ -92,6 +99,10 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * time, on a consent page, as Entra asks for dynamically requested scopes (lib/consent.mjs);
  * by default a sign-in consents to every API the client is configured for.
  *
+ * `webappLogoutUris` ({ frontchannel, backchannel }, URLs, see webappUris) registers the web
+ * app clients' front-channel and back-channel logout URIs (lib/logout-channels.mjs); default
+ * none.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
@@ -104,7 +115,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
-  behindProxy = false, adminConsentRedirectUris, consent,
+  behindProxy = false, adminConsentRedirectUris, consent, webappLogoutUris,
 } = {}) {
   const proxy = behindProxy ? await startFaultProxy() : undefined;
   let provider;
@@ -118,7 +129,7 @@ export async function startTestbed({
         PROVIDER_PORT: String(providerPort),
         ...(accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(accessTokenTtl) }),
         ...(proxy ? { PROVIDER_ISSUER: proxy.url } : {}),
-        ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
+        ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris, webappLogoutUris }),
         ...(adminConsentRedirectUris ? { ADMIN_CONSENT_REDIRECT_URIS: adminConsentRedirectUris.join(' ') } : {}),
         ...(consent ? { CONSENT_MODE: consent } : {}),
       },
@@ -191,6 +202,8 @@ export async function startTestbed({
     stats: () => getJson(`${providerUrl}/__testbed/stats`),
     /** Every access, refresh and ID token the provider issued (see provider.mjs). */
     issuedTokens: async () => (await getJson(`${providerUrl}/__testbed/issued`)).tokens,
+    /** Every back-channel logout token the provider sent, oldest first (lib/logout-channels.mjs). */
+    logoutTokens: async () => (await getJson(`${providerUrl}/__testbed/logout-tokens`)).tokens,
     /** The downstream's request counts (see downstream.mjs). */
     downstreamStats: () => getJson(`${downstreamUrl}/__testbed/stats`),
     /**

@@ -13,7 +13,9 @@
 //!   and `GET /tenants/callback` for the customer's administrator (admin consent), `GET
 //!   /tenants` and `DELETE /tenants/{tid}` for the daemon's callers;
 //! - web app: `GET /`, `GET /auth/sign-in`, `GET|POST /auth/callback`, `GET /auth/sign-out`,
-//!   `GET /me`, `GET /me/call`, `GET /me/api`;
+//!   `GET /me`, `GET /me/call`, `GET /me/api`, and the provider's logout notifications
+//!   `GET /auth/frontchannel-logout` (Front-Channel Logout 1.0) and `POST
+//!   /auth/backchannel-logout` (Back-Channel Logout 1.0);
 //! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
 //!
 //! Each scenario's settings are read only when one of its routes is used, so a deployment needs
@@ -60,13 +62,25 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         (Method::Get, "/auth/sign-in") => WebRoute::SignIn,
         (Method::Get | Method::Post, "/auth/callback") => WebRoute::Callback,
         (Method::Get, "/auth/sign-out") => WebRoute::SignOut,
+        (Method::Get, "/auth/frontchannel-logout") => WebRoute::FrontChannelLogout,
+        (Method::Post, "/auth/backchannel-logout") => WebRoute::BackChannelLogout,
         (Method::Get, "/me") => WebRoute::Me,
         (Method::Get, "/me/call") => WebRoute::MeCall,
         (Method::Get, "/me/api") => WebRoute::MeApi,
         (
             _,
-            "/healthz" | "/daemon/call" | "/api/profile" | "/" | "/auth/sign-in" | "/auth/callback"
-            | "/auth/sign-out" | "/me" | "/me/call" | "/me/api",
+            "/healthz"
+            | "/daemon/call"
+            | "/api/profile"
+            | "/"
+            | "/auth/sign-in"
+            | "/auth/callback"
+            | "/auth/sign-out"
+            | "/auth/frontchannel-logout"
+            | "/auth/backchannel-logout"
+            | "/me"
+            | "/me/call"
+            | "/me/api",
         ) => return json(405, br#"{"error":"method_not_allowed"}"#.to_vec()),
         _ => return json(404, br#"{"error":"not_found"}"#.to_vec()),
     };
@@ -93,6 +107,8 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         WebRoute::SignIn => app.sign_in(&web, &platform).await,
         WebRoute::Callback => app.callback(&web, &platform).await,
         WebRoute::SignOut => app.sign_out(&web, &platform).await,
+        WebRoute::FrontChannelLogout => app.front_channel_logout(&web, &platform).await,
+        WebRoute::BackChannelLogout => app.back_channel_logout(&web, &platform).await,
         WebRoute::Me => app.me(&web, &platform).await,
         WebRoute::MeCall => app.call_downstream(&web, &platform).await,
         WebRoute::MeApi | WebRoute::ApiProfile => app.call_web_api(&web, &platform).await,
@@ -114,6 +130,8 @@ enum WebRoute {
     SignIn,
     Callback,
     SignOut,
+    FrontChannelLogout,
+    BackChannelLogout,
     Me,
     MeCall,
     MeApi,

@@ -13,6 +13,20 @@ use crate::validation::jwks::JwkSet;
 use crate::validation::jwt::TENANT_PLACEHOLDER;
 
 impl WebApp {
+    /// The issuer tokens from the provider must name: the discovered issuer exactly, or, for
+    /// an Entra multi-tenant authority (`{tenantid}` in the issuer), the template with the
+    /// token's tenant, one of `ALLOWED_TENANTS` when set.
+    pub(super) fn issuer_rule(&self, metadata: &ProviderMetadata) -> IssuerRule {
+        if metadata.issuer.contains(TENANT_PLACEHOLDER) {
+            IssuerRule::EntraTemplate {
+                template: metadata.issuer.clone(),
+                allowed_tenants: Some(self.allowed_tenants.clone()),
+            }
+        } else {
+            IssuerRule::Exact(metadata.issuer.clone())
+        }
+    }
+
     /// Validates an ID token with the provider's keys (refetched once per cooldown when the
     /// token names an unknown key).
     pub(super) async fn validate(
@@ -24,16 +38,8 @@ impl WebApp {
         metadata: &ProviderMetadata,
         platform: &Platform<'_>,
     ) -> Result<IdTokenClaims, Error> {
-        let issuer = if metadata.issuer.contains(TENANT_PLACEHOLDER) {
-            IssuerRule::EntraTemplate {
-                template: metadata.issuer.clone(),
-                allowed_tenants: Some(self.allowed_tenants.clone()),
-            }
-        } else {
-            IssuerRule::Exact(metadata.issuer.clone())
-        };
         let mut rules = IdTokenValidation::new(
-            issuer,
+            self.issuer_rule(metadata),
             self.client.client_id(),
             self.id_token_algorithm,
             nonce,
