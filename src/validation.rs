@@ -15,8 +15,10 @@ pub use access_token::{
     RequiredPermissions,
 };
 pub use id_token::{validate_id_token, IdTokenClaims, IdTokenValidation};
-pub use jwks::{Jwk, JwkSet, RsaComponents};
+pub use jwks::{Jwk, JwkSet, P256Coordinates, RsaComponents};
 pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken, MAX_TOKEN_BYTES};
 #[cfg(feature = "rustcrypto")]
 pub use verifier::rustcrypto::RustCryptoVerifier;
-pub use verifier::{check_rsa_key, JwsVerifier};
+pub use verifier::{
+    check_key, JwsVerifier, PublicKeyNumbers, VerificationAlgorithm, ES256_SIGNATURE_BYTES,
+};

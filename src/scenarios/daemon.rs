@@ -37,7 +37,9 @@ use crate::error::{Error, TransportErrorKind};
 use crate::platform::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
-use crate::scenarios::protected::{setting_list, AccessPolicy, ProtectedResource, Rejection};
+use crate::scenarios::protected::{
+    access_token_algorithm, setting_list, AccessPolicy, ProtectedResource, Rejection,
+};
 use crate::scenarios::tenants::TenantOnboarding;
 use crate::validation::access_token::RequiredPermissions;
 use crate::validation::verifier::JwsVerifier;
@@ -77,7 +79,8 @@ pub enum DaemonCallers {
 }
 
 impl DaemonCallers {
-    /// Reads `DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS` and `DAEMON_PUBLIC`.
+    /// Reads `DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS`,
+    /// `ACCESS_TOKEN_SIGNING_ALG` (the callers' tokens' algorithm) and `DAEMON_PUBLIC`.
     ///
     /// `DAEMON_PUBLIC=true` is the explicit opt-out (the daemon's build then warns that the
     /// route is open); it cannot be combined with a caller policy, so a leftover opt-out never
@@ -117,7 +120,11 @@ impl DaemonCallers {
                 audiences,
                 RequiredPermissions::new(Vec::new(), roles),
                 setting_list(optional(settings, "ALLOWED_TENANTS")),
-            )?)),
+            )?
+            .with_algorithm(access_token_algorithm(optional(
+                settings,
+                "ACCESS_TOKEN_SIGNING_ALG",
+            ))?))),
         }
     }
 }
@@ -557,6 +564,7 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "DAEMON_CALLER_ROLES",
     "DAEMON_PUBLIC",
     "ALLOWED_TENANTS",
+    "ACCESS_TOKEN_SIGNING_ALG",
     "ADMIN_CONSENT_REDIRECT_URI",
     "SCHEDULED_CALL_URL",
 ];

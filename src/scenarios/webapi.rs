@@ -87,7 +87,8 @@ impl WebApi {
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
-        let policy = AccessPolicy::new(config.audiences, config.required, config.allowed_tenants)?;
+        let policy = AccessPolicy::new(config.audiences, config.required, config.allowed_tenants)?
+            .with_algorithm(config.access_token_algorithm);
         Ok(Self {
             client: config.client.into_client(signer).await?,
             resource: ProtectedResource::new(policy, verifier),

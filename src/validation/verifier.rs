@@ -3,10 +3,11 @@
 //!
 //! The core parses the token ([`crate::validation::jwt::UnverifiedToken`]), chooses the algorithm from its
 //! configuration and the key from the issuer's set ([`crate::validation::jwks::JwkSet::find`]); a
-//! [`JwsVerifier`] only checks the signature. Algorithms: RS256 (RFC 7518 §3.3) and PS256
-//! (§3.5, salt length 32) with RSA keys of 2048 to 8192 bits. Backends:
-//! - [`rustcrypto::RustCryptoVerifier`] (feature `rustcrypto`): the `rsa` crate with SHA-256,
-//!   every target. Verification needs no randomness.
+//! [`JwsVerifier`] only checks the signature. Algorithms ([`VerificationAlgorithm`]): RS256
+//! (RFC 7518 §3.3) and PS256 (§3.5, salt length 32) with RSA keys of 2048 to 8192 bits, and
+//! ES256 (§3.4) with P-256 keys. Backends:
+//! - [`rustcrypto::RustCryptoVerifier`] (feature `rustcrypto`): the `rsa` crate with SHA-256 and
+//!   `p256`'s ECDSA, every target. Verification needs no randomness.
 //! - `edge_token_cloudflare::WebCryptoVerifier` (the Workers adapter): `crypto.subtle`, on
 //!   Workers and in browsers, keys imported once and reused.
 
@@ -19,11 +20,79 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::platform::LocalBoxFuture;
-use crate::validation::jwks::{Jwk, JwkSet, RsaComponents};
+use crate::validation::jwks::{Jwk, JwkSet, P256Coordinates, RsaComponents};
 use crate::validation::jwt::{TokenError, UnverifiedToken};
 
-/// The JWS algorithms a signature can be verified with: the signer's set, RS256 and PS256.
-pub(crate) use crate::credentials::signer::JwsAlgorithm;
+/// The JWS algorithms a received token (ID token, access token) may be signed with, chosen by
+/// configuration (RFC 7518 §3.1; RFC 8725 §3.1: never taken from the token).
+///
+/// Kept apart from [`crate::credentials::JwsAlgorithm`], the algorithms edge-token signs client
+/// assertions with (RS256, PS256: what Entra accepts for certificate credentials): ES256 is
+/// verified, never used to sign, so `CLIENT_ASSERTION_ALG=ES256` is a configuration error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerificationAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3): Entra's and most issuers' algorithm.
+    Rs256,
+    /// RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a 32-byte salt (RFC 7518 §3.5).
+    Ps256,
+    /// ECDSA with the P-256 curve and SHA-256 (RFC 7518 §3.4): a 64-byte `R || S` signature by
+    /// a `kty` `EC`, `crv` `P-256` key.
+    Es256,
+}
+
+impl VerificationAlgorithm {
+    /// The `alg` header value (RFC 7518 §3.1).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    /// The `kty` of the keys that verify it (RFC 7518 §6.1): `RSA` or `EC`.
+    pub fn key_type(self) -> &'static str {
+        match self {
+            Self::Rs256 | Self::Ps256 => "RSA",
+            Self::Es256 => "EC",
+        }
+    }
+
+    /// Parses `RS256`, `PS256` or `ES256` (exact, upper-case as in RFC 7518).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming `setting` for any other value.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, Error> {
+        match value {
+            "RS256" => Ok(Self::Rs256),
+            "PS256" => Ok(Self::Ps256),
+            "ES256" => Ok(Self::Es256),
+            _ => Err(Error::configuration(alloc::format!(
+                "{setting} must be RS256, PS256 or ES256"
+            ))),
+        }
+    }
+}
+
+impl From<crate::credentials::JwsAlgorithm> for VerificationAlgorithm {
+    /// Every signing algorithm is also a verification algorithm.
+    fn from(algorithm: crate::credentials::JwsAlgorithm) -> Self {
+        match algorithm {
+            crate::credentials::JwsAlgorithm::Rs256 => Self::Rs256,
+            crate::credentials::JwsAlgorithm::Ps256 => Self::Ps256,
+        }
+    }
+}
+
+/// A verification key's numbers, decoded from a [`Jwk`] and checked ([`check_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PublicKeyNumbers {
+    /// An RSA key (RS256, PS256).
+    Rsa(RsaComponents),
+    /// A P-256 point (ES256); whether it lies on the curve is the backend's check.
+    P256(P256Coordinates),
+}
 
 /// Verifies JWS signatures with public keys from the issuer's key set.
 pub trait JwsVerifier {
@@ -32,13 +101,15 @@ pub trait JwsVerifier {
     ///
     /// # Errors
     /// - [`Error::InvalidToken`] with [`TokenError::BadSignature`] when the signature does not
-    ///   verify (including a signature whose length is not the key's modulus length);
-    /// - [`Error::InvalidToken`] with [`TokenError::UnusableKey`] when `key` cannot verify
-    ///   `algorithm` (see [`check_rsa_key`]);
+    ///   verify (including a signature whose length is not the key's modulus length, or not 64
+    ///   bytes for ES256);
+    /// - [`Error::InvalidToken`] with [`TokenError::UnusableKey`] (or
+    ///   [`TokenError::UnsupportedCurve`]) when `key` cannot verify `algorithm` (see
+    ///   [`check_key`]), including a P-256 point that is not on the curve;
     /// - [`Error::Platform`] when the backend itself fails (e.g. no `crypto.subtle`).
     fn verify<'a>(
         &'a self,
-        algorithm: JwsAlgorithm,
+        algorithm: VerificationAlgorithm,
         key: &'a Jwk,
         signing_input: &'a [u8],
         signature: &'a [u8],
@@ -58,7 +129,7 @@ pub trait JwsVerifier {
 /// when the backend fails.
 pub(crate) async fn verify_signed_token(
     token: &str,
-    algorithm: JwsAlgorithm,
+    algorithm: VerificationAlgorithm,
     keys: &JwkSet,
     verifier: &dyn JwsVerifier,
 ) -> Result<Map<String, Value>, Error> {
@@ -73,25 +144,45 @@ pub(crate) async fn verify_signed_token(
     Ok(parsed.into_claims())
 }
 
+/// The length of an ES256 signature in bytes: `R || S`, 32 bytes each (RFC 7518 §3.4).
+pub const ES256_SIGNATURE_BYTES: usize = 64;
+
 /// The checks every backend makes before verifying: `key` [`Jwk::supports`] `algorithm`, its
-/// RSA numbers are in range ([`Jwk::rsa_components`]), and `signature` is exactly as long as
-/// the modulus (RFC 8017 §8.1.2 step 1, §8.2.2 step 1).
+/// numbers are well-formed ([`Jwk::rsa_components`] in range, [`Jwk::p256_coordinates`] 32
+/// bytes each), and `signature` has the algorithm's length: the modulus length for RSA (RFC
+/// 8017 §8.1.2 step 1, §8.2.2 step 1), [`ES256_SIGNATURE_BYTES`] for ES256 (RFC 7518 §3.4).
 ///
 /// # Errors
-/// [`TokenError::UnusableKey`] for the key, then [`TokenError::BadSignature`] for the length.
-pub fn check_rsa_key(
-    algorithm: JwsAlgorithm,
+/// [`TokenError::UnsupportedCurve`] for an EC key on another curve when ES256 is configured,
+/// [`TokenError::UnusableKey`] for any other unfit key, then [`TokenError::BadSignature`] for
+/// the length.
+pub fn check_key(
+    algorithm: VerificationAlgorithm,
     key: &Jwk,
     signature: &[u8],
-) -> Result<RsaComponents, TokenError> {
+) -> Result<PublicKeyNumbers, TokenError> {
     if !key.supports(algorithm) {
+        if algorithm == VerificationAlgorithm::Es256 && key.kty == "EC" {
+            key.p256_coordinates()?;
+        }
         return Err(TokenError::UnusableKey);
     }
-    let components = key.rsa_components()?;
-    if signature.len() != components.modulus_len() {
-        return Err(TokenError::BadSignature);
+    match algorithm {
+        VerificationAlgorithm::Rs256 | VerificationAlgorithm::Ps256 => {
+            let components = key.rsa_components()?;
+            if signature.len() != components.modulus_len() {
+                return Err(TokenError::BadSignature);
+            }
+            Ok(PublicKeyNumbers::Rsa(components))
+        }
+        VerificationAlgorithm::Es256 => {
+            let point = key.p256_coordinates()?;
+            if signature.len() != ES256_SIGNATURE_BYTES {
+                return Err(TokenError::BadSignature);
+            }
+            Ok(PublicKeyNumbers::P256(point))
+        }
     }
-    Ok(components)
 }
 
 #[cfg(all(test, feature = "rustcrypto"))]
