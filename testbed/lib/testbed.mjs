@@ -88,6 +88,9 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  * `adminConsentRedirectUris` (ADMIN_CONSENT_REDIRECT_URIS; TOKEN_HELPER_REDIRECT_URI always);
  * `resetTenants()` forgets every admin consent.
  *
+ * `tokenSigningAlg` 'ES256' makes the provider sign ID tokens and the web API's and daemon's
+ * access tokens with a P-256 key (TOKEN_SIGNING_ALG, see provider.mjs); default RS256.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
@@ -100,7 +103,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }) {
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
-  behindProxy = false, adminConsentRedirectUris,
+  behindProxy = false, adminConsentRedirectUris, tokenSigningAlg,
 } = {}) {
   const proxy = behindProxy ? await startFaultProxy() : undefined;
   let provider;
@@ -116,6 +119,7 @@ export async function startTestbed({
         ...(proxy ? { PROVIDER_ISSUER: proxy.url } : {}),
         ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris }),
         ...(adminConsentRedirectUris ? { ADMIN_CONSENT_REDIRECT_URIS: adminConsentRedirectUris.join(' ') } : {}),
+        ...(tokenSigningAlg ? { TOKEN_SIGNING_ALG: tokenSigningAlg } : {}),
       },
       readyLine: proxy
         ? /^provider listening (\S+)$[\s\S]*^provider ready (\S+)$/m
