@@ -13,8 +13,9 @@
 //! the web API validates its callers ([`ProtectedResource`]) — `DAEMON_API_AUDIENCE`
 //! (space-separated audiences: the daemon's client id and/or App ID URI), `DAEMON_CALLER_ROLES`
 //! (space-separated app roles, one of which the token's `roles` must hold; required with an
-//! audience) and optionally `ALLOWED_TENANTS` (as for the web API). A refused caller gets the
-//! [`Rejection`]'s 401 / 403 with an RFC 6750 §3 challenge, and no token is requested.
+//! audience) and optionally `ALLOWED_TENANTS` and `ACCESS_TOKEN_SIGNING_ALG` (as for the web
+//! API). A refused caller gets the [`Rejection`]'s 401 / 403 with an RFC 6750 §3 challenge, and
+//! no token is requested.
 //! `DAEMON_PUBLIC=true` instead leaves the route open to anyone who can reach it: **unsafe**,
 //! for local demos only (a warning is logged when the daemon is built). Neither is a
 //! configuration error: the route is never open by default.

@@ -46,7 +46,7 @@ pub struct AccessTokenValidation {
     /// API's client id (v2 tokens) and App ID URI (v1 tokens, or v2 when requested so).
     pub audiences: Vec<String>,
     /// The signing algorithm: a token whose `alg` differs is refused (RFC 9068 §4 step 6;
-    /// Entra signs access tokens with RS256).
+    /// Entra signs access tokens with RS256; other issuers may use PS256 or ES256).
     pub algorithm: VerificationAlgorithm,
     /// Clock skew allowed on `exp` and `nbf`, in seconds; clamped to
     /// `crate::validation::jwt::MAX_LEEWAY_SECS`. Default `DEFAULT_LEEWAY_SECS` (300).

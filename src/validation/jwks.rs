@@ -16,8 +16,8 @@ use crate::error::{Error, ResponseProblem};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::protocol::authority::require_secure_url;
 use crate::protocol::response::{invalid, json_object};
+use crate::validation::algorithm::VerificationAlgorithm;
 use crate::validation::jwt::TokenError;
-use crate::validation::verifier::VerificationAlgorithm;
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 §3.3 and §3.5: 2048 or larger).
 pub(crate) const MIN_RSA_MODULUS_BITS: usize = 2048;
@@ -106,7 +106,7 @@ impl RsaComponents {
 }
 
 /// A P-256 public key's affine coordinates, decoded from a [`Jwk`] (RFC 7518 §6.2.1):
-/// big-endian, [`P256_COORDINATE_BYTES`] each. Their lengths are checked here; whether the point
+/// big-endian, 32 bytes each. Their lengths are checked here; whether the point
 /// lies on the curve is checked by the verifier backend that imports it (`p256`, WebCrypto).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -192,7 +192,7 @@ impl Jwk {
     /// [`TokenError::UnsupportedCurve`] when the key is `EC` on a curve other than `P-256`
     /// (P-384, P-521, secp256k1: ES384, ES512 and ES256K are not accepted);
     /// [`TokenError::UnusableKey`] when the key is not `EC`, or `x` or `y` is missing, not
-    /// base64url or not [`P256_COORDINATE_BYTES`] long.
+    /// base64url or not 32 bytes long.
     pub fn p256_coordinates(&self) -> Result<P256Coordinates, TokenError> {
         if self.kty != "EC" {
             return Err(TokenError::UnusableKey);
