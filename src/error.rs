@@ -338,10 +338,15 @@ pub enum TokenError {
     /// No key in the issuer's JWKS matches the token's `kid`, even after a refetch. Callers
     /// refetch the key set once (see `crate::validation::jwks::JwksCache`) on this error only.
     UnknownKey,
-    /// The key that matches the token cannot verify it: not an RSA key, a modulus outside
-    /// 2048–8192 bits, a malformed `n` / `e`, or an `alg` / `use` / `key_ops` that excludes the
-    /// configured algorithm or verification.
+    /// The key that matches the token cannot verify it: not a key of the configured
+    /// algorithm's type (`RSA` for RS256/PS256, `EC` for ES256), a modulus outside 2048–8192
+    /// bits, a malformed `n` / `e`, P-256 coordinates that are not 32 bytes or not a point on
+    /// the curve, or an `alg` / `use` / `key_ops` that excludes the configured algorithm or
+    /// verification.
     UnusableKey,
+    /// ES256 is configured and the key that matches the token is an `EC` key on another curve
+    /// (`crv` other than `P-256`, RFC 7518 §6.2.1.1): only P-256 is accepted.
+    UnsupportedCurve,
     /// The signature does not verify with the issuer's key.
     BadSignature,
     /// `iss` differs from the expected issuer.
@@ -386,6 +391,9 @@ impl fmt::Display for TokenError {
             Self::AlgorithmNotAllowed => f.write_str("`alg` is not the configured algorithm"),
             Self::UnknownKey => f.write_str("no key of the issuer matches the token's `kid`"),
             Self::UnusableKey => f.write_str("the matching key cannot verify this algorithm"),
+            Self::UnsupportedCurve => {
+                f.write_str("the matching key is on a curve other than P-256 (ES256)")
+            }
             Self::BadSignature => f.write_str("the signature does not verify"),
             Self::Issuer => f.write_str("`iss` is not the expected issuer"),
             Self::TenantNotAllowed => f.write_str("the tenant (`tid`) is not allowed"),

@@ -34,7 +34,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `std` | yes | std-only conveniences (the core itself needs only `alloc`) |
-//! | `rustcrypto` | yes | pure-Rust RS256/PS256 signer and verifier (`rsa`, `jwt-compact`); draws randomness through `getrandom` |
+//! | `rustcrypto` | yes | pure-Rust RS256/PS256 signer and RS256/PS256/ES256 verifier (`rsa`, `jwt-compact`, `p256`); draws randomness through `getrandom` |
 //! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials) |
 //! | `system` | no | the host's clock, random source and stderr logger through std (WASI hosts) |
 //!

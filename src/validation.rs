@@ -4,6 +4,7 @@
 //! Keys are never taken from the token and the algorithm is always the configured one (RFC 8725).
 
 pub(crate) mod access_token;
+pub(crate) mod algorithm;
 pub(crate) mod id_token;
 pub(crate) mod issuer_keys;
 pub(crate) mod jwks;
@@ -16,12 +17,13 @@ pub use access_token::{
     validate_access_token, AccessTokenClaims, AccessTokenValidation, InsufficientScope,
     RequiredPermissions,
 };
+pub use algorithm::VerificationAlgorithm;
 pub use id_token::{validate_id_token, IdTokenClaims, IdTokenValidation};
-pub use jwks::{Jwk, JwkSet, RsaComponents};
+pub use jwks::{Jwk, JwkSet, P256Coordinates, RsaComponents};
 pub use jwt::{IssuerRule, JoseHeader, UnverifiedToken, MAX_TOKEN_BYTES};
 pub use logout_token::{
     validate_logout_token, LogoutTokenClaims, LogoutTokenValidation, BACKCHANNEL_LOGOUT_EVENT,
 };
 #[cfg(feature = "rustcrypto")]
 pub use verifier::rustcrypto::RustCryptoVerifier;
-pub use verifier::{check_rsa_key, JwsVerifier};
+pub use verifier::{check_key, JwsVerifier, PublicKeyNumbers, ES256_SIGNATURE_BYTES};

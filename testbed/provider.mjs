@@ -59,7 +59,10 @@
 // http://127.0.0.1:8787/admin-consent/callback, and TOKEN_HELPER_REDIRECT_URI), PROVIDER_ISSUER (the public issuer URL when the
 // provider sits behind a proxy, e.g. fault-proxy.mjs; default its own http://127.0.0.1:<port>;
 // the tenants' issuers are under it too), WEBAPP_FRONTCHANNEL_LOGOUT_URI and
-// WEBAPP_BACKCHANNEL_LOGOUT_URI (the web app clients' logout notifications; default none).
+// WEBAPP_BACKCHANNEL_LOGOUT_URI (the web app clients' logout notifications; default none),
+// TOKEN_SIGNING_ALG (`RS256` default, or `ES256`: ID
+// tokens and access tokens for the web API and the daemon's API are signed with a P-256 key
+// published beside the RSA one, which still signs the downstream's tokens).
 // Listens on 127.0.0.1 only; prints `provider ready <issuer>` once listening (behind a proxy,
 // `provider listening <own url>` first).
 import { once } from 'node:events';
@@ -74,7 +77,7 @@ import { interactionRoutes } from './lib/interactions.mjs';
 import {
   answerEntraError, API_PERMISSIONS, APP_ID_URIS, AUTHORIZATION_PATH, bump, configuration,
   describeTokenRequest, JWT_BEARER, newSigningKeys, OBO_GRANT_NAME, readBody, RESOURCES,
-  resourceScopes, resourceServerInfo, resourcesFromScope, thumbprintRefusal, TOKEN_PATH,
+  resourceScopes, resourceServerInfo, resourcesFromScope, thumbprintRefusal, TOKEN_PATH, tokenSigningAlg,
 } from './lib/provider-config.mjs';
 import { frontChannelLogout, sentLogoutTokens } from './lib/logout-channels.mjs';
 import { createTenants } from './lib/tenants.mjs';
@@ -306,7 +309,7 @@ function assertionRefusal(err) {
  * ACCESS_TOKEN_TTL; no refresh token. A user whose conditional access requires MFA (carol) gets
  * `interaction_required` with a claims challenge instead, `claims` parameter or not.
  */
-function onBehalfOfGrant(verificationKey) {
+function onBehalfOfGrant(publicKeys) {
   return async function onBehalfOf(ctx) {
     const { params, client } = ctx.oidc;
     for (const name of ['requested_token_use', 'assertion', 'scope']) {
@@ -324,8 +327,8 @@ function onBehalfOfGrant(verificationKey) {
 
     let claims;
     try {
-      ({ payload: claims } = await jwtVerify(params.assertion, verificationKey, {
-        issuer: ctx.oidc.provider.issuer, algorithms: ['RS256'], typ: 'at+jwt',
+      ({ payload: claims } = await jwtVerify(params.assertion, ({ alg }) => publicKeys[alg], {
+        issuer: ctx.oidc.provider.issuer, algorithms: [tokenSigningAlg], typ: 'at+jwt',
       }));
     } catch (err) {
       answerEntraError(ctx, assertionRefusal(err));
@@ -403,10 +406,10 @@ const issuer = process.env.PROVIDER_ISSUER || ownUrl;
 if (issuer !== ownUrl) console.log(`provider listening ${ownUrl}`);
 
 tenants = await createTenants({ baseUrl: issuer, adminConsentRedirectUris, onIssued: recordIssued });
-const { signingJwk, publicKey } = await newSigningKeys();
-const provider = new Provider(issuer, configuration(signingJwk));
+const { signingJwks, publicKeys } = await newSigningKeys();
+const provider = new Provider(issuer, configuration(signingJwks));
 // `claims` (a claims challenge to satisfy) and MSAL's `client_info` are accepted and ignored.
-provider.registerGrantType(JWT_BEARER, onBehalfOfGrant(publicKey), ['assertion', 'requested_token_use', 'scope', 'claims', 'client_info']);
+provider.registerGrantType(JWT_BEARER, onBehalfOfGrant(publicKeys), ['assertion', 'requested_token_use', 'scope', 'claims', 'client_info']);
 provider.use(testbedMiddleware);
 provider.use(frontChannelLogout(provider));
 provider.use(interactionRoutes(provider, {

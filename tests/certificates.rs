@@ -12,7 +12,9 @@ use common::{config_error, config_of, fixture, form, settings, Env, ENTRA_TOKEN_
 use edge_token::config::CredentialConfig;
 use edge_token::credentials::{rustcrypto_signer, JwsAlgorithm};
 use edge_token::platform::NoStore;
-use edge_token::validation::{Jwk, JwsVerifier, RustCryptoVerifier, UnverifiedToken};
+use edge_token::validation::{
+    Jwk, JwsVerifier, RustCryptoVerifier, UnverifiedToken, VerificationAlgorithm,
+};
 use edge_token::Scopes;
 use futures::executor::block_on;
 use rsa::pkcs8::DecodePrivateKey;
@@ -92,7 +94,8 @@ fn a_base64_pfx_credential_builds_a_certificate_client_that_signs_its_assertions
     assert_eq!(claims["exp"], NOW + 600);
     assert!(claims["jti"].as_str().is_some_and(|jti| jti.len() == 36));
     let (input, signature) = (assertion.signing_input(), assertion.signature());
-    let verified = block_on(RustCryptoVerifier.verify(JwsAlgorithm::Ps256, &jwk, input, signature));
+    let verified =
+        block_on(RustCryptoVerifier.verify(VerificationAlgorithm::Ps256, &jwk, input, signature));
     verified.expect("signed with the PFX key");
 }
 

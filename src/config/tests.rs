@@ -285,6 +285,26 @@ fn adfs_certificates_sign_rs256_and_refuse_ps256() {
 }
 
 #[test]
+fn es256_never_signs_client_assertions() {
+    // ES256 is a verification algorithm only (ID and access tokens): Entra takes RS256 / PS256
+    // certificate assertions, and edge-token signs nothing else.
+    let error = ClientConfig::from_settings(&settings(&[
+        (
+            "AUTHORITY",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+        ),
+        ("CLIENT_CERTIFICATE", CERT_PEM),
+        ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
+        ("CLIENT_ASSERTION_ALG", "ES256"),
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration error: CLIENT_ASSERTION_ALG must be PS256 or RS256"
+    );
+}
+
+#[test]
 fn azure_region_is_optional_validated_and_entra_only() {
     let entra = Authority::parse("https://login.microsoftonline.com/contoso.com", None).unwrap();
     assert_eq!(azure_region(&settings(&[]), &entra), Ok(None));

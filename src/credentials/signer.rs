@@ -16,7 +16,10 @@ use alloc::vec::Vec;
 use crate::error::Error;
 use crate::platform::LocalBoxFuture;
 
-/// JWS algorithms for client assertions (RFC 7518 §3.1).
+/// JWS algorithms for client assertions (RFC 7518 §3.1): RSA only, what Entra accepts for
+/// certificate credentials. Received tokens are verified with
+/// [`crate::validation::VerificationAlgorithm`], which adds ES256; edge-token never signs with
+/// ES256, so `CLIENT_ASSERTION_ALG=ES256` is a configuration error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwsAlgorithm {
     /// RSASSA-PSS with SHA-256 and a 32-byte salt (RFC 7518 §3.5). Entra's default for

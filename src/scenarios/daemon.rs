@@ -13,8 +13,9 @@
 //! the web API validates its callers ([`ProtectedResource`]) — `DAEMON_API_AUDIENCE`
 //! (space-separated audiences: the daemon's client id and/or App ID URI), `DAEMON_CALLER_ROLES`
 //! (space-separated app roles, one of which the token's `roles` must hold; required with an
-//! audience) and optionally `ALLOWED_TENANTS` (as for the web API). A refused caller gets the
-//! [`Rejection`]'s 401 / 403 with an RFC 6750 §3 challenge, and no token is requested.
+//! audience) and optionally `ALLOWED_TENANTS` and `ACCESS_TOKEN_SIGNING_ALG` (as for the web
+//! API). A refused caller gets the [`Rejection`]'s 401 / 403 with an RFC 6750 §3 challenge, and
+//! no token is requested.
 //! `DAEMON_PUBLIC=true` instead leaves the route open to anyone who can reach it: **unsafe**,
 //! for local demos only (a warning is logged when the daemon is built). Neither is a
 //! configuration error: the route is never open by default.
@@ -37,7 +38,9 @@ use crate::error::{Error, TransportErrorKind};
 use crate::platform::http::{header, HttpRequest, HttpResponse};
 use crate::platform::Platform;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
-use crate::scenarios::protected::{setting_list, AccessPolicy, ProtectedResource, Rejection};
+use crate::scenarios::protected::{
+    access_token_algorithm, setting_list, AccessPolicy, ProtectedResource, Rejection,
+};
 use crate::scenarios::tenants::TenantOnboarding;
 use crate::validation::access_token::RequiredPermissions;
 use crate::validation::verifier::JwsVerifier;
@@ -77,7 +80,8 @@ pub enum DaemonCallers {
 }
 
 impl DaemonCallers {
-    /// Reads `DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS` and `DAEMON_PUBLIC`.
+    /// Reads `DAEMON_API_AUDIENCE`, `DAEMON_CALLER_ROLES`, `ALLOWED_TENANTS`,
+    /// `ACCESS_TOKEN_SIGNING_ALG` (the callers' tokens' algorithm) and `DAEMON_PUBLIC`.
     ///
     /// `DAEMON_PUBLIC=true` is the explicit opt-out (the daemon's build then warns that the
     /// route is open); it cannot be combined with a caller policy, so a leftover opt-out never
@@ -117,7 +121,11 @@ impl DaemonCallers {
                 audiences,
                 RequiredPermissions::new(Vec::new(), roles),
                 setting_list(optional(settings, "ALLOWED_TENANTS")),
-            )?)),
+            )?
+            .with_algorithm(access_token_algorithm(optional(
+                settings,
+                "ACCESS_TOKEN_SIGNING_ALG",
+            ))?))),
         }
     }
 }
@@ -557,6 +565,7 @@ pub const DAEMON_SETTING_NAMES: &[&str] = &[
     "DAEMON_CALLER_ROLES",
     "DAEMON_PUBLIC",
     "ALLOWED_TENANTS",
+    "ACCESS_TOKEN_SIGNING_ALG",
     "ADMIN_CONSENT_REDIRECT_URI",
     "SCHEDULED_CALL_URL",
 ];

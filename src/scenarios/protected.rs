@@ -7,8 +7,9 @@
 //! 2. the provider's metadata (discovery, cached by the client) for the issuer and `jwks_uri`;
 //! 3. the token ([`validate_access_token`]): issuer (Entra v1/v2 issuers with `ALLOWED_TENANTS`
 //!    for an Entra authority, else the discovered issuer exactly), one of the configured
-//!    audiences, `exp` / `nbf`, and an RS256 signature by a key of the issuer's key set
-//!    ([`IssuerKeys`]: cached, refetched once for an unknown `kid`);
+//!    audiences, `exp` / `nbf`, and a signature with the configured algorithm
+//!    ([`AccessPolicy::algorithm`]: RS256 by default, `ACCESS_TOKEN_SIGNING_ALG`) by a key of
+//!    the issuer's key set ([`IssuerKeys`]: cached, refetched once for an unknown `kid`);
 //! 4. the required delegated scopes (`scp`) or app roles (`roles`): any one suffices
 //!    (Microsoft identity platform "protected web API: verify scopes and app roles").
 //!
@@ -29,7 +30,6 @@ use core::fmt;
 use serde_json::json;
 
 use crate::acquisition::client::ConfidentialClient;
-use crate::credentials::signer::JwsAlgorithm;
 use crate::error::Error;
 use crate::platform::Platform;
 use crate::protocol::authority::MicrosoftAuthorityKind;
@@ -43,7 +43,7 @@ use crate::validation::access_token::{
 use crate::validation::issuer_keys::IssuerKeys;
 use crate::validation::jwks::JwkSet;
 use crate::validation::jwt::IssuerRule;
-use crate::validation::verifier::JwsVerifier;
+use crate::validation::verifier::{JwsVerifier, VerificationAlgorithm};
 
 /// A caller whose token passed validation.
 #[derive(Debug, Clone)]
@@ -157,11 +157,14 @@ pub struct AccessPolicy {
     /// For an Entra multi-tenant authority (`{tenantid}` issuers), the tenants accepted
     /// (empty = any).
     pub allowed_tenants: Vec<String>,
+    /// The only algorithm access tokens may be signed with (`ACCESS_TOKEN_SIGNING_ALG`; RS256
+    /// unless [`AccessPolicy::with_algorithm`]): a token whose `alg` differs is refused.
+    pub algorithm: VerificationAlgorithm,
 }
 
 impl AccessPolicy {
     /// A policy accepting tokens for one of `audiences` that carry one of `required`'s scopes
-    /// or roles, from `allowed_tenants` (empty = any).
+    /// or roles, from `allowed_tenants` (empty = any), signed with RS256.
     ///
     /// # Errors
     /// [`Error::Configuration`] when `audiences` or `required` is empty.
@@ -184,8 +187,30 @@ impl AccessPolicy {
             audiences,
             required,
             allowed_tenants,
+            algorithm: VerificationAlgorithm::Rs256,
         })
     }
+
+    /// The same policy for tokens signed with `algorithm` instead.
+    #[must_use]
+    pub fn with_algorithm(mut self, algorithm: VerificationAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+}
+
+/// `ACCESS_TOKEN_SIGNING_ALG`: the algorithm of the access tokens a protected resource accepts
+/// (`RS256` when absent, `PS256`, `ES256`).
+///
+/// # Errors
+/// [`Error::Configuration`] for any other value.
+pub(crate) fn access_token_algorithm(
+    setting: Option<String>,
+) -> Result<VerificationAlgorithm, Error> {
+    setting
+        .map(|alg| VerificationAlgorithm::parse("ACCESS_TOKEN_SIGNING_ALG", alg.trim()))
+        .transpose()
+        .map(|alg| alg.unwrap_or(VerificationAlgorithm::Rs256))
 }
 
 /// A setting holding names separated by spaces or commas (absent = none).
@@ -262,7 +287,7 @@ impl ProtectedResource {
         let rules = &AccessTokenValidation::new(
             issuers,
             self.policy.audiences.clone(),
-            JwsAlgorithm::Rs256,
+            self.policy.algorithm,
             platform.clock.now_unix_secs(),
         );
         let jwks_uri = metadata.jwks_uri.as_ref().ok_or_else(|| {

@@ -24,8 +24,9 @@
 //! role), `API_DOWNSTREAM_URL` and `API_DOWNSTREAM_SCOPES` (the downstream API), optional
 //! `API_DOWNSTREAM_APP_SCOPES` (for app-only callers; default `{resource}/.default` of
 //! `API_DOWNSTREAM_SCOPES`), `ALLOWED_TENANTS`,
-//! `CLIENT_CAPABILITIES` (`cp1` for claims challenges) and `HTTP_TIMEOUT_MS`. Access tokens
-//! must be signed with RS256 (as Entra signs them).
+//! `CLIENT_CAPABILITIES` (`cp1` for claims challenges), `HTTP_TIMEOUT_MS` and
+//! `ACCESS_TOKEN_SIGNING_ALG` (`RS256` default, as Entra signs access tokens; `PS256`, `ES256`):
+//! the only algorithm callers' access tokens may be signed with.
 
 mod config;
 
@@ -87,7 +88,8 @@ impl WebApi {
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
-        let policy = AccessPolicy::new(config.audiences, config.required, config.allowed_tenants)?;
+        let policy = AccessPolicy::new(config.audiences, config.required, config.allowed_tenants)?
+            .with_algorithm(config.access_token_algorithm);
         Ok(Self {
             client: config.client.into_client(signer).await?,
             resource: ProtectedResource::new(policy, verifier),
@@ -103,8 +105,8 @@ impl WebApi {
     }
 
     /// Validates the caller's `Authorization` header as the web API's protected resource
-    /// ([`ProtectedResource::authenticate`]: bearer syntax, issuer, `API_AUDIENCE`, time, RS256
-    /// signature, then `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`).
+    /// ([`ProtectedResource::authenticate`]: bearer syntax, issuer, `API_AUDIENCE`, time, a
+    /// signature with `ACCESS_TOKEN_SIGNING_ALG`, then `API_REQUIRED_SCOPE` / `API_REQUIRED_ROLES`).
     ///
     /// # Errors
     /// A [`Rejection`]; [`Rejection::response`] is the answer to send.

@@ -21,7 +21,7 @@
 //! request's origin picks one, see [`RedirectUris`]), `COOKIE_KEY` (secret: base64url of 32 random bytes; several, newest first and
 //! comma-separated, to rotate it), optional
 //! `POST_LOGOUT_REDIRECT_URI`, `RESPONSE_MODE` (`query` | `form_post`), `ID_TOKEN_SIGNING_ALG`
-//! (`RS256` default | `PS256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
+//! (`RS256` default | `PS256` | `ES256`), `ALLOWED_TENANTS` (Entra multi-tenant: tenant ids, space or
 //! comma separated), the downstream API's `DOWNSTREAM_URL` / `DOWNSTREAM_SCOPES` (delegated, asked at
 //! sign-in), and optionally a web API's `WEB_API_URL` / `WEB_API_SCOPES` (delegated, acquired
 //! silently with the refresh token: incremental consent).
@@ -64,7 +64,7 @@ use crate::scenarios::web::{Page, SameSite};
 pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
 use crate::seal::{Purpose, SealError, Sealer};
 use crate::validation::issuer_keys::IssuerKeys;
-use crate::validation::verifier::JwsVerifier;
+use crate::validation::verifier::{JwsVerifier, VerificationAlgorithm};
 pub use config::WebAppConfig;
 pub use redirect::{RedirectUris, UnregisteredOrigin};
 pub(crate) use silent::SilentFailure;
@@ -102,7 +102,7 @@ pub struct WebApp {
     downstream: DownstreamApi,
     web_api: Option<DownstreamApi>,
     response_mode: ResponseMode,
-    id_token_algorithm: JwsAlgorithm,
+    id_token_algorithm: VerificationAlgorithm,
     allowed_tenants: Vec<String>,
     http_timeout: Duration,
     lifetime: SessionLifetime,

@@ -25,7 +25,7 @@ use crate::validation::jwt::{
     IssuerRule, TokenError, CLAIM_BOUNDS, DEFAULT_LEEWAY_SECS, TENANT_PLACEHOLDER,
 };
 
-use crate::validation::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
+use crate::validation::verifier::{verify_signed_token, JwsVerifier, VerificationAlgorithm};
 
 /// The JOSE header `typ` values accepted on an access token, compared case-insensitively: `JWT`
 /// (what Entra v1 and v2 access tokens carry) and RFC 9068 §2.1's `at+jwt`, also in its full
@@ -46,8 +46,8 @@ pub struct AccessTokenValidation {
     /// API's client id (v2 tokens) and App ID URI (v1 tokens, or v2 when requested so).
     pub audiences: Vec<String>,
     /// The signing algorithm: a token whose `alg` differs is refused (RFC 9068 §4 step 6;
-    /// Entra signs access tokens with RS256).
-    pub algorithm: JwsAlgorithm,
+    /// Entra signs access tokens with RS256; other issuers may use PS256 or ES256).
+    pub algorithm: VerificationAlgorithm,
     /// Clock skew allowed on `exp` and `nbf`, in seconds; clamped to
     /// `crate::validation::jwt::MAX_LEEWAY_SECS`. Default `DEFAULT_LEEWAY_SECS` (300).
     pub leeway_secs: u64,
@@ -61,7 +61,7 @@ impl AccessTokenValidation {
     pub fn new(
         issuers: Vec<IssuerRule>,
         audiences: Vec<String>,
-        algorithm: JwsAlgorithm,
+        algorithm: VerificationAlgorithm,
         now: u64,
     ) -> Self {
         Self {

@@ -25,7 +25,7 @@ use crate::validation::jwt::{
     audiences, check_claim_bounds, check_times, header_typ, is_explicitly_typed, optional_string,
     required_string, TokenError, CLAIM_BOUNDS, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS,
 };
-use crate::validation::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
+use crate::validation::verifier::{verify_signed_token, JwsVerifier, VerificationAlgorithm};
 
 /// How long before `now` an ID token may have been issued (`iat`), in seconds, on top of the
 /// leeway: one hour (OIDC Core §3.1.3.7 step 10 lets the client "limit the time range" of
@@ -48,7 +48,7 @@ pub struct IdTokenValidation {
     pub trusted_audiences: Vec<String>,
     /// The signing algorithm, from configuration (steps 6–7): a token whose `alg` differs is
     /// refused, and `none` and HMAC algorithms are never accepted.
-    pub algorithm: JwsAlgorithm,
+    pub algorithm: VerificationAlgorithm,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds; clamped to
     /// `crate::validation::jwt::MAX_LEEWAY_SECS`. Default `DEFAULT_LEEWAY_SECS` (300).
     pub leeway_secs: u64,
@@ -74,7 +74,7 @@ impl IdTokenValidation {
     pub fn new(
         issuer: IssuerRule,
         client_id: impl Into<String>,
-        algorithm: JwsAlgorithm,
+        algorithm: VerificationAlgorithm,
         nonce: impl Into<String>,
         now: u64,
     ) -> Self {
@@ -224,13 +224,17 @@ pub async fn validate_id_token(
 
 /// Whether `at_hash` is the hash of `access_token` (OIDC Core §3.1.3.6, §3.3.2.11): the
 /// base64url encoding, without padding, of the left-most half of the hash of the access
-/// token's ASCII octets, with the hash function of the ID token's JWS `alg` (SHA-256 for RS256
-/// and PS256, RFC 7518 §3.3 and §3.5).
-fn at_hash_matches(at_hash: &str, access_token: &AccessToken, algorithm: JwsAlgorithm) -> bool {
+/// token's ASCII octets, with the hash function of the ID token's JWS `alg` (SHA-256 for RS256,
+/// PS256 and ES256, RFC 7518 §3.3, §3.5 and §3.4).
+fn at_hash_matches(
+    at_hash: &str,
+    access_token: &AccessToken,
+    algorithm: VerificationAlgorithm,
+) -> bool {
     let digest = match algorithm {
-        JwsAlgorithm::Rs256 | JwsAlgorithm::Ps256 => {
-            Sha256::digest(access_token.expose_secret().as_bytes())
-        }
+        VerificationAlgorithm::Rs256
+        | VerificationAlgorithm::Ps256
+        | VerificationAlgorithm::Es256 => Sha256::digest(access_token.expose_secret().as_bytes()),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]) == at_hash
 }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::credentials::signer::JwsAlgorithm;
 use crate::error::{Error, ResponseProblem};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::protocol::authority::require_secure_url;
 use crate::protocol::response::{invalid, json_object};
+use crate::validation::algorithm::VerificationAlgorithm;
 use crate::validation::jwt::TokenError;
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 §3.3 and §3.5: 2048 or larger).
@@ -40,6 +40,10 @@ pub(crate) const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
 /// it is the last good set a new isolate starts from, which an answer without a usable key
 /// does not replace.
 pub(crate) const JWKS_STORED_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+
+/// The length of a P-256 coordinate in bytes (RFC 7518 §6.2.1.2: `x` and `y` are the full
+/// size of a coordinate for the curve, 32 bytes for P-256, leading zeros kept).
+pub(crate) const P256_COORDINATE_BYTES: usize = 32;
 
 /// Base64url for key members: RFC 7518 §6.3.1 says no padding, but some publishers pad.
 const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -101,6 +105,18 @@ impl RsaComponents {
     }
 }
 
+/// A P-256 public key's affine coordinates, decoded from a [`Jwk`] (RFC 7518 §6.2.1):
+/// big-endian, 32 bytes each. Their lengths are checked here; whether the point
+/// lies on the curve is checked by the verifier backend that imports it (`p256`, WebCrypto).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct P256Coordinates {
+    /// `x`, 32 bytes big-endian.
+    pub x: [u8; P256_COORDINATE_BYTES],
+    /// `y`, 32 bytes big-endian.
+    pub y: [u8; P256_COORDINATE_BYTES],
+}
+
 impl Jwk {
     /// Whether the key may verify signatures: `use` absent or `sig`, and `key_ops` absent or
     /// containing `verify` (RFC 7517 §4.2–4.3).
@@ -112,13 +128,21 @@ impl Jwk {
                 .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
     }
 
-    /// Whether the key can verify `algorithm`: a signature key of type `RSA` with `n` and `e`,
-    /// and an `alg` that is absent or names `algorithm`.
-    pub fn supports(&self, algorithm: JwsAlgorithm) -> bool {
+    /// Whether the key can verify `algorithm`: a signature key of `algorithm`'s type
+    /// ([`VerificationAlgorithm::key_type`]: `RSA` with `n` and `e`, or `EC` with `crv` `P-256`,
+    /// `x` and `y`), and an `alg` that is absent or names `algorithm`.
+    pub fn supports(&self, algorithm: VerificationAlgorithm) -> bool {
+        let members = match algorithm {
+            VerificationAlgorithm::Rs256 | VerificationAlgorithm::Ps256 => {
+                self.n.is_some() && self.e.is_some()
+            }
+            VerificationAlgorithm::Es256 => {
+                self.crv.as_deref() == Some("P-256") && self.x.is_some() && self.y.is_some()
+            }
+        };
         self.is_signature_key()
-            && self.kty == "RSA"
-            && self.n.is_some()
-            && self.e.is_some()
+            && self.kty == algorithm.key_type()
+            && members
             && self
                 .alg
                 .as_deref()
@@ -161,6 +185,33 @@ impl Jwk {
         }
         Ok(RsaComponents { n, e })
     }
+
+    /// The P-256 public key's coordinates.
+    ///
+    /// # Errors
+    /// [`TokenError::UnsupportedCurve`] when the key is `EC` on a curve other than `P-256`
+    /// (P-384, P-521, secp256k1: ES384, ES512 and ES256K are not accepted);
+    /// [`TokenError::UnusableKey`] when the key is not `EC`, or `x` or `y` is missing, not
+    /// base64url or not 32 bytes long.
+    pub fn p256_coordinates(&self) -> Result<P256Coordinates, TokenError> {
+        if self.kty != "EC" {
+            return Err(TokenError::UnusableKey);
+        }
+        if self.crv.as_deref() != Some("P-256") {
+            return Err(TokenError::UnsupportedCurve);
+        }
+        let decode = |member: &Option<String>| -> Result<[u8; P256_COORDINATE_BYTES], TokenError> {
+            let text = member.as_deref().ok_or(TokenError::UnusableKey)?;
+            let bytes = KEY_BASE64
+                .decode(text)
+                .map_err(|_| TokenError::UnusableKey)?;
+            bytes.try_into().map_err(|_| TokenError::UnusableKey)
+        };
+        Ok(P256Coordinates {
+            x: decode(&self.x)?,
+            y: decode(&self.y)?,
+        })
+    }
 }
 
 /// A key set (RFC 7517 §5) holding the issuer's signature keys only.
@@ -170,13 +221,14 @@ pub struct JwkSet {
 }
 
 impl JwkSet {
-    /// Whether any key could verify a signature: a signature key with usable RSA numbers. A
-    /// set without one (`{"keys":[]}`, only encryption keys, malformed keys) cannot verify
+    /// Whether any key could verify a signature: a signature key with usable RSA numbers or
+    /// P-256 coordinates. A set without one (`{"keys":[]}`, only encryption keys, malformed keys) cannot verify
     /// anything, so it never replaces a set that can ([`JwksCache::keep_after_unusable_fetch`]).
     pub(crate) fn has_usable_key(&self) -> bool {
-        self.keys
-            .iter()
-            .any(|key| key.is_signature_key() && key.rsa_components().is_ok())
+        self.keys.iter().any(|key| {
+            key.is_signature_key()
+                && (key.rsa_components().is_ok() || key.p256_coordinates().is_ok())
+        })
     }
 
     /// The GET request for the key set at `jwks_uri` (from [`crate::protocol::discovery::ProviderMetadata`]
@@ -249,8 +301,13 @@ impl JwkSet {
     /// [`TokenError::UnknownKey`] when no key has that `kid` (or, without a `kid`, when zero or
     /// several keys fit): the caller may refetch the set (`JwksCache`).
     /// [`TokenError::UnusableKey`] when keys with that `kid` exist but none can verify
-    /// `algorithm`.
-    pub fn find(&self, kid: Option<&str>, algorithm: JwsAlgorithm) -> Result<&Jwk, TokenError> {
+    /// `algorithm` ([`TokenError::UnsupportedCurve`] when ES256 is configured and such a key is
+    /// `EC` on another curve).
+    pub fn find(
+        &self,
+        kid: Option<&str>,
+        algorithm: VerificationAlgorithm,
+    ) -> Result<&Jwk, TokenError> {
         let Some(kid) = kid else {
             let mut fitting = self.keys.iter().filter(|key| key.supports(algorithm));
             return match (fitting.next(), fitting.next()) {
@@ -266,9 +323,19 @@ impl JwkSet {
         if named.peek().is_none() {
             return Err(TokenError::UnknownKey);
         }
-        named
-            .find(|key| key.supports(algorithm))
-            .ok_or(TokenError::UnusableKey)
+        let mut other_curve = false;
+        for key in named {
+            if key.supports(algorithm) {
+                return Ok(key);
+            }
+            other_curve |= algorithm == VerificationAlgorithm::Es256
+                && key.p256_coordinates() == Err(TokenError::UnsupportedCurve);
+        }
+        Err(if other_curve {
+            TokenError::UnsupportedCurve
+        } else {
+            TokenError::UnusableKey
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::secret::LogoutToken;
+use crate::validation::algorithm::VerificationAlgorithm;
 use crate::validation::id_token::check_client_audience;
 use crate::validation::jwks::JwkSet;
 use crate::validation::jwt::{
@@ -24,7 +25,7 @@ use crate::validation::jwt::{
     required_string, ClaimBound, IssuerRule, TokenError, CLAIM_BOUNDS, DEFAULT_LEEWAY_SECS,
     MAX_ID_CLAIM_BYTES, MAX_LEEWAY_SECS,
 };
-use crate::validation::verifier::{verify_signed_token, JwsAlgorithm, JwsVerifier};
+use crate::validation::verifier::{verify_signed_token, JwsVerifier};
 
 /// The member of the `events` claim that makes a JWT a logout token (Back-Channel Logout 1.0
 /// §2.4; its value is a JSON object, typically empty).
@@ -68,7 +69,7 @@ pub struct LogoutTokenValidation {
     pub trusted_audiences: Vec<String>,
     /// The signing algorithm, from configuration (the ID token's, §2.6 step 2): a token whose
     /// `alg` differs is refused; `none` never verifies.
-    pub algorithm: JwsAlgorithm,
+    pub algorithm: VerificationAlgorithm,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds; clamped to
     /// `crate::validation::jwt::MAX_LEEWAY_SECS`. Default 300.
     pub leeway_secs: u64,
@@ -82,7 +83,7 @@ impl LogoutTokenValidation {
     pub fn new(
         issuer: IssuerRule,
         client_id: impl Into<String>,
-        algorithm: JwsAlgorithm,
+        algorithm: VerificationAlgorithm,
         now: u64,
     ) -> Self {
         Self {

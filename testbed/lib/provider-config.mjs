@@ -56,6 +56,13 @@ export const APP_ID_URIS = { [clients.webapi.clientId]: clients.webapi.appIdUri 
 const BODY_LIMIT = 56 * 1024;
 
 export const accessTokenTtl = integerFromEnv('ACCESS_TOKEN_TTL', 3600);
+/**
+ * TOKEN_SIGNING_ALG: `RS256` (default) or `ES256` (a P-256 key joins the RSA one in `jwks`), the
+ * `alg` of ID tokens and of access tokens for the web API and the daemon's API; the downstream's
+ * stay RS256, so with ES256 the key set holds both kinds of keys.
+ */
+export const tokenSigningAlg = process.env.TOKEN_SIGNING_ALG || 'RS256';
+if (!['RS256', 'ES256'].includes(tokenSigningAlg)) throw new Error(`TOKEN_SIGNING_ALG must be RS256 or ES256, got ${tokenSigningAlg}`);
 const webappRedirectUris = listFromEnv('WEBAPP_REDIRECT_URIS', ['http://127.0.0.1:8787/auth/callback']);
 const webappPostLogoutRedirectUris = listFromEnv('WEBAPP_POST_LOGOUT_REDIRECT_URIS', ['http://127.0.0.1:8787/']);
 
@@ -78,6 +85,7 @@ const webapp = {
   redirect_uris: [...webappRedirectUris, TOKEN_HELPER_REDIRECT_URI],
   post_logout_redirect_uris: webappPostLogoutRedirectUris,
   ...webappLogoutMetadata(),
+  id_token_signed_response_alg: tokenSigningAlg,
 };
 export const clientMetadata = [
   {
@@ -284,26 +292,34 @@ export function resourceServerInfo(resource) {
     scope: resourceScopes(resource).join(' '),
     accessTokenFormat: 'jwt',
     accessTokenTTL: accessTokenTtl,
-    jwt: { sign: { alg: 'RS256' } },
+    jwt: { sign: { alg: resource === DOWNSTREAM ? 'RS256' : tokenSigningAlg } },
   };
 }
 
-/** The provider's signing key pair (RS256): the private one as a JWK, the public one to verify assertions. */
+/**
+ * The provider's signing keys: RS256 and, with TOKEN_SIGNING_ALG=ES256, ES256 too.
+ * `signingJwks`: the private JWKs (oidc-provider's `jwks`); `publicKeys`: alg -> public key,
+ * to verify the provider's own tokens (on-behalf-of assertions).
+ */
 export async function newSigningKeys() {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { signingJwk: { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig' }, publicKey };
+  const algs = [...new Set(['RS256', tokenSigningAlg])];
+  const pairs = await Promise.all(algs.map((alg) => generateKeyPair(alg, { extractable: true })));
+  return {
+    signingJwks: await Promise.all(pairs.map(async ({ privateKey }, i) => ({ ...(await exportJWK(privateKey)), alg: algs[i], use: 'sig' }))),
+    publicKeys: Object.fromEntries(pairs.map(({ publicKey }, i) => [algs[i], publicKey])),
+  };
 }
 
 /**
  * oidc-provider's configuration: the root issuer's by default; a tenant's issuer gives its
  * `tenant` (for the claims, see entraAccessTokenClaims), its `clients` and `routes`.
  */
-export function configuration(signingJwk, {
+export function configuration(signingJwks, {
   tenant, clients: registered = clientMetadata, routes = { token: TOKEN_PATH, authorization: AUTHORIZATION_PATH },
 } = {}) {
   return {
     clients: registered,
-    jwks: { keys: [signingJwk] },
+    jwks: { keys: signingJwks },
     routes,
     clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
     enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'RS256'] },

@@ -141,8 +141,8 @@ export async function createTenants({ baseUrl, adminConsentRedirectUris, onIssue
     const tenant = {
       id, domain, issuer: `${baseUrl}/${id}/v2.0`, servicePrincipalId: (clientId) => servicePrincipalId(id, clientId),
     };
-    const { signingJwk } = await newSigningKeys();
-    const provider = new Provider(tenant.issuer, configuration(signingJwk, { tenant, clients: tenantClients, routes: ROUTES }));
+    const { signingJwks } = await newSigningKeys();
+    const provider = new Provider(tenant.issuer, configuration(signingJwks, { tenant, clients: tenantClients, routes: ROUTES }));
     provider.use(tokenMiddleware(tenant));
     provider.on('grant.error', (ctx, err) => {
       console.log(`tenant ${id} token error ${err.error}: ${err.error_description}${err.error_detail ? ` (${err.error_detail})` : ''}`);

@@ -103,6 +103,9 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris, webappLog
  * app clients' front-channel and back-channel logout URIs (lib/logout-channels.mjs); default
  * none.
  *
+ * `tokenSigningAlg` 'ES256' makes the provider sign ID tokens and the web API's and daemon's
+ * access tokens with a P-256 key (TOKEN_SIGNING_ALG, see provider.mjs); default RS256.
+ *
  * @returns {Promise<{issuer: string, tokenEndpoint: string, authorizationEndpoint: string,
  *   endSessionEndpoint: string, jwksUri: string, downstreamUrl: string, providerUrl: string,
  *   proxy?: Awaited<ReturnType<typeof startFaultProxy>>,
@@ -115,7 +118,7 @@ function webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris, webappLog
  */
 export async function startTestbed({
   providerPort = 0, downstreamPort = 0, accessTokenTtl, webappRedirectUris, webappPostLogoutRedirectUris,
-  behindProxy = false, adminConsentRedirectUris, consent, webappLogoutUris,
+  behindProxy = false, adminConsentRedirectUris, consent, webappLogoutUris, tokenSigningAlg,
 } = {}) {
   const proxy = behindProxy ? await startFaultProxy() : undefined;
   let provider;
@@ -132,6 +135,7 @@ export async function startTestbed({
         ...webappEnv({ webappRedirectUris, webappPostLogoutRedirectUris, webappLogoutUris }),
         ...(adminConsentRedirectUris ? { ADMIN_CONSENT_REDIRECT_URIS: adminConsentRedirectUris.join(' ') } : {}),
         ...(consent ? { CONSENT_MODE: consent } : {}),
+        ...(tokenSigningAlg ? { TOKEN_SIGNING_ALG: tokenSigningAlg } : {}),
       },
       readyLine: proxy
         ? /^provider listening (\S+)$[\s\S]*^provider ready (\S+)$/m

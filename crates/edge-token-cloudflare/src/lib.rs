@@ -10,7 +10,7 @@
 //! | [`FetchTransport`] | Workers `fetch`, `redirect: "manual"`, a time limit per request, bodies capped |
 //! | [`KvTokenStore`] | Workers KV as the shared token store, writes deferred with `ctx.wait_until` |
 //! | [`TokenCoordinator`], [`DurableCoordinator`] | the optional Durable Object coordinating token work for the whole deployment (one object per app or on-behalf-of cache key, one per web-app session, whose refresh-token redemptions it serialises), and the isolates' channel to it |
-//! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (RS256, PS256) |
+//! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (signing RS256, PS256; verifying also ES256) |
 //! | [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`] | `Date.now()`, `setTimeout`, `crypto.getRandomValues` |
 //! | [`EnvSettings`] | Worker vars and secrets as settings (`AUTHORITY`, `CLIENT_ID`, `AZURE_AD`, …) |
 //! | [`install_console_logger`] | the core's `log` records on the Workers console at `LOG_LEVEL` |

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use edge_token::credentials::{JwsAlgorithm, JwsSigner, PrivateKey, RustCryptoSigner};
 use edge_token::validation::Jwk;
+use p256::ecdsa::signature::Signer as _;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
@@ -32,9 +33,25 @@ pub(crate) const KEY_PEM: &str = KEY_PKCS8_PEM;
 /// Another RSA-2048 key: "an attacker's key".
 pub(crate) const OTHER_KEY_PEM: &str = credential!("unrelated-key.pem");
 
-/// The public JWK of the PEM private key `pem`, as an issuer publishes it.
+/// An EC P-256 key (PKCS#8): "the issuer's key" in ES256 verifier tests.
+pub(crate) const P256_KEY_PEM: &str = credential!("issuer-p256-key.pem");
+/// Another P-256 key: "an attacker's key".
+pub(crate) const OTHER_P256_KEY_PEM: &str = credential!("unrelated-p256-key.pem");
+
+/// The public JWK of the PEM private key `pem` (RSA or P-256), as an issuer publishes it.
 pub(crate) fn public_jwk_json(pem: &str, kid: &str) -> Value {
-    let key = RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+    let Ok(key) = RsaPrivateKey::from_pkcs8_pem(pem) else {
+        let key = p256::SecretKey::from_pkcs8_pem(pem).unwrap();
+        let point = p256::EncodedPoint::from(key.public_key());
+        return json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "use": "sig",
+            "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+            "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+        });
+    };
     json!({
         "kty": "RSA",
         "use": "sig",
@@ -53,4 +70,11 @@ pub(crate) fn signature(pem: &str, algorithm: JwsAlgorithm, input: &[u8]) -> Vec
     let key = PrivateKey::from_pem("TEST_KEY", pem).unwrap();
     let signer = RustCryptoSigner::new(&key, algorithm).unwrap();
     futures::executor::block_on(signer.sign(input)).unwrap()
+}
+
+/// The ES256 signature (`R || S`, 64 bytes) of `input` with the P-256 key `pem`, by `p256`.
+pub(crate) fn es256_signature(pem: &str, input: &[u8]) -> Vec<u8> {
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem).unwrap();
+    let signature: p256::ecdsa::Signature = key.sign(input);
+    signature.to_bytes().to_vec()
 }

@@ -173,6 +173,7 @@ mod callers {
     };
     use crate::testing::{MapSettings, MapStore, ReplayPlatform, NOW};
     use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
+    use crate::validation::verifier::VerificationAlgorithm;
     use alloc::format;
     use alloc::string::ToString;
     use futures::executor::block_on;
@@ -241,6 +242,28 @@ mod callers {
         );
         assert!(daemon(&[("DAEMON_PUBLIC", "true")]).is_public());
         assert!(!daemon(&PROTECTED).is_public());
+    }
+
+    #[test]
+    fn callers_tokens_are_rs256_unless_access_token_signing_alg_says_otherwise() {
+        let algorithm = |alg: Option<&'static str>| {
+            let mut settings = PROTECTED.to_vec();
+            settings.extend(alg.map(|alg| ("ACCESS_TOKEN_SIGNING_ALG", alg)));
+            match config(&settings).unwrap().callers {
+                DaemonCallers::Bearer(policy) => policy.algorithm,
+                DaemonCallers::Public => panic!("expected a bearer policy"),
+            }
+        };
+        assert_eq!(algorithm(None), VerificationAlgorithm::Rs256);
+        assert_eq!(algorithm(Some("ES256")), VerificationAlgorithm::Es256);
+        assert_eq!(algorithm(Some("PS256")), VerificationAlgorithm::Ps256);
+        let bad = [
+            PROTECTED[0],
+            PROTECTED[1],
+            ("ACCESS_TOKEN_SIGNING_ALG", "ES384"),
+        ];
+        assert!(configuration_error(&bad)
+            .contains("ACCESS_TOKEN_SIGNING_ALG must be RS256, PS256 or ES256"));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(crate) fn signed_token(claims: &Value) -> String {
     }
     sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}),
         &all,
     )

@@ -8,8 +8,9 @@ use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
 use crate::error::Error;
 use crate::protocol::scope::Scopes;
 use crate::scenarios::downstream::DownstreamApi;
-use crate::scenarios::protected::setting_list;
+use crate::scenarios::protected::{access_token_algorithm, setting_list};
 use crate::validation::access_token::RequiredPermissions;
+use crate::validation::verifier::VerificationAlgorithm;
 
 /// The web API's configuration.
 #[derive(Debug)]
@@ -24,6 +25,9 @@ pub struct WebApiConfig {
     /// `ALLOWED_TENANTS`: for a multi-tenant API (Entra `{tenantid}` issuers), the tenants
     /// accepted (empty = any).
     pub allowed_tenants: Vec<String>,
+    /// `ACCESS_TOKEN_SIGNING_ALG`: the only algorithm callers' access tokens may be signed
+    /// with (`RS256` default, `PS256`, `ES256`).
+    pub access_token_algorithm: VerificationAlgorithm,
     /// `API_DOWNSTREAM_URL` + `API_DOWNSTREAM_SCOPES`: what `/api/profile` calls on behalf of
     /// the caller.
     pub downstream: DownstreamApi,
@@ -81,6 +85,10 @@ impl WebApiConfig {
             audiences,
             required,
             allowed_tenants: setting_list(optional(settings, "ALLOWED_TENANTS")),
+            access_token_algorithm: access_token_algorithm(optional(
+                settings,
+                "ACCESS_TOKEN_SIGNING_ALG",
+            ))?,
             downstream,
             app_scopes,
             http_timeout: http_timeout(settings)?,

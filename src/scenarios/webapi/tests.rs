@@ -7,11 +7,12 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
-use crate::scenarios::protected::tests::{provider, urls, ISSUER};
+use crate::scenarios::protected::tests::{provider, urls, DISCOVERY, ISSUER};
 use crate::secret::AccessToken;
 use crate::testing::{MapSettings, MapStore, ReplayPlatform, NOW};
 use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
-use crate::validation::verifier::tests::{sign_jws, KEY_PEM};
+use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM, P256_KEY_PEM};
+use crate::validation::verifier::VerificationAlgorithm;
 use alloc::format;
 use alloc::string::ToString;
 use futures::executor::block_on;
@@ -53,7 +54,7 @@ fn user_token(sub: &str, aud: &str, scp: &str) -> String {
     });
     sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}),
         &claims,
     )
@@ -389,4 +390,75 @@ fn app_only_callers_are_refused_when_no_app_scope_exists() {
         .header("www-authenticate")
         .is_some_and(|challenge| challenge.contains("insufficient_scope")));
     assert_eq!(replay.requests.borrow().len(), 2, "discovery and keys only");
+}
+
+#[test]
+fn es256_callers_are_accepted_only_when_access_token_signing_alg_is_es256() {
+    // A provider signing with ES256 and publishing its P-256 key next to an RSA one.
+    let keys =
+        json!({"keys": [public_jwk_json(P256_KEY_PEM, "ec"), public_jwk_json(KEY_PEM, "k1")]});
+    let provider = || ReplayPlatform::new(&[(200, DISCOVERY), (200, &keys.to_string())]);
+    let claims = json!({
+        "iss": ISSUER, "sub": "alice", "aud": "api://webapi", "scp": "access_as_user",
+        "azp": "webapp", "iat": NOW, "exp": NOW + 3600,
+    });
+    let es256 = sign_jws(
+        P256_KEY_PEM,
+        VerificationAlgorithm::Es256,
+        &json!({"alg": "ES256", "kid": "ec", "typ": "JWT"}),
+        &claims,
+    );
+    let store = MapStore::default();
+
+    let api_es256 = api(&[("ACCESS_TOKEN_SIGNING_ALG", "ES256")]);
+    let replay = provider();
+    replay.push(200, &obo_token("obo-alice"));
+    replay.push(200, r#"{"ok":true}"#);
+    let accepted = block_on(api_es256.profile(&bearer(&es256), &replay.platform(&store)));
+    assert_eq!(
+        accepted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    assert!(form(&replay, 2).contains(&format!("&assertion={es256}&")));
+    // An RS256 token from the same issuer is refused there, before on-behalf-of.
+    let rs256 = user_token("alice", "api://webapi", "access_as_user");
+    let refused = block_on(api_es256.profile(&bearer(&rs256), &replay.platform(&store)));
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        body(&refused)["error_description"],
+        "`alg` is not the configured algorithm"
+    );
+    assert_eq!(replay.requests.borrow().len(), 4);
+
+    // The default (RS256) refuses the ES256 token.
+    let api_rs256 = api(&[]);
+    let replay = provider();
+    let refused = block_on(api_rs256.profile(&bearer(&es256), &replay.platform(&store)));
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        body(&refused)["error_description"],
+        "`alg` is not the configured algorithm"
+    );
+    assert_eq!(replay.requests.borrow().len(), 2, "discovery and keys only");
+
+    let error = WebApiConfig::from_settings(&MapSettings::of(&[
+        ("AUTHORITY", ISSUER),
+        ("CLIENT_ID", "webapi"),
+        ("CLIENT_SECRET", "pw"),
+        ("API_AUDIENCE", "api://webapi"),
+        ("API_REQUIRED_SCOPE", "access_as_user"),
+        (
+            "API_DOWNSTREAM_URL",
+            "https://downstream.example.com/profile",
+        ),
+        ("API_DOWNSTREAM_SCOPES", "api://downstream/user.read"),
+        ("ACCESS_TOKEN_SIGNING_ALG", "HS256"),
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration error: ACCESS_TOKEN_SIGNING_ALG must be RS256, PS256 or ES256"
+    );
 }

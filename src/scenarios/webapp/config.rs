@@ -8,13 +8,13 @@ use url::Url;
 
 use super::redirect::RedirectUris;
 use crate::config::{http_timeout, optional, required, ClientConfig, Settings};
-use crate::credentials::signer::JwsAlgorithm;
 use crate::error::Error;
 use crate::protocol::authority::parse_url;
 use crate::protocol::authorization::ResponseMode;
 use crate::scenarios::downstream::DownstreamApi;
 use crate::scenarios::session::SessionLifetime;
 use crate::seal::RootKeys;
+use crate::validation::VerificationAlgorithm;
 
 /// The web app's configuration.
 #[derive(Debug)]
@@ -38,8 +38,9 @@ pub struct WebAppConfig {
     pub web_api: Option<DownstreamApi>,
     /// `RESPONSE_MODE`.
     pub response_mode: ResponseMode,
-    /// `ID_TOKEN_SIGNING_ALG`: the only algorithm ID tokens may use.
-    pub id_token_algorithm: JwsAlgorithm,
+    /// `ID_TOKEN_SIGNING_ALG`: the only algorithm ID tokens may use (`RS256` default, `PS256`,
+    /// `ES256`).
+    pub id_token_algorithm: VerificationAlgorithm,
     /// `ALLOWED_TENANTS`: for Entra multi-tenant issuers, the tenants accepted (empty = any).
     pub allowed_tenants: Vec<String>,
     /// `HTTP_TIMEOUT_MS`.
@@ -81,9 +82,9 @@ impl WebAppConfig {
             .transpose()?
             .unwrap_or_default();
         let id_token_algorithm = optional(settings, "ID_TOKEN_SIGNING_ALG")
-            .map(|alg| JwsAlgorithm::parse("ID_TOKEN_SIGNING_ALG", alg.trim()))
+            .map(|alg| VerificationAlgorithm::parse("ID_TOKEN_SIGNING_ALG", alg.trim()))
             .transpose()?
-            .unwrap_or(JwsAlgorithm::Rs256);
+            .unwrap_or(VerificationAlgorithm::Rs256);
         let allowed_tenants = optional(settings, "ALLOWED_TENANTS")
             .map(|list| {
                 list.split([' ', ','])

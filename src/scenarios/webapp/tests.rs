@@ -90,7 +90,7 @@ fn id_token(nonce: &str) -> String {
     let claims = json!({"iss": ISSUER, "sub": "alice", "aud": "webapp", "exp": NOW + 3600, "iat": NOW, "nonce": nonce, "name": "Alice Example"});
     sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1"}),
         &claims,
     )
@@ -745,6 +745,17 @@ fn the_cookie_key_and_redirect_uri_are_required() {
     );
     settings.insert("RESPONSE_MODE", "fragment".into());
     assert!(error(&settings).contains("RESPONSE_MODE must be query or form_post"));
+    settings.remove("RESPONSE_MODE");
+    let algorithm = |settings: &BTreeMap<&'static str, String>| {
+        WebAppConfig::from_settings(&Map(settings.clone()))
+            .unwrap()
+            .id_token_algorithm
+    };
+    assert_eq!(algorithm(&settings), VerificationAlgorithm::Rs256);
+    settings.insert("ID_TOKEN_SIGNING_ALG", "ES256".into());
+    assert_eq!(algorithm(&settings), VerificationAlgorithm::Es256);
+    settings.insert("ID_TOKEN_SIGNING_ALG", "ES512".into());
+    assert!(error(&settings).contains("ID_TOKEN_SIGNING_ALG must be RS256, PS256 or ES256"));
 }
 
 /// The discovery document with `authorization_response_iss_parameter_supported: true`.
@@ -944,7 +955,7 @@ fn an_id_token_whose_at_hash_is_not_the_access_tokens_starts_no_session() {
         "iat": NOW, "nonce": nonce, "at_hash": "77QmUPtjPfzWtF2AnpK9RQ"});
     let id_token = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1"}),
         &claims,
     );
@@ -968,7 +979,7 @@ fn refreshed_id_token(sub: &str, name: &str) -> String {
         "iat": NOW + 3400, "name": name});
     sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1"}),
         &claims,
     )

@@ -41,7 +41,7 @@ fn claims() -> Value {
 fn signed(claims: &Value) -> AccessToken {
     AccessToken::new(sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": KID, "typ": "JWT"}),
         claims,
     ))
@@ -56,7 +56,7 @@ fn rules(issuers: Vec<IssuerRule>) -> AccessTokenValidation {
     AccessTokenValidation::new(
         issuers,
         vec![API_CLIENT_ID.into(), APP_ID_URI.into()],
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         NOW,
     )
 }
@@ -220,7 +220,7 @@ fn signature_algorithm_and_key_are_checked_first() {
     let rules = tenant_rules();
     let other_key = AccessToken::new(sign_jws(
         OTHER_KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": KID}),
         &claims(),
     ));
@@ -230,7 +230,7 @@ fn signature_algorithm_and_key_are_checked_first() {
     );
     let ps256 = AccessToken::new(sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Ps256,
+        VerificationAlgorithm::Ps256,
         &json!({"alg": "PS256", "kid": KID}),
         &claims(),
     ));
@@ -240,7 +240,7 @@ fn signature_algorithm_and_key_are_checked_first() {
     );
     let unknown_kid = AccessToken::new(sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "rotated"}),
         &claims(),
     ));
@@ -255,7 +255,8 @@ fn signature_algorithm_and_key_are_checked_first() {
             "{garbage}"
         );
     }
-    let no_issuer = AccessTokenValidation::new(vec![], vec!["a".into()], JwsAlgorithm::Rs256, NOW);
+    let no_issuer =
+        AccessTokenValidation::new(vec![], vec!["a".into()], VerificationAlgorithm::Rs256, NOW);
     assert!(matches!(
         validate(&signed(&claims()), &no_issuer),
         Err(Error::Configuration(_))
@@ -303,7 +304,12 @@ fn signed_with_typ(claims: &Value, typ: Option<&str>) -> AccessToken {
     if let Some(typ) = typ {
         header["typ"] = typ.into();
     }
-    AccessToken::new(sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header, claims))
+    AccessToken::new(sign_jws(
+        KEY_PEM,
+        VerificationAlgorithm::Rs256,
+        &header,
+        claims,
+    ))
 }
 
 #[test]

@@ -39,7 +39,7 @@ struct CountingVerifier {
 impl JwsVerifier for CountingVerifier {
     fn verify<'a>(
         &'a self,
-        algorithm: JwsAlgorithm,
+        algorithm: VerificationAlgorithm,
         key: &'a Jwk,
         signing_input: &'a [u8],
         signature: &'a [u8],
@@ -77,7 +77,12 @@ fn header(alg: &str) -> Value {
 }
 
 fn signed(claims: &Value) -> String {
-    sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header("RS256"), claims)
+    sign_jws(
+        KEY_PEM,
+        VerificationAlgorithm::Rs256,
+        &header("RS256"),
+        claims,
+    )
 }
 
 fn with(mut claims: Value, member: &str, value: Value) -> Value {
@@ -94,7 +99,7 @@ fn rules() -> IdTokenValidation {
     IdTokenValidation::new(
         IssuerRule::Exact(ISSUER.into()),
         CLIENT,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         NONCE,
         NOW,
     )
@@ -105,7 +110,7 @@ fn entra_rules(allowed_tenants: Option<Vec<String>>) -> IdTokenValidation {
         template: TEMPLATE.into(),
         allowed_tenants,
     };
-    IdTokenValidation::new(issuer, CLIENT, JwsAlgorithm::Rs256, NONCE, NOW)
+    IdTokenValidation::new(issuer, CLIENT, VerificationAlgorithm::Rs256, NONCE, NOW)
 }
 
 fn validate_with(
@@ -177,9 +182,14 @@ fn a_good_token_is_accepted_with_its_claims() {
 
 #[test]
 fn ps256_tokens_validate_when_ps256_is_configured() {
-    let token = sign_jws(KEY_PEM, JwsAlgorithm::Ps256, &header("PS256"), &claims());
+    let token = sign_jws(
+        KEY_PEM,
+        VerificationAlgorithm::Ps256,
+        &header("PS256"),
+        &claims(),
+    );
     let mut rules = rules();
-    rules.algorithm = JwsAlgorithm::Ps256;
+    rules.algorithm = VerificationAlgorithm::Ps256;
     assert!(validate(&token, &rules).is_ok());
     // ...and not when RS256 is.
     assert_eq!(
@@ -210,7 +220,7 @@ fn entra_tokens_identify_users_by_tenant_and_object_id() {
     let exact = IdTokenValidation::new(
         IssuerRule::Exact(format!("https://login.microsoftonline.com/{TENANT}/v2.0")),
         CLIENT,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         NONCE,
         NOW,
     );
@@ -271,7 +281,7 @@ fn hmac_tokens_keyed_with_the_public_key_are_refused_unverified() {
     );
     assert_eq!(verifier.calls.get(), 0, "never handed to a verifier");
     let mut ps256 = rules();
-    ps256.algorithm = JwsAlgorithm::Ps256;
+    ps256.algorithm = VerificationAlgorithm::Ps256;
     assert_eq!(refusal(&token, &ps256), TokenError::AlgorithmNotAllowed);
 }
 
@@ -289,7 +299,7 @@ fn a_flipped_signature_byte_is_a_bad_signature() {
 fn a_token_signed_by_another_key_under_the_issuers_kid_is_a_bad_signature() {
     let forged = sign_jws(
         OTHER_KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &header("RS256"),
         &claims(),
     );
@@ -312,7 +322,7 @@ fn a_modified_payload_is_a_bad_signature() {
 fn an_unknown_kid_is_reported_distinctly_and_never_verified() {
     let token = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "rotated-in"}),
         &claims(),
     );
@@ -326,7 +336,7 @@ fn an_unknown_kid_is_reported_distinctly_and_never_verified() {
 fn without_kid_the_single_suitable_key_is_used() {
     let token = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256"}),
         &claims(),
     );
@@ -451,14 +461,14 @@ fn checks_run_in_order_key_then_signature_then_claims() {
     // A forged and expired token is a bad signature: claims of an unverified token are not read.
     let forged = sign_jws(
         OTHER_KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &header("RS256"),
         &expired,
     );
     assert_eq!(refusal(&forged, &rules()), TokenError::BadSignature);
     let unknown = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "x"}),
         &expired,
     );
@@ -530,7 +540,7 @@ fn signed_with_typ(claims: &Value, typ: Option<&str>) -> String {
     if let Some(typ) = typ {
         header["typ"] = typ.into();
     }
-    sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header, claims)
+    sign_jws(KEY_PEM, VerificationAlgorithm::Rs256, &header, claims)
 }
 
 #[test]
@@ -597,22 +607,22 @@ fn at_hash_is_the_left_half_of_the_sha256_of_the_access_token() {
     assert!(at_hash_matches(
         "77QmUPtjPfzWtF2AnpK9RQ",
         &access_token,
-        JwsAlgorithm::Rs256
+        VerificationAlgorithm::Rs256
     ));
     assert!(at_hash_matches(
         "77QmUPtjPfzWtF2AnpK9RQ",
         &access_token,
-        JwsAlgorithm::Ps256
+        VerificationAlgorithm::Ps256
     ));
     assert!(!at_hash_matches(
         "77QmUPtjPfzWtF2AnpK9RQ==",
         &access_token,
-        JwsAlgorithm::Rs256
+        VerificationAlgorithm::Rs256
     ));
     assert!(!at_hash_matches(
         "77QmUPtjPfzWtF2AnpK9Rg",
         &access_token,
-        JwsAlgorithm::Rs256
+        VerificationAlgorithm::Rs256
     ));
 }
 

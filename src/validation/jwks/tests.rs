@@ -135,7 +135,7 @@ fn bad_responses_are_typed() {
     // An empty set is valid; every lookup then misses.
     let empty = set(json!([]));
     assert_eq!(
-        empty.find(Some("k"), JwsAlgorithm::Rs256),
+        empty.find(Some("k"), VerificationAlgorithm::Rs256),
         Err(TokenError::UnknownKey)
     );
 }
@@ -161,19 +161,19 @@ fn the_request_is_a_json_get_on_a_secure_url() {
 fn keys_are_found_by_kid() {
     let set = set(json!([rsa_key(Some("a")), rsa_key(Some("b"))]));
     assert_eq!(
-        set.find(Some("b"), JwsAlgorithm::Rs256)
+        set.find(Some("b"), VerificationAlgorithm::Rs256)
             .unwrap()
             .kid
             .as_deref(),
         Some("b")
     );
     assert_eq!(
-        set.find(Some("c"), JwsAlgorithm::Rs256),
+        set.find(Some("c"), VerificationAlgorithm::Rs256),
         Err(TokenError::UnknownKey)
     );
     // Without a kid, two candidate keys are ambiguous.
     assert_eq!(
-        set.find(None, JwsAlgorithm::Rs256),
+        set.find(None, VerificationAlgorithm::Rs256),
         Err(TokenError::UnknownKey)
     );
 }
@@ -182,17 +182,23 @@ fn keys_are_found_by_kid() {
 fn without_kid_the_only_suitable_key_is_used() {
     let mut ec = json!({"kty": "EC", "crv": "P-256", "x": "eA", "y": "eQ"});
     let single = set(json!([rsa_key(None), ec.clone()]));
-    assert_eq!(single.find(None, JwsAlgorithm::Ps256).unwrap().kty, "RSA");
+    assert_eq!(
+        single.find(None, VerificationAlgorithm::Ps256).unwrap().kty,
+        "RSA"
+    );
     let mut rs256_only = rsa_key(Some("r"));
     rs256_only["alg"] = "RS256".into();
     ec["kid"] = "e".into();
     let set = set(json!([rs256_only, rsa_key(Some("p")), ec]));
     assert_eq!(
-        set.find(None, JwsAlgorithm::Ps256).unwrap().kid.as_deref(),
+        set.find(None, VerificationAlgorithm::Ps256)
+            .unwrap()
+            .kid
+            .as_deref(),
         Some("p")
     );
     assert_eq!(
-        set.find(None, JwsAlgorithm::Rs256),
+        set.find(None, VerificationAlgorithm::Rs256),
         Err(TokenError::UnknownKey)
     );
 }
@@ -203,13 +209,13 @@ fn a_kid_whose_keys_cannot_verify_the_algorithm_is_unusable() {
     rs256_only["alg"] = "RS256".into();
     let set =
         set(json!([rs256_only, {"kty": "EC", "kid": "e", "crv": "P-256", "x": "eA", "y": "eQ"}]));
-    assert!(set.find(Some("r"), JwsAlgorithm::Rs256).is_ok());
+    assert!(set.find(Some("r"), VerificationAlgorithm::Rs256).is_ok());
     assert_eq!(
-        set.find(Some("r"), JwsAlgorithm::Ps256),
+        set.find(Some("r"), VerificationAlgorithm::Ps256),
         Err(TokenError::UnusableKey)
     );
     assert_eq!(
-        set.find(Some("e"), JwsAlgorithm::Rs256),
+        set.find(Some("e"), VerificationAlgorithm::Rs256),
         Err(TokenError::UnusableKey)
     );
 }
@@ -262,14 +268,14 @@ fn supports_follows_use_key_ops_and_alg() {
         key[member] = value;
         jwk(key)
     };
-    assert!(jwk(base.clone()).supports(JwsAlgorithm::Rs256));
-    assert!(with("use", "sig".into()).supports(JwsAlgorithm::Ps256));
-    assert!(!with("use", "enc".into()).supports(JwsAlgorithm::Ps256));
-    assert!(with("key_ops", json!(["verify"])).supports(JwsAlgorithm::Rs256));
-    assert!(!with("key_ops", json!(["encrypt"])).supports(JwsAlgorithm::Rs256));
-    assert!(with("alg", "PS256".into()).supports(JwsAlgorithm::Ps256));
-    assert!(!with("alg", "PS256".into()).supports(JwsAlgorithm::Rs256));
-    assert!(!with("kty", "oct".into()).supports(JwsAlgorithm::Rs256));
+    assert!(jwk(base.clone()).supports(VerificationAlgorithm::Rs256));
+    assert!(with("use", "sig".into()).supports(VerificationAlgorithm::Ps256));
+    assert!(!with("use", "enc".into()).supports(VerificationAlgorithm::Ps256));
+    assert!(with("key_ops", json!(["verify"])).supports(VerificationAlgorithm::Rs256));
+    assert!(!with("key_ops", json!(["encrypt"])).supports(VerificationAlgorithm::Rs256));
+    assert!(with("alg", "PS256".into()).supports(VerificationAlgorithm::Ps256));
+    assert!(!with("alg", "PS256".into()).supports(VerificationAlgorithm::Rs256));
+    assert!(!with("kty", "oct".into()).supports(VerificationAlgorithm::Rs256));
 }
 
 #[test]
@@ -288,7 +294,10 @@ fn refetch_for_an_unknown_kid_at_most_once_per_cooldown() {
     // A successful one replaces the set and its fetch time.
     cache.replace(set(json!([rsa_key(Some("b"))])), attempt + 2);
     assert_eq!(cache.fetched_at(), attempt + 2);
-    assert!(cache.keys().find(Some("b"), JwsAlgorithm::Rs256).is_ok());
+    assert!(cache
+        .keys()
+        .find(Some("b"), VerificationAlgorithm::Rs256)
+        .is_ok());
     assert!(!cache.needs_refetch_for_unknown_kid(attempt + 2 + JWKS_REFETCH_COOLDOWN_SECS - 1));
 
     // A clock that went backwards never allows a refetch storm.

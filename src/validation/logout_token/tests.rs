@@ -35,7 +35,7 @@ fn signed_with(typ: Option<&str>, claims: &Value) -> String {
     if let Some(typ) = typ {
         header["typ"] = json!(typ);
     }
-    sign_jws(KEY_PEM, JwsAlgorithm::Rs256, &header, claims)
+    sign_jws(KEY_PEM, VerificationAlgorithm::Rs256, &header, claims)
 }
 
 fn signed(claims: &Value) -> String {
@@ -56,7 +56,7 @@ fn rules() -> LogoutTokenValidation {
     LogoutTokenValidation::new(
         IssuerRule::Exact(ISSUER.into()),
         CLIENT,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         NOW,
     )
 }
@@ -188,14 +188,14 @@ fn a_bad_signature_another_key_or_another_algorithm_is_refused() {
     assert_eq!(refusal(&tampered), TokenError::BadSignature);
     let foreign = sign_jws(
         OTHER_KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": KID, "typ": "logout+jwt"}),
         &claims(),
     );
     assert_eq!(refusal(&foreign), TokenError::BadSignature);
     let ps256 = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Ps256,
+        VerificationAlgorithm::Ps256,
         &json!({"alg": "PS256", "kid": KID}),
         &claims(),
     );

@@ -1,7 +1,8 @@
 //! The pure-Rust verifier (host and wasm32), and the signing helpers the ID token tests and the
 //! WebCrypto verifier tests share. Test tokens are signed with the test bed's fixed RSA-2048 keys
 //! by the crate's own pure-Rust signer (jwt-compact), so each test checks `rsa`'s verification
-//! against jwt-compact's signatures.
+//! against jwt-compact's signatures; ES256 tokens with fixed P-256 keys by `p256`'s signing key
+//! (RFC 6979 deterministic ECDSA).
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -10,7 +11,7 @@ use super::rustcrypto::RustCryptoVerifier;
 use super::*;
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::rustcrypto::RustCryptoSigner;
-use crate::credentials::signer::JwsSigner;
+use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -18,6 +19,7 @@ use alloc::vec::Vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use futures::executor::block_on;
+use p256::ecdsa::signature::Signer as _;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
@@ -34,9 +36,31 @@ pub(crate) const OTHER_KEY_PEM: &str = include_str!(concat!(
     "/testbed/credentials/unrelated-key.pem"
 ));
 
-/// The public JWK of the PEM private key `pem`, as an issuer publishes it.
+/// An EC P-256 key (PKCS#8): "the issuer's key" of the ES256 tests.
+pub(crate) const P256_KEY_PEM: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testbed/credentials/issuer-p256-key.pem"
+));
+/// Another P-256 key: "an attacker's key" of the ES256 tests.
+pub(crate) const OTHER_P256_KEY_PEM: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testbed/credentials/unrelated-p256-key.pem"
+));
+
+/// The public JWK of the PEM private key `pem` (RSA or P-256), as an issuer publishes it.
 pub(crate) fn public_jwk_json(pem: &str, kid: &str) -> Value {
-    let key = RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+    let Ok(key) = RsaPrivateKey::from_pkcs8_pem(pem) else {
+        let key = p256::SecretKey::from_pkcs8_pem(pem).unwrap();
+        let point = p256::EncodedPoint::from(key.public_key());
+        return json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "use": "sig",
+            "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+            "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+        });
+    };
     json!({
         "kty": "RSA",
         "use": "sig",
@@ -55,17 +79,27 @@ pub(crate) fn encode(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-/// The raw signature of `input` with `pem`'s key.
-pub(crate) fn signature(pem: &str, algorithm: JwsAlgorithm, input: &[u8]) -> Vec<u8> {
+/// The raw JWS signature of `input` with `pem`'s key: RSA (RS256, PS256) or P-256 (ES256, the
+/// 64-byte `R || S` of RFC 7518 §3.4).
+pub(crate) fn signature(pem: &str, algorithm: VerificationAlgorithm, input: &[u8]) -> Vec<u8> {
+    let signing = match algorithm {
+        VerificationAlgorithm::Rs256 => JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Ps256 => JwsAlgorithm::Ps256,
+        VerificationAlgorithm::Es256 => {
+            let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem).unwrap();
+            let signature: p256::ecdsa::Signature = key.sign(input);
+            return signature.to_bytes().to_vec();
+        }
+    };
     let key = PrivateKey::from_pem("TEST_KEY", pem).unwrap();
-    let signer = RustCryptoSigner::new(&key, algorithm).unwrap();
+    let signer = RustCryptoSigner::new(&key, signing).unwrap();
     block_on(signer.sign(input)).unwrap()
 }
 
 /// A compact JWS of `header` and `claims` signed with `pem`'s key (`header` is used as given).
 pub(crate) fn sign_jws(
     pem: &str,
-    algorithm: JwsAlgorithm,
+    algorithm: VerificationAlgorithm,
     header: &Value,
     claims: &Value,
 ) -> String {
@@ -74,7 +108,12 @@ pub(crate) fn sign_jws(
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
-fn verify(algorithm: JwsAlgorithm, key: &Jwk, input: &[u8], signature: &[u8]) -> Result<(), Error> {
+fn verify(
+    algorithm: VerificationAlgorithm,
+    key: &Jwk,
+    input: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
     block_on(RustCryptoVerifier::new().verify(algorithm, key, input, signature))
 }
 
@@ -83,7 +122,7 @@ const INPUT: &[u8] = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1MSJ9";
 #[test]
 fn rs256_and_ps256_signatures_verify() {
     let key = public_jwk(KEY_PEM, "k1");
-    for algorithm in [JwsAlgorithm::Rs256, JwsAlgorithm::Ps256] {
+    for algorithm in [VerificationAlgorithm::Rs256, VerificationAlgorithm::Ps256] {
         let signature = signature(KEY_PEM, algorithm, INPUT);
         assert_eq!(signature.len(), 256);
         assert_eq!(
@@ -98,7 +137,7 @@ fn rs256_and_ps256_signatures_verify() {
 fn wrong_signatures_are_bad_signatures() {
     let bad = Err(Error::InvalidToken(TokenError::BadSignature));
     let key = public_jwk(KEY_PEM, "k1");
-    for algorithm in [JwsAlgorithm::Rs256, JwsAlgorithm::Ps256] {
+    for algorithm in [VerificationAlgorithm::Rs256, VerificationAlgorithm::Ps256] {
         let mut flipped = signature(KEY_PEM, algorithm, INPUT);
         flipped[100] ^= 0x01;
         assert_eq!(verify(algorithm, &key, INPUT, &flipped), bad);
@@ -119,17 +158,23 @@ fn wrong_signatures_are_bad_signatures() {
         assert_eq!(verify(algorithm, &key, INPUT, &[0xFF; 256]), bad);
     }
     // The two paddings are not interchangeable.
-    let rs256 = signature(KEY_PEM, JwsAlgorithm::Rs256, INPUT);
-    assert_eq!(verify(JwsAlgorithm::Ps256, &key, INPUT, &rs256), bad);
-    let ps256 = signature(KEY_PEM, JwsAlgorithm::Ps256, INPUT);
-    assert_eq!(verify(JwsAlgorithm::Rs256, &key, INPUT, &ps256), bad);
+    let rs256 = signature(KEY_PEM, VerificationAlgorithm::Rs256, INPUT);
+    assert_eq!(
+        verify(VerificationAlgorithm::Ps256, &key, INPUT, &rs256),
+        bad
+    );
+    let ps256 = signature(KEY_PEM, VerificationAlgorithm::Ps256, INPUT);
+    assert_eq!(
+        verify(VerificationAlgorithm::Rs256, &key, INPUT, &ps256),
+        bad
+    );
 }
 
 #[test]
 fn unusable_keys_are_typed_errors() {
     let unusable = Err(Error::InvalidToken(TokenError::UnusableKey));
     let good = public_jwk_json(KEY_PEM, "k1");
-    let signature = signature(KEY_PEM, JwsAlgorithm::Rs256, INPUT);
+    let signature = signature(KEY_PEM, VerificationAlgorithm::Rs256, INPUT);
     let with = |member: &str, value: Value| {
         let mut key = good.clone();
         key[member] = value;
@@ -146,7 +191,7 @@ fn unusable_keys_are_typed_errors() {
         with("key_ops", json!(["sign"])),
     ] {
         assert_eq!(
-            verify(JwsAlgorithm::Rs256, &key, INPUT, &signature),
+            verify(VerificationAlgorithm::Rs256, &key, INPUT, &signature),
             unusable,
             "{key:?}"
         );
@@ -154,7 +199,7 @@ fn unusable_keys_are_typed_errors() {
     // An `alg` naming the algorithm is fine, and so is a modulus sent with a leading zero.
     assert_eq!(
         verify(
-            JwsAlgorithm::Rs256,
+            VerificationAlgorithm::Rs256,
             &with("alg", "RS256".into()),
             INPUT,
             &signature
@@ -170,7 +215,7 @@ fn unusable_keys_are_typed_errors() {
     );
     let padded = with("n", URL_SAFE_NO_PAD.encode(n).into());
     assert_eq!(
-        verify(JwsAlgorithm::Rs256, &padded, INPUT, &signature),
+        verify(VerificationAlgorithm::Rs256, &padded, INPUT, &signature),
         Ok(())
     );
 }
@@ -183,3 +228,5 @@ fn the_test_keys_are_distinct_2048_bit_keys() {
     assert_ne!(a.n, b.n);
     assert_eq!(a.e, [1, 0, 1]);
 }
+
+mod es256;

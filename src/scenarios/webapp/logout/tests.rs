@@ -13,7 +13,7 @@ use crate::testing::{CountingEntropy, MapSettings, MapStore, ReplayPlatform, NOW
 use crate::validation::logout_token::BACKCHANNEL_LOGOUT_EVENT;
 use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
 use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM, OTHER_KEY_PEM};
-use crate::validation::verifier::JwsAlgorithm;
+use crate::validation::VerificationAlgorithm;
 use crate::WebAppConfig;
 use alloc::boxed::Box;
 use futures::executor::block_on;
@@ -124,7 +124,7 @@ fn callback_as(
     }
     let id_token = sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1"}),
         &claims,
     );
@@ -171,7 +171,7 @@ fn logout_claims() -> Value {
 fn logout_token(claims: &Value) -> String {
     sign_jws(
         KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1", "typ": "logout+jwt"}),
         claims,
     )
@@ -296,7 +296,7 @@ fn refused_logout_tokens_answer_invalid_request_and_end_nothing() {
     )));
     tokens.push(sign_jws(
         OTHER_KEY_PEM,
-        JwsAlgorithm::Rs256,
+        VerificationAlgorithm::Rs256,
         &json!({"alg": "RS256", "kid": "k1"}),
         &logout_claims(),
     ));
