@@ -27,5 +27,5 @@ pub use protected::{AccessPolicy, Caller, ProtectedResource, Rejection};
 #[cfg(feature = "std")]
 pub use web::MAX_FORM_BYTES;
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
-pub use webapi::{WebApi, WebApiConfig};
-pub use webapp::{WebApp, WebAppConfig};
+pub use webapi::{WebApi, WebApiConfig, WEB_API_PROFILE_PATH, WEB_API_SETTING_NAMES};
+pub use webapp::{WebApp, WebAppConfig, WebAppRoute, WEB_APP_SETTING_NAMES};

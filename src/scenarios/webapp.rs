@@ -26,6 +26,7 @@
 mod calls;
 mod config;
 mod keys;
+mod routes;
 mod silent;
 
 use alloc::boxed::Box;
@@ -60,7 +61,8 @@ pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
 use crate::seal::{Purpose, SealError, Sealer};
 use crate::validation::issuer_keys::IssuerKeys;
 use crate::validation::verifier::JwsVerifier;
-pub use config::WebAppConfig;
+pub use config::{WebAppConfig, WEB_APP_SETTING_NAMES};
+pub use routes::WebAppRoute;
 pub(crate) use silent::SilentFailure;
 
 /// Name prefix of transaction cookies; the rest is the transaction id, so parallel sign-ins
