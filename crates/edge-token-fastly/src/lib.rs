@@ -6,7 +6,7 @@
 //!
 //! | piece | what it is |
 //! | --- | --- |
-//! | [`TokenProvider`] | app tokens and the daemon's downstream call; proactive refreshes and KV Store writes run in [`TokenProvider::after_response`] |
+//! | [`TokenProvider`] | app tokens, the daemon's downstream call, the tenant, web app and web API routes (the core's route tables); proactive refreshes and token cache writes run in [`TokenProvider::after_response`], session records are written before the response |
 //! | [`BackendTransport`] | requests through Fastly backends (a configured backend named after the URL's origin, else a dynamic one), no redirects, time limits, capped bodies |
 //! | [`CollapsingStore`] | the POP's Core Cache in front of the KV Store: concurrent misses of a key wait for one instance's fill (request collapsing), sealed entries only |
 //! | [`FastlyKv`], [`KvTokenStore`] | a Fastly KV Store as the shared token store, entries carrying their absolute expiry |
