@@ -3,7 +3,8 @@
 // (Viceroy) and the Spin component (wasmtime serve), all routed by the core's route tables
 // (WebApp::route, WebApi::route), against the local provider. On each runtime two apps run: the
 // web app (client `webapp`) and the web API (client `webapi`) it calls on GET /me/api, so the
-// chain browser -> web app -> web API -> on-behalf-of -> downstream stays on one runtime.
+// chain browser -> web app -> web API -> on-behalf-of -> downstream stays on one runtime; a
+// third app signs in with response_mode=form_post (the code in the callback's POST body).
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/runtimes-webapp.test.mjs
 //   EDGE_TOKEN_RUNTIMES="fastly spin" testbed/node_modules/.bin/node --test testbed/e2e/runtimes-webapp.test.mjs
@@ -44,15 +45,21 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const runtimes = listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES);
 let tb;
 let browser;
-/** Each runtime's web app URL, chosen before the provider starts: it registers them. */
+/**
+ * Each runtime's web app URLs (`query`: the default response mode, `formPost`), chosen before
+ * the provider starts: it registers them.
+ */
 const appUrls = {};
 
 before(async () => {
   const ports = new Set();
-  while (ports.size < runtimes.length + 1) ports.add(await freePort());
+  while (ports.size < 2 * runtimes.length + 1) ports.add(await freePort());
   const [deadProxy, ...appPorts] = [...ports];
-  runtimes.forEach((runtime, index) => { appUrls[runtime] = `http://127.0.0.1:${appPorts[index]}`; });
-  const apps = Object.values(appUrls).map(webappUris);
+  runtimes.forEach((runtime, index) => {
+    const [query, formPost] = appPorts.slice(2 * index, 2 * index + 2);
+    appUrls[runtime] = { query: `http://127.0.0.1:${query}`, formPost: `http://127.0.0.1:${formPost}` };
+  });
+  const apps = Object.values(appUrls).flatMap(({ query, formPost }) => [query, formPost]).map(webappUris);
   tb = await startTestbed({
     accessTokenTtl: ACCESS_TOKEN_TTL,
     webappRedirectUris: apps.map((app) => app.redirectUri),
@@ -164,7 +171,7 @@ for (const runtime of runtimes) {
     before(async () => {
       // The web API first: the web app's settings name its URL (WEB_API_URL).
       webapi = await startRuntime(runtime, { vars: webapiVars(tb) });
-      const url = appUrls[runtime];
+      const url = appUrls[runtime].query;
       webapp = await startRuntime(runtime, {
         vars: webappVars(tb, { workerUrl: url, webApiUrl: webapi.url }),
         port: Number(new URL(url).port),
@@ -329,6 +336,34 @@ for (const runtime of runtimes) {
       await context.addCookies([oldSession]);
       assert.equal((await visit(page, `${webapp.url}/me/call`)).status(), 401);
       assert.equal((await tb.stats()).token_requests, 0);
+    });
+
+    it('form_post: signs in with the code posted to the callback, then calls the downstream', async () => {
+      const url = appUrls[runtime].formPost;
+      const formPost = await startRuntime(runtime, {
+        vars: webappVars(tb, { workerUrl: url, responseMode: 'form_post' }),
+        port: Number(new URL(url).port),
+      });
+      const context = await newContext();
+      try {
+        await tb.reset();
+        const page = await context.newPage();
+        const callbacks = recordRequests(page, `${url}/auth/callback`);
+        const response = await visit(page, signInUrl(url, { loginHint: 'alice' }));
+        assert.equal(response.status(), 200, `${response.url()}: ${await response.text()}`);
+        assert.equal(page.url(), `${url}/me`);
+        assert.equal((await jsonOf(response)).sub, 'alice');
+        assert.equal(callbacks.length, 1);
+        assert.equal(callbacks[0].method, 'POST', 'the code came in the form body');
+
+        const call = await visit(page, `${url}/me/call`);
+        assert.equal(call.status(), 200, await call.text());
+        assert.equal((await jsonOf(call)).claims.sub, 'alice');
+        assert.deepEqual((await tb.stats()).by_grant_outcome, { 'authorization_code:200': 1, 'refresh_token:200': 1 });
+      } finally {
+        await closeContext(context);
+        await formPost.stop();
+      }
     });
 
     it('answers 405 for another method on a web app or web API path, 404 elsewhere', async () => {
