@@ -16,6 +16,9 @@
 //!   `GET /me`, `GET /me/call`, `GET /me/api`;
 //! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
 //!
+//! The route tables of the tenant routes, the web app and the web API are the core's
+//! (`Daemon::tenant_route`, `WebApp::route`, `WebApi::route`: paths, methods, 405s), shared with
+//! the Fastly app and the Spin component; this Worker renders the web app's pages as HTML.
 //! Each scenario's settings are read only when one of its routes is used, so a deployment needs
 //! only the settings of the scenarios it serves.
 
