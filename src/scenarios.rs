@@ -28,5 +28,7 @@ pub use session::{SessionLifetime, DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS};
 #[cfg(feature = "std")]
 pub use web::MAX_FORM_BYTES;
 pub use web::{Page, SameSite, SetCookie, WebRequest, WebResponse, SIGN_IN_HREF};
-pub use webapi::{WebApi, WebApiConfig};
-pub use webapp::{RedirectUris, UnregisteredOrigin, WebApp, WebAppConfig};
+pub use webapi::{WebApi, WebApiConfig, WEB_API_PROFILE_PATH, WEB_API_SETTING_NAMES};
+pub use webapp::{
+    RedirectUris, UnregisteredOrigin, WebApp, WebAppConfig, WebAppRoute, WEB_APP_SETTING_NAMES,
+};

@@ -29,6 +29,7 @@
 //! the only algorithm callers' access tokens may be signed with.
 
 mod config;
+mod routes;
 
 use alloc::boxed::Box;
 use core::future::Future;
@@ -51,7 +52,8 @@ use crate::scenarios::protected::{
 };
 use crate::scenarios::web::{WebRequest, WebResponse};
 use crate::validation::verifier::JwsVerifier;
-pub use config::WebApiConfig;
+pub use config::{WebApiConfig, WEB_API_SETTING_NAMES};
+pub use routes::WEB_API_PROFILE_PATH;
 
 /// The web API. Build one per isolate: it keeps the client (memory cache of on-behalf-of
 /// tokens, discovered metadata) and the issuer's signing keys.

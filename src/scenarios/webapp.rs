@@ -31,6 +31,7 @@ mod config;
 mod keys;
 mod logout;
 mod redirect;
+mod routes;
 mod silent;
 
 use alloc::boxed::Box;
@@ -65,8 +66,9 @@ pub(crate) use crate::scenarios::web::{SetCookie, WebRequest, WebResponse};
 use crate::seal::{Purpose, SealError, Sealer};
 use crate::validation::issuer_keys::IssuerKeys;
 use crate::validation::verifier::{JwsVerifier, VerificationAlgorithm};
-pub use config::WebAppConfig;
+pub use config::{WebAppConfig, WEB_APP_SETTING_NAMES};
 pub use redirect::{RedirectUris, UnregisteredOrigin};
+pub use routes::WebAppRoute;
 pub(crate) use silent::SilentFailure;
 
 /// Name prefix of transaction cookies; the rest is the transaction id, so parallel sign-ins

@@ -1,13 +1,14 @@
-// Starts edge-token's daemon app on each edge runtime with given settings, so one test
-// description can run on all of them:
+// Starts edge-token's reference app on each edge runtime with given settings (the daemon's, the
+// web app's or the web API's: the apps serve every scenario's routes), so one test description
+// can run on all of them:
 //
 //   workers  the reference Worker under `wrangler dev` (see worker.mjs);
 //   fastly   apps/fastly under Viceroy, Fastly's local runtime: settings in a Config Store,
-//            secrets in a Secret Store, tokens in a KV Store, all declared in a fastly.toml
+//            secrets in a Secret Store, tokens and sessions in a KV Store, all declared in a fastly.toml
 //            written for each start (secrets are read from viceroy's environment, never
 //            written to the file);
 //   spin     apps/spin built with feature `wasmtime` under `wasmtime serve`: settings in the
-//            component's environment, tokens in memory (wasmtime has no Spin variables or
+//            component's environment, tokens and sessions in memory (wasmtime has no Spin variables or
 //            key-value; the component's WASI HTTP path is the same).
 //
 // The Fastly and Spin apps are built first with scripts/build-apps.sh (once per process; cargo
@@ -149,7 +150,7 @@ async function startSpin({ vars, port }) {
 }
 
 /**
- * Starts the daemon app on `runtime` with `vars` (settings named as in wrangler.toml) and waits
+ * Starts the reference app on `runtime` with `vars` (settings named as in wrangler.toml) and waits
  * until GET /healthz answers 200.
  *
  * @param {'workers' | 'fastly' | 'spin'} runtime

@@ -18,10 +18,13 @@
 //!   /auth/backchannel-logout` (Back-Channel Logout 1.0);
 //! - web API: `GET /api/profile` (bearer validation, then on-behalf-of).
 //!
+//! The route tables of the tenant routes, the web app and the web API are the core's
+//! (`Daemon::tenant_route`, `WebApp::route`, `WebApi::route`: paths, methods, 405s), shared with
+//! the Fastly app and the Spin component; this Worker renders the web app's pages as HTML.
 //! Each scenario's settings are read only when one of its routes is used, so a deployment needs
 //! only the settings of the scenarios it serves.
 
-use edge_token::scenarios::{call_reply, CallFailure};
+use edge_token::scenarios::{call_reply, CallFailure, WebApi, WebAppRoute};
 use edge_token_cloudflare::{
     http_response, web_request, web_response, TokenProvider, WorkerPlatform, TOKEN_CACHE_BINDING,
 };
@@ -57,63 +60,45 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
         (_, path) if path == "/tenants" || path.starts_with("/tenants/") => {
             return tenants::route(&tokens, &mut request, &env).await;
         }
-        (Method::Get, "/api/profile") => WebRoute::ApiProfile,
-        (Method::Get, "/") => WebRoute::Home,
-        (Method::Get, "/auth/sign-in") => WebRoute::SignIn,
-        (Method::Get | Method::Post, "/auth/callback") => WebRoute::Callback,
-        (Method::Get, "/auth/sign-out") => WebRoute::SignOut,
-        (Method::Get, "/auth/frontchannel-logout") => WebRoute::FrontChannelLogout,
-        (Method::Post, "/auth/backchannel-logout") => WebRoute::BackChannelLogout,
-        (Method::Get, "/me") => WebRoute::Me,
-        (Method::Get, "/me/call") => WebRoute::MeCall,
-        (Method::Get, "/me/api") => WebRoute::MeApi,
-        (
-            _,
-            "/healthz"
-            | "/daemon/call"
-            | "/api/profile"
-            | "/"
-            | "/auth/sign-in"
-            | "/auth/callback"
-            | "/auth/sign-out"
-            | "/auth/frontchannel-logout"
-            | "/auth/backchannel-logout"
-            | "/me"
-            | "/me/call"
-            | "/me/api",
-        ) => return json(405, br#"{"error":"method_not_allowed"}"#.to_vec()),
+        (_, "/healthz" | "/daemon/call") => {
+            return json(405, br#"{"error":"method_not_allowed"}"#.to_vec())
+        }
+        (_, path) if WebApi::serves(path) => WebRoute::Api,
+        (_, path) if WebAppRoute::from_path(path).is_some() => WebRoute::App,
         _ => return json(404, br#"{"error":"not_found"}"#.to_vec()),
     };
+    // The route tables (paths, methods, 405s) are the core's: WebApi::route, WebApp::route.
+    let method = request.method().to_string();
+    let path = request.path();
     let web = web_request(&mut request).await?;
-    if let WebRoute::ApiProfile = route {
-        let api = match tokens.web_api(&env).await {
-            Ok(api) => api,
-            Err(error) => return failure(error),
-        };
-        let capabilities =
-            WorkerPlatform::write_behind(&env, &ctx, TOKEN_CACHE_BINDING, api.http_timeout());
-        return web_response(api.profile(&web, &capabilities.platform()).await);
-    }
-    let app = match tokens.web_app(&env).await {
-        Ok(app) => app,
-        Err(error) => return failure(error),
-    };
-    // Session records (and rotated refresh tokens) are written before the response: the
-    // browser's next request must find them. Only token cache writes go to ctx.waitUntil.
-    let capabilities = WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout());
-    let platform = capabilities.platform();
     let response = match route {
-        WebRoute::Home => app.home(&web, &platform).await,
-        WebRoute::SignIn => app.sign_in(&web, &platform).await,
-        WebRoute::Callback => app.callback(&web, &platform).await,
-        WebRoute::SignOut => app.sign_out(&web, &platform).await,
-        WebRoute::FrontChannelLogout => app.front_channel_logout(&web, &platform).await,
-        WebRoute::BackChannelLogout => app.back_channel_logout(&web, &platform).await,
-        WebRoute::Me => app.me(&web, &platform).await,
-        WebRoute::MeCall => app.call_downstream(&web, &platform).await,
-        WebRoute::MeApi | WebRoute::ApiProfile => app.call_web_api(&web, &platform).await,
+        WebRoute::Api => {
+            let api = match tokens.web_api(&env).await {
+                Ok(api) => api,
+                Err(error) => return failure(error),
+            };
+            let capabilities =
+                WorkerPlatform::write_behind(&env, &ctx, TOKEN_CACHE_BINDING, api.http_timeout());
+            api.route(&method, &path, &web, &capabilities.platform())
+                .await
+        }
+        WebRoute::App => {
+            let app = match tokens.web_app(&env).await {
+                Ok(app) => app,
+                Err(error) => return failure(error),
+            };
+            // Session records (and rotated refresh tokens) are written before the response: the
+            // browser's next request must find them. Only token cache writes go to ctx.waitUntil.
+            let capabilities = WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout());
+            app.route(&method, &path, &web, &capabilities.platform())
+                .await
+                .map(pages::render)
+        }
     };
-    web_response(pages::render(response))
+    match response {
+        Some(response) => web_response(response),
+        None => json(404, br#"{"error":"not_found"}"#.to_vec()),
+    }
 }
 
 /// The Worker's `scheduled` handler (the cron trigger in `wrangler.toml`): one scheduled run of
@@ -124,17 +109,10 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     let _report = TokenProvider::for_isolate().run_scheduled(&env).await;
 }
 
+/// Which scenario serves a path: the web API's or the web app's route table.
 enum WebRoute {
-    ApiProfile,
-    Home,
-    SignIn,
-    Callback,
-    SignOut,
-    FrontChannelLogout,
-    BackChannelLogout,
-    Me,
-    MeCall,
-    MeApi,
+    Api,
+    App,
 }
 
 /// A scenario that could not be built (configuration, key import): `call_reply` logs it.

@@ -6,7 +6,7 @@
 //!
 //! | piece | what it is |
 //! | --- | --- |
-//! | [`TokenProvider`] | app tokens and the daemon's downstream call; proactive refreshes and KV Store writes run in [`TokenProvider::after_response`] |
+//! | [`TokenProvider`] | app tokens, the daemon's downstream call, the tenant, web app and web API routes (the core's route tables); proactive refreshes and token cache writes run in [`TokenProvider::after_response`], session records are written before the response |
 //! | [`BackendTransport`] | requests through Fastly backends (a configured backend named after the URL's origin, else a dynamic one), no redirects, time limits, capped bodies |
 //! | [`CollapsingStore`] | the POP's Core Cache in front of the KV Store: concurrent misses of a key wait for one instance's fill (request collapsing), sealed entries only |
 //! | [`FastlyKv`], [`KvTokenStore`] | a Fastly KV Store as the shared token store, entries carrying their absolute expiry |
@@ -74,7 +74,7 @@ pub fn fastly_response(reply: edge_token::platform::http::HttpResponse) -> fastl
     response
 }
 
-/// The core's [`edge_token::scenarios::WebRequest`] for `request` (query, cookies,
+/// The core's [`edge_token::scenarios::WebRequest`] for `request` (its URL's origin, query, cookies,
 /// `Authorization`, and for a form `POST` of at most
 /// [`edge_token::scenarios::MAX_FORM_BYTES`] its fields; the body is taken only then).
 pub fn web_request(request: &mut fastly::Request) -> edge_token::scenarios::WebRequest {
@@ -96,4 +96,6 @@ pub fn web_request(request: &mut fastly::Request) -> edge_token::scenarios::WebR
         content_type.as_deref(),
         &body,
     )
+    // The URL the client asked for: its origin picks the web app's redirect URI.
+    .with_url(request.get_url_str())
 }

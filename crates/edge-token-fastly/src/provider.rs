@@ -15,7 +15,8 @@ use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::install_stderr_logger;
 use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
-    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebResponse,
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebApi, WebApiConfig, WebApp,
+    WebAppConfig, WebAppRoute, WebResponse,
 };
 use edge_token::validation::RustCryptoVerifier;
 
@@ -27,6 +28,10 @@ pub const TOKEN_CACHE_STORE: &str = "token_cache";
 /// The per-instance token provider. A Fastly instance serves one request: make one at the
 /// start of `main`, answer with `send_to_client`, then call [`TokenProvider::after_response`],
 /// which runs the proactive refreshes and KV Store writes deferred during the request.
+/// Each scenario (app tokens, daemon, web app, web API) is built at most once per instance,
+/// that is once per request: its memory caches (tokens, issuer keys, single-flight) last one
+/// request, and discovery documents and signing keys come from the KV Store (sealed, with
+/// `TOKEN_CACHE_KEY`) instead of the provider.
 ///
 /// Clients are built from the service's settings ([`StoreSettings`]: Config Store
 /// [`CONFIG_STORE`], secrets from Secret Store [`SECRET_STORE`]; the same setting names and
@@ -40,6 +45,8 @@ pub struct TokenProvider {
     kv_store: &'static str,
     app: RefCell<Option<Rc<Built<AppTokens>>>>,
     daemon: RefCell<Option<Rc<Built<Daemon>>>>,
+    webapp: RefCell<Option<Rc<Built<WebApp>>>>,
+    webapi: RefCell<Option<Rc<Built<WebApi>>>>,
     deferred: RefCell<Vec<Deferred>>,
 }
 
@@ -84,6 +91,8 @@ impl TokenProvider {
             kv_store,
             app: RefCell::new(None),
             daemon: RefCell::new(None),
+            webapp: RefCell::new(None),
+            webapi: RefCell::new(None),
             deferred: RefCell::new(Vec::new()),
         }
     }
@@ -180,6 +189,57 @@ impl TokenProvider {
         }
     }
 
+    /// The web app's routes for `request` ([`WebApp::route`]: `GET /`, `GET /auth/sign-in`,
+    /// `GET|POST /auth/callback`, `GET /auth/sign-out`, `GET /auth/frontchannel-logout`,
+    /// `POST /auth/backchannel-logout`, `GET /me`, `GET /me/call`, `GET
+    /// /me/api`), as the reply to send; `None` for other paths (the body is then left unread).
+    /// Session records and rotated refresh tokens reach the KV Store before the reply (flushed
+    /// here): the browser's next request is another instance. Pages come as plain text.
+    pub fn web_app_route(&self, request: &mut fastly::Request) -> Option<HttpResponse> {
+        let path = request.get_path().to_string();
+        WebAppRoute::from_path(&path)?;
+        let app = match self.web_app() {
+            Ok(app) => app,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let method = request.get_method_str().to_string();
+        let web = crate::web_request(request);
+        let routed = block_on(
+            app.value
+                .route(&method, &path, &web, &app.platform.platform()),
+        );
+        app.platform.flush();
+        match routed {
+            Some(response) => response.map(WebResponse::into_http),
+            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
+        }
+    }
+
+    /// The web API's routes for `request` ([`WebApi::route`]: `GET /api/profile`, the
+    /// caller's bearer token validated, then on-behalf-of), as the reply to send; `None` for
+    /// other paths. Token cache writes run in [`TokenProvider::after_response`].
+    pub fn web_api_route(&self, request: &mut fastly::Request) -> Option<HttpResponse> {
+        let path = request.get_path().to_string();
+        if !WebApi::serves(&path) {
+            return None;
+        }
+        let api = match self.web_api() {
+            Ok(api) => api,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let method = request.get_method_str().to_string();
+        let web = crate::web_request(request);
+        let routed = block_on(
+            api.value
+                .route(&method, &path, &web, &api.platform.platform()),
+        );
+        api.platform.release();
+        match routed {
+            Some(response) => response.map(WebResponse::into_http),
+            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
+        }
+    }
+
     /// Runs the work deferred during the request: proactive refreshes, then the KV Store
     /// writes. Call it after `send_to_client`; failures are logged (no secret).
     pub fn after_response(&self) {
@@ -206,6 +266,12 @@ impl TokenProvider {
         if let Some(daemon) = self.daemon.borrow().as_ref() {
             daemon.platform.flush();
         }
+        if let Some(app) = self.webapp.borrow().as_ref() {
+            app.platform.flush();
+        }
+        if let Some(api) = self.webapi.borrow().as_ref() {
+            api.platform.flush();
+        }
     }
 
     fn settings(&self) -> StoreSettings {
@@ -231,6 +297,28 @@ impl TokenProvider {
                 .unwrap_or_else(|| Err(incomplete()))?;
             let timeout = daemon.http_timeout();
             Ok((daemon, timeout))
+        })
+    }
+
+    fn web_app(&self) -> Result<Rc<Built<WebApp>>, Error> {
+        self.built(&self.webapp, |settings| {
+            let config = WebAppConfig::from_settings(settings)?;
+            let verifier = Box::new(RustCryptoVerifier::new());
+            let app = block_on(WebApp::build(config, rustcrypto_signer, verifier))
+                .unwrap_or_else(|| Err(incomplete()))?;
+            let timeout = app.http_timeout();
+            Ok((app, timeout))
+        })
+    }
+
+    fn web_api(&self) -> Result<Rc<Built<WebApi>>, Error> {
+        self.built(&self.webapi, |settings| {
+            let config = WebApiConfig::from_settings(settings)?;
+            let verifier = Box::new(RustCryptoVerifier::new());
+            let api = block_on(WebApi::build(config, rustcrypto_signer, verifier))
+                .unwrap_or_else(|| Err(incomplete()))?;
+            let timeout = api.http_timeout();
+            Ok((api, timeout))
         })
     }
 

@@ -5,10 +5,12 @@
 //! per instance to get tokens. Thin by design: grants, caching rules and validation live in
 //! the core.
 //!
-//! - [`TokenProvider`]: app tokens and the daemon's downstream call, clients built once per
-//!   instance under single-flight, refreshes and token store writes in a task after the
-//!   response; settings and store through a [`Host`] ([`SpinHost`] in Spin, [`WasiHost`] under
-//!   `wasmtime serve`).
+//! - [`TokenProvider`]: app tokens, the daemon's downstream call and tenant routes, the web
+//!   app's and the web API's routes (core dispatch: `WebApp::route`, `WebApi::route`), each
+//!   scenario built once per instance under single-flight; token refreshes and token store
+//!   writes in a task after the response, session records before it; settings and store
+//!   through a [`Host`] ([`SpinHost`] in Spin, [`WasiHost`] under `wasmtime serve`).
+//! - [`web_request`]: a Spin request as the core's `WebRequest` (form bodies bounded).
 //!
 //! - [`WasiHttpTransport`]: outbound WASI HTTP (`spin_sdk::http::send`), which never follows
 //!   redirects, with a time limit per request and bodies read up to
@@ -56,6 +58,7 @@ mod platform;
 mod provider;
 mod transport;
 mod variables;
+mod web;
 
 pub use kv::{KvTokenStore, SpinKv};
 pub use platform::SpinSleep;
@@ -63,4 +66,8 @@ pub use provider::{
     spin_response, Host, MemoryTokenStore, SpinHost, TokenProvider, WasiHost, KEY_VALUE_STORE,
 };
 pub use transport::WasiHttpTransport;
-pub use variables::{variable_name, EnvSettings, SpinVariables, VariableHost, VariableSettings};
+pub use variables::{
+    scenario_setting_names, variable_name, EnvSettings, SpinVariables, VariableHost,
+    VariableSettings,
+};
+pub use web::web_request;

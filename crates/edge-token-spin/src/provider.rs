@@ -16,12 +16,13 @@ use edge_token::platform::system::{install_stderr_logger, SystemClock, SystemEnt
 use edge_token::platform::{LocalBoxFuture, NoStore, Platform, TokenStore};
 use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
-    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebRequest, WebResponse,
-    DAEMON_SETTING_NAMES,
+    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebApi, WebApiConfig, WebApp,
+    WebAppConfig, WebAppRoute, WebRequest, WebResponse,
 };
 use edge_token::validation::RustCryptoVerifier;
 
-use crate::{EnvSettings, SpinKv, SpinSleep, SpinVariables, VariableSettings, WasiHttpTransport};
+use crate::{scenario_setting_names, EnvSettings, SpinKv, SpinSleep, SpinVariables};
+use crate::{VariableSettings, WasiHttpTransport};
 
 /// The Spin key-value store used as the token cache (`key_value_stores = ["default"]`).
 pub const KEY_VALUE_STORE: &str = "default";
@@ -42,15 +43,17 @@ pub trait Host {
     fn token_store(&self) -> LocalBoxFuture<'_, Rc<dyn TokenStore>>;
 }
 
-/// Spin: settings from Spin variables ([`SpinVariables`], names in lower case), tokens in the
-/// key-value store [`KEY_VALUE_STORE`] (none, logged, if it cannot be opened).
+/// Spin: settings from Spin variables ([`SpinVariables`], names in lower case: every setting of
+/// the daemon, the web app and the web API), tokens and sessions in the key-value store
+/// [`KEY_VALUE_STORE`] (none, logged, if it cannot be opened).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SpinHost;
 
 impl Host for SpinHost {
     fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>> {
         Box::pin(async {
-            let settings = VariableSettings::load(&SpinVariables, DAEMON_SETTING_NAMES).await?;
+            let settings =
+                VariableSettings::load(&SpinVariables, &scenario_setting_names()).await?;
             Ok(Box::new(settings) as Box<dyn Settings>)
         })
     }
@@ -109,6 +112,8 @@ struct Inner<H> {
     host: H,
     app: BuiltOnce<AppTokens>,
     daemon: BuiltOnce<Daemon>,
+    webapp: BuiltOnce<WebApp>,
+    webapi: BuiltOnce<WebApi>,
 }
 
 /// Runs `work` after the response when there is any: a due refresh, deferred store writes.
@@ -138,6 +143,8 @@ impl<H: Host + 'static> TokenProvider<H> {
                 host,
                 app: BuiltOnce::default(),
                 daemon: BuiltOnce::default(),
+                webapp: BuiltOnce::default(),
+                webapi: BuiltOnce::default(),
             }),
         }
     }
@@ -246,6 +253,60 @@ impl<H: Host + 'static> TokenProvider<H> {
         routed.map(WebResponse::into_http)
     }
 
+    /// The web app's routes ([`WebApp::route`]: `GET /`, `GET /auth/sign-in`, `GET|POST
+    /// /auth/callback`, `GET /auth/sign-out`, `GET /auth/frontchannel-logout`, `POST
+    /// /auth/backchannel-logout`, `GET /me`, `GET /me/call`, `GET /me/api`) for a
+    /// request of `method` on `path`, read by the app into `request` ([`crate::web_request`]),
+    /// as the reply to send; `None` for other paths. Session records and rotated refresh tokens
+    /// reach the store before the reply (the browser's next request looks for them). Pages
+    /// come as plain text.
+    pub async fn web_app_route(
+        &self,
+        method: &str,
+        path: &str,
+        request: &WebRequest,
+    ) -> Option<HttpResponse> {
+        WebAppRoute::from_path(path)?;
+        let app = match self.web_app().await {
+            Ok(app) => app,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let transport = WasiHttpTransport::new(app.http_timeout());
+        let store = self.inner.host.token_store().await;
+        let routed = app
+            .route(method, path, request, &platform(&transport, &*store))
+            .await;
+        routed.map(WebResponse::into_http)
+    }
+
+    /// The web API's routes ([`WebApi::route`]: `GET /api/profile`, the caller's bearer token
+    /// in [`WebRequest::authorization`], then on-behalf-of) for a request of `method` on
+    /// `path`, as the reply to send; `None` for other paths. Token store writes run after the
+    /// response.
+    pub async fn web_api_route(
+        &self,
+        method: &str,
+        path: &str,
+        request: &WebRequest,
+    ) -> Option<HttpResponse> {
+        if !WebApi::serves(path) {
+            return None;
+        }
+        let api = match self.web_api().await {
+            Ok(api) => api,
+            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+        };
+        let transport = WasiHttpTransport::new(api.http_timeout());
+        let store = WriteBehind::new(self.inner.host.token_store().await);
+        let routed = api
+            .route(method, path, request, &platform(&transport, &store))
+            .await;
+        if store.pending() > 0 {
+            after_response(async move { store.flush().await });
+        }
+        routed.map(WebResponse::into_http)
+    }
+
     async fn settings(&self) -> Result<Box<dyn Settings>, Error> {
         let settings = self.inner.host.settings().await?;
         install_stderr_logger(&*settings);
@@ -262,6 +323,39 @@ impl<H: Host + 'static> TokenProvider<H> {
         self.inner
             .daemon
             .get(|| self.build_daemon(), &SpinSleep)
+            .await
+    }
+
+    /// This instance's web app (its client's memory cache, issuer keys and refresh
+    /// single-flight serve every request of the instance), built on first use.
+    async fn web_app(&self) -> Result<Rc<WebApp>, Error> {
+        self.inner
+            .webapp
+            .get(
+                || async {
+                    let settings = self.settings().await?;
+                    let config = WebAppConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
+                    let verifier = Box::new(RustCryptoVerifier::new());
+                    WebApp::build(config, rustcrypto_signer, verifier).await
+                },
+                &SpinSleep,
+            )
+            .await
+    }
+
+    /// This instance's web API, built on first use.
+    async fn web_api(&self) -> Result<Rc<WebApi>, Error> {
+        self.inner
+            .webapi
+            .get(
+                || async {
+                    let settings = self.settings().await?;
+                    let config = WebApiConfig::from_settings(&AzureAdSettings::new(&*settings)?)?;
+                    let verifier = Box::new(RustCryptoVerifier::new());
+                    WebApi::build(config, rustcrypto_signer, verifier).await
+                },
+                &SpinSleep,
+            )
             .await
     }
 

@@ -17,6 +17,27 @@ pub fn variable_name(setting: &str) -> String {
     setting.to_ascii_lowercase()
 }
 
+/// Every setting one of the scenarios may read, each once: the daemon's
+/// ([`edge_token::scenarios::DAEMON_SETTING_NAMES`]), the web app's and the web API's, for
+/// [`VariableSettings::load`] (a component serving several scenarios reads them all up front).
+pub fn scenario_setting_names() -> Vec<&'static str> {
+    use edge_token::scenarios::{
+        DAEMON_SETTING_NAMES, WEB_API_SETTING_NAMES, WEB_APP_SETTING_NAMES,
+    };
+    let mut names = Vec::new();
+    let lists = [
+        DAEMON_SETTING_NAMES,
+        WEB_APP_SETTING_NAMES,
+        WEB_API_SETTING_NAMES,
+    ];
+    for name in lists.into_iter().flatten() {
+        if !names.contains(name) {
+            names.push(*name);
+        }
+    }
+    names
+}
+
 /// Where Spin variables come from: [`SpinVariables`] in Spin, a double in tests.
 pub trait VariableHost {
     /// The value of variable `name`, or `None` when the application does not define it.

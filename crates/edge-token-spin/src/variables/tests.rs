@@ -97,3 +97,37 @@ fn the_daemon_reads_its_configuration_through_the_variables() {
         edge_token::scenarios::DaemonCallers::Bearer(_)
     ));
 }
+
+#[test]
+fn the_web_app_and_the_web_api_read_their_configuration_through_the_variables() {
+    let names = scenario_setting_names();
+    let once: alloc::collections::BTreeSet<_> = names.iter().collect();
+    assert_eq!(once.len(), names.len(), "each name once");
+    let host = double(
+        &[
+            ("authority", "http://127.0.0.1:9400"),
+            ("client_id", "webapp"),
+            ("client_secret", "s"),
+            ("redirect_uri", "http://127.0.0.1:8081/auth/callback"),
+            ("cookie_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
+            ("downstream_url", "http://127.0.0.1:9500/api"),
+            ("downstream_scopes", "api://downstream/.default"),
+            ("web_api_url", "http://127.0.0.1:8082/api/profile"),
+            ("web_api_scopes", "api://webapi/access_as_user"),
+            ("api_audience", "api://webapi"),
+            ("api_required_scope", "access_as_user"),
+            ("api_downstream_url", "http://127.0.0.1:9500/api"),
+            ("api_downstream_scopes", "api://downstream/user.read"),
+        ],
+        &[],
+    );
+    let settings = block_on(VariableSettings::load(&host, &names)).unwrap();
+    let webapp = edge_token::scenarios::WebAppConfig::from_settings(&settings).unwrap();
+    assert_eq!(
+        webapp.redirect_uris.as_slice()[0].as_str(),
+        "http://127.0.0.1:8081/auth/callback"
+    );
+    assert!(webapp.web_api.is_some());
+    let webapi = edge_token::scenarios::WebApiConfig::from_settings(&settings).unwrap();
+    assert_eq!(webapi.audiences, ["api://webapi"]);
+}
