@@ -12,6 +12,7 @@
 // Worker's sessions carry the same `sid`), then A takes the provider's cookies back from B (the
 // provider renewed its session id meanwhile). A then signs out through the Worker (RP-initiated
 // logout): the provider notifies the Worker, and B's session, which never asked, must be gone.
+// (lib/browser-flows.mjs twoBrowsersOneProviderSession, shared with runtimes-sessions.test.mjs.)
 //
 // As in webapp.test.mjs, the browser stays on 127.0.0.1 (a proxy on a closed port for anything
 // else) and the Worker runs on http://127.0.0.1, which Chromium treats as trustworthy.
@@ -22,30 +23,22 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { chromium } from 'playwright-core';
 
+import {
+  jsonOf, meStatus, signIn as signInAt, signOut, twoBrowsersOneProviderSession as sharedSession,
+} from '../lib/browser-flows.mjs';
+import { closeContext, launchChromium, newContext } from '../lib/chromium.mjs';
 import { startTestbed, webappUris, webappVars } from '../lib/testbed.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Room for the first Worker start's Rust build. */
 const WORKER_TIMEOUT = { timeout: 360_000 };
-const NAVIGATION_TIMEOUT_MS = 30_000;
-const ELEMENT_TIMEOUT_MS = 5_000;
-const WORKER_COOKIE_PREFIX = '__Host-edge-token-';
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 let browser;
-let deadProxy;
 const cleanups = [];
 
 before(async () => {
-  deadProxy = await freePort();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -77,97 +70,23 @@ async function startLogoutBed(channel) {
   return { tb, worker };
 }
 
-/** A new browser context; requests off loopback and dialogs are recorded in `unexpected`. */
-async function newContext() {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  context.setDefaultTimeout(ELEMENT_TIMEOUT_MS);
-  context.unexpected = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (/^(https?|wss?):$/.test(url.protocol) && !LOOPBACK.has(url.hostname)) context.unexpected.push(url.href);
-  });
-  context.on('dialog', (dialog) => {
-    context.unexpected.push(`dialog: ${dialog.message()}`);
-    return dialog.dismiss();
-  });
-  cleanups.push(async () => {
-    await context.close();
-    assert.deepEqual(context.unexpected, [], 'requests left 127.0.0.1, or a dialog opened');
-  });
-  return context;
-}
-
-/**
- * Runs `go` and waits for a main-frame document (not a redirect) whose URL satisfies `until`,
- * through redirects and pages that go on by script (the provider's logout confirmation, its
- * front-channel logout page). Returns that response, loaded.
- */
-async function navigate(page, go, until) {
-  const landed = page.waitForResponse((response) => {
-    const request = response.request();
-    return request.isNavigationRequest()
-      && request.frame() === page.mainFrame()
-      && !(response.status() >= 300 && response.status() < 400)
-      && until(new URL(response.url()));
-  }, { timeout: NAVIGATION_TIMEOUT_MS });
-  try {
-    await go();
-  } catch (err) {
-    landed.catch(() => {});
-    throw err;
-  }
-  const response = await landed;
-  await page.waitForLoadState('load');
-  return response;
+/** A new page in a new browser context, closed (and checked) in after(). */
+async function newPage() {
+  const context = await newContext(browser);
+  cleanups.push(() => closeContext(context));
+  return context.newPage();
 }
 
 /** Signs alice in to the Worker by login_hint; returns her claims from /me. */
-async function signIn(page, workerUrl) {
-  const url = `${workerUrl}/auth/sign-in?${new URLSearchParams({ returnTo: '/me', login_hint: 'alice' })}`;
-  const response = await navigate(page, () => page.goto(url, { waitUntil: 'commit' }), (u) => u.origin === workerUrl);
-  assert.equal(response.status(), 200, `${response.url()}: ${await response.text()}`);
-  return response.json();
-}
-
-/** The provider's cookies of `from` (not the Worker's), given to `to`: one provider session. */
-async function shareProviderSession(from, to, issuer) {
-  const cookies = (await from.cookies(issuer)).filter((cookie) => !cookie.name.startsWith(WORKER_COOKIE_PREFIX));
-  assert.ok(cookies.length > 0, 'the provider set its session cookies');
-  await to.addCookies(cookies);
-}
-
-/** GET /me in `page`'s context (its cookies): the status. */
-async function meStatus(page, workerUrl) {
-  const response = await page.request.get(`${workerUrl}/me`);
-  return response.status();
-}
-
-/** Signs out through the Worker (RP-initiated logout) and lands back on the Worker's `/`. */
-async function signOut(page, workerUrl) {
-  const home = await navigate(
-    page,
-    () => page.goto(`${workerUrl}/auth/sign-out`, { waitUntil: 'commit' }),
-    (u) => u.origin === workerUrl && u.pathname === '/',
-  );
-  assert.equal(home.status(), 200);
+async function signIn(page, tb, workerUrl) {
+  return jsonOf(await signInAt(page, workerUrl, tb.issuer));
 }
 
 /** Two contexts with alice signed in to the Worker in one provider session; returns their pages. */
 async function twoBrowsersOneProviderSession(tb, workerUrl) {
-  const a = await (await newContext()).newPage();
-  const b = await (await newContext()).newPage();
-  const claimsA = await signIn(a, workerUrl);
-  await shareProviderSession(a.context(), b.context(), tb.issuer);
-  const claimsB = await signIn(b, workerUrl);
-  // The provider renews its session's id when B's sign-in changes it (a consent): A takes the
-  // renewed cookies back, and both browsers are in the one provider session again.
-  await shareProviderSession(b.context(), a.context(), tb.issuer);
-  assert.ok(claimsA.sid, 'the ID token carries sid');
-  assert.equal(claimsB.sid, claimsA.sid, 'one provider session, one sid');
-  assert.equal(await meStatus(a, workerUrl), 200);
-  assert.equal(await meStatus(b, workerUrl), 200);
-  return { a, b, sid: claimsA.sid };
+  const shared = await sharedSession(browser, workerUrl, tb.issuer);
+  for (const page of [shared.a, shared.b]) cleanups.push(() => closeContext(page.context()));
+  return shared;
 }
 
 /** POSTs `logoutToken` to the Worker's back-channel logout URI. */
@@ -205,8 +124,8 @@ describe('front-channel logout', () => {
   });
 
   it('a front-channel request with another issuer or no sid ends nothing', async () => {
-    const page = await (await newContext()).newPage();
-    const claims = await signIn(page, worker.url);
+    const page = await newPage();
+    const claims = await signIn(page, tb, worker.url);
     for (const query of [
       { iss: `${tb.issuer}/`, sid: claims.sid },
       { iss: 'http://127.0.0.1:1', sid: claims.sid },
@@ -255,8 +174,8 @@ describe('back-channel logout', () => {
   });
 
   it('forged logout tokens are refused with invalid_request and leave the session alone', async () => {
-    const page = await (await newContext()).newPage();
-    const claims = await signIn(page, worker.url);
+    const page = await newPage();
+    const claims = await signIn(page, tb, worker.url);
     assert.ok(claims.sid);
     const [real] = await tb.logoutTokens();
     const [header, , signature] = real.split('.');

@@ -24,23 +24,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import {
+  jsonOf, navigate, pageText, recordRequests, signInUrl, visit,
+} from '../lib/browser-flows.mjs';
+import { closeContext, launchChromium, newContext as newBrowserContext } from '../lib/chromium.mjs';
 import { listFromEnv } from '../lib/env.mjs';
 import { RUNTIMES, startRuntime } from '../lib/runtimes.mjs';
 import { startTestbed, webapiVars, webappUris, webappVars } from '../lib/testbed.mjs';
 import { freePort } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Room for a first build (Worker, Fastly and Spin apps) and two app starts. */
 const START_TIMEOUT = { timeout: 900_000 };
-/** One browser flow: a few redirects through the provider and the app. */
-const NAVIGATION_TIMEOUT_MS = 30_000;
-const ELEMENT_TIMEOUT_MS = 5_000;
 const ACCESS_TOKEN_TTL = 60;
 const SESSION_COOKIE = '__Host-edge-token-session';
 const TX_COOKIE_PREFIX = '__Host-edge-token-tx-';
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /**
  * Whether the runtime's token requests go through a token coordinator with its own store: on
@@ -60,8 +57,8 @@ const appUrls = {};
 
 before(async () => {
   const ports = new Set();
-  while (ports.size < 2 * runtimes.length + 1) ports.add(await freePort());
-  const [deadProxy, ...appPorts] = [...ports];
+  while (ports.size < 2 * runtimes.length) ports.add(await freePort());
+  const appPorts = [...ports];
   runtimes.forEach((runtime, index) => {
     const [query, formPost] = appPorts.slice(2 * index, 2 * index + 2);
     appUrls[runtime] = { query: `http://127.0.0.1:${query}`, formPost: `http://127.0.0.1:${formPost}` };
@@ -72,12 +69,7 @@ before(async () => {
     webappRedirectUris: apps.map((app) => app.redirectUri),
     webappPostLogoutRedirectUris: apps.map((app) => app.postLogoutRedirectUri),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Nothing listens there: every request not to loopback fails at once, on this machine.
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -85,84 +77,8 @@ after(async () => {
   await tb?.stop();
 });
 
-/** A new browser context (fresh cookies); requests off loopback and dialogs are recorded. */
-async function newContext() {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  context.setDefaultTimeout(ELEMENT_TIMEOUT_MS);
-  context.unexpected = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (/^(https?|wss?):$/.test(url.protocol) && !LOOPBACK.has(url.hostname)) context.unexpected.push(url.href);
-  });
-  context.on('dialog', (dialog) => {
-    context.unexpected.push(`dialog: ${dialog.message()}`);
-    return dialog.dismiss();
-  });
-  return context;
-}
-
-/** Closes the context and checks that it went nowhere but loopback and opened no dialog. */
-async function closeContext(context) {
-  await context.close();
-  assert.deepEqual(context.unexpected, [], 'requests left 127.0.0.1, or a dialog opened');
-}
-
-/** Requests the page makes to exactly `endpoint` (any query), redirects included, in order. */
-function recordRequests(page, endpoint) {
-  const seen = [];
-  page.on('request', (request) => {
-    if (request.url().split('?')[0] === endpoint) seen.push({ url: request.url(), method: request.method() });
-  });
-  return seen;
-}
-
-/**
- * Runs `go` (which starts a navigation) and waits for a document (not a redirect) whose URL
- * satisfies `until`, through redirects and pages that submit a form by script. Returns it, loaded.
- */
-async function navigate(page, go, until) {
-  const landed = page.waitForResponse((response) => {
-    const request = response.request();
-    return request.isNavigationRequest()
-      && request.frame() === page.mainFrame()
-      && !(response.status() >= 300 && response.status() < 400)
-      && until(new URL(response.url()));
-  }, { timeout: NAVIGATION_TIMEOUT_MS });
-  try {
-    await go();
-  } catch (err) {
-    landed.catch(() => {});
-    throw err;
-  }
-  const response = await landed;
-  await page.waitForLoadState('load');
-  return response;
-}
-
-function visit(page, url, { origin = new URL(url).origin, until = (u) => u.origin === origin } = {}) {
-  return navigate(page, () => page.goto(url, { waitUntil: 'commit' }), until);
-}
-
-function signInUrl(appUrl, { returnTo = '/me', loginHint, prompt } = {}) {
-  const query = new URLSearchParams({ returnTo });
-  if (loginHint) query.set('login_hint', loginHint);
-  if (prompt) query.set('prompt', prompt);
-  return `${appUrl}/auth/sign-in?${query}`;
-}
-
-/** The parsed JSON body of a response, with its text in the message when it is not JSON. */
-async function jsonOf(response) {
-  const text = await response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return assert.fail(`not JSON (${response.status()} ${response.url()}): ${text.slice(0, 500)}`);
-  }
-}
-
-/** What the page shows (HTML on Workers, plain text on Fastly and Spin). */
-const pageText = async (page) => (await page.textContent('body')) ?? '';
+/** A new browser context (fresh cookies); see lib/chromium.mjs. */
+const newContext = () => newBrowserContext(browser);
 
 async function cookieNamed(context, appUrl, name) {
   return (await context.cookies(appUrl)).find((cookie) => cookie.name === name);

@@ -137,8 +137,12 @@ async function startSpin({ vars, port }) {
     command: WASMTIME,
     args: [
       'serve', '-Scli', '--addr', `127.0.0.1:${port}`,
-      // Keep an idle instance (and its memory cache) between a test's calls.
+      // One instance for the whole run: the memory cache, and under wasmtime the sessions,
+      // live in it. Kept while idle, never retired after its default 128 requests, and never
+      // split into several for concurrent requests (each would have its own memory).
       '--idle-instance-timeout', '600s',
+      '--max-instance-reuse-count', '1000000',
+      '--max-instance-concurrent-reuse-count', '1000',
       // argv, no shell: PEM text and URLs arrive byte for byte.
       ...defined(vars).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
       path.join(APPS_DIR, 'spin-wasmtime.wasm'),

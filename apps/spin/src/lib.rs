@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 use edge_token::scenarios::tenant_parameter;
-use edge_token_spin::{spin_response, web_request, TokenProvider};
+use edge_token_spin::{spin_response, TokenProvider};
 use spin_sdk::http::{FullBody, IntoResponse, Request, Response};
 
 /// Where settings and the token store come from in this build.
@@ -39,8 +39,8 @@ async fn handle(request: Request) -> impl IntoResponse {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
-    let web = web_request(request).await;
     let tokens = TOKENS.with(Clone::clone);
+    let web = tokens.web_request(request).await;
     // Tenant onboarding (admin consent) and the tenant registry, with ADMIN_CONSENT_REDIRECT_URI.
     if let Some(reply) = tokens.tenant_route(&method, &path, &web).await {
         return spin_response(reply);

@@ -3,6 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
+use alloc::string::String;
 
 use bytes::Bytes;
 use spin_sdk::http::FullBody;
@@ -41,6 +42,28 @@ pub trait Host {
     fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>>;
     /// The shared token store for one request.
     fn token_store(&self) -> LocalBoxFuture<'_, Rc<dyn TokenStore>>;
+
+    /// The absolute URL `request` was received at, whose origin picks the web app's redirect
+    /// URI ([`WebRequest::origin`]); `None` when the host does not tell (the first
+    /// `REDIRECT_URI` is then used). By default the request's URI when the host gives it with
+    /// scheme and authority.
+    fn request_url(&self, request: &spin_sdk::http::Request) -> Option<String> {
+        absolute_uri(request)
+    }
+}
+
+/// The request's URI when it is absolute (scheme and authority), as text.
+fn absolute_uri(request: &spin_sdk::http::Request) -> Option<String> {
+    let uri = request.uri();
+    (uri.scheme().is_some() && uri.authority().is_some()).then(|| uri.to_string())
+}
+
+/// The header a request's `name` holds, as text.
+fn header<'r>(request: &'r spin_sdk::http::Request, name: &str) -> Option<&'r str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
 }
 
 /// Spin: settings from Spin variables ([`SpinVariables`], names in lower case: every setting of
@@ -50,6 +73,12 @@ pub trait Host {
 pub struct SpinHost;
 
 impl Host for SpinHost {
+    /// The request's absolute URI, else the `spin-full-url` header Spin's HTTP trigger sets
+    /// (scheme, host, port, path and query, as the client asked).
+    fn request_url(&self, request: &spin_sdk::http::Request) -> Option<String> {
+        absolute_uri(request).or_else(|| header(request, "spin-full-url").map(String::from))
+    }
+
     fn settings(&self) -> LocalBoxFuture<'_, Result<Box<dyn Settings>, Error>> {
         Box::pin(async {
             let settings =
@@ -146,6 +175,18 @@ impl<H: Host + 'static> TokenProvider<H> {
                 webapp: BuiltOnce::default(),
                 webapi: BuiltOnce::default(),
             }),
+        }
+    }
+
+    /// The core's [`WebRequest`] for `request` ([`crate::web_request`]), with the origin of the
+    /// URL the host says it was received at ([`Host::request_url`]). Take the method and path
+    /// first: the request is consumed.
+    pub async fn web_request(&self, request: spin_sdk::http::Request) -> WebRequest {
+        let url = self.inner.host.request_url(&request);
+        let web = crate::web_request(request).await;
+        match url {
+            Some(url) => web.with_url(&url),
+            None => web,
         }
     }
 

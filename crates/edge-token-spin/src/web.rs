@@ -11,12 +11,13 @@ use spin_sdk::http::Request;
 use edge_token::scenarios::{WebRequest, MAX_FORM_BYTES};
 
 /// Reads what the web app, the web API and the tenant routes need from `request`: the origin of
-/// its URL, query,
-/// cookies, the `Authorization` header and, for an `application/x-www-form-urlencoded` `POST`
-/// (a `form_post` authorization response, a back-channel logout), its fields. The body is read only then, and no
-/// further than [`MAX_FORM_BYTES`] + 1 bytes: a longer one, or one that fails to arrive, is
-/// ignored (the callback then fails cleanly). Take the method and path first: the request is
-/// consumed.
+/// its URI when absolute, query, cookies, the `Authorization` header and, for an
+/// `application/x-www-form-urlencoded` `POST` (a `form_post` authorization response, a
+/// back-channel logout), its fields. The body is read only then, and no further than
+/// [`MAX_FORM_BYTES`] + 1 bytes: a longer one, or one that fails to arrive, is ignored (the
+/// callback then fails cleanly). Take the method and path first: the request is consumed.
+/// [`crate::TokenProvider::web_request`] also asks the host for the URL when the URI is not
+/// absolute (`wasmtime serve` gives only the path).
 pub async fn web_request(request: Request) -> WebRequest {
     let header = |name: &str| {
         request
