@@ -59,6 +59,31 @@ impl Settings for alloc::collections::BTreeMap<String, String> {
     }
 }
 
+/// Every setting [`ClientConfig::from_settings`] may read, through
+/// [`azure_ad::AzureAdSettings`] (hence `AZURE_AD`): who the client is, its credential, the
+/// token cache key and `HTTP_TIMEOUT_MS`. Each scenario's list names only what it reads besides
+/// these (`DAEMON_SETTING_NAMES`, `WEB_APP_SETTING_NAMES`, `WEB_API_SETTING_NAMES` in
+/// [`crate::scenarios`]), for runtimes whose settings must be fetched by name before they are
+/// parsed (Spin variables are read asynchronously).
+pub const CLIENT_SETTING_NAMES: &[&str] = &[
+    "AZURE_AD",
+    "AUTHORITY",
+    "AUTHORITY_KIND",
+    "AZURE_REGION",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "CLIENT_AUTH_METHOD",
+    "CLIENT_CERTIFICATE",
+    "CLIENT_PRIVATE_KEY",
+    "CLIENT_ASSERTION_ALG",
+    "CLIENT_SEND_X5C",
+    "CLIENT_ASSERTION",
+    "CLIENT_CAPABILITIES",
+    "HTTP_TIMEOUT_MS",
+    "TOKEN_CACHE_KEY",
+    "COOKIE_KEY",
+];
+
 /// Reads a required setting.
 ///
 /// # Errors

@@ -59,7 +59,7 @@ pub enum Purpose {
     TenantRegistry,
     /// An index record from a provider session (`sid`) or a subject (`sub`) to the web app's
     /// sessions in the shared store, for Front-Channel and Back-Channel Logout
-    /// ([`crate::scenarios::session::index`]).
+    /// (`scenarios::session::index`, the web app's logout index).
     SessionIndex,
 }
 

@@ -264,3 +264,56 @@ impl Coordinator for InMemoryCoordinator<'_> {
         })
     }
 }
+
+/// Settings that answer from `values` and record every name asked for.
+struct RecordingSettings {
+    values: BTreeMap<&'static str, &'static str>,
+    asked: RefCell<alloc::collections::BTreeSet<String>>,
+}
+
+impl Settings for RecordingSettings {
+    fn get(&self, name: &str) -> Option<String> {
+        self.asked.borrow_mut().insert(name.into());
+        self.values.get(name).map(|value| String::from(*value))
+    }
+}
+
+/// Checks that `read` (a scenario's `from_settings`), given `base` plus each kind of credential
+/// (secret, certificate, assertion) through the `AZURE_AD` layer, succeeds and asks only for
+/// names in [`crate::config::CLIENT_SETTING_NAMES`] or `listed`: what lets a runtime fetch every
+/// setting by name before parsing.
+pub(crate) fn assert_reads_only_listed(
+    listed: &[&str],
+    base: &[(&'static str, &'static str)],
+    read: impl Fn(&dyn Settings) -> Result<(), Error>,
+) {
+    use crate::credentials::certificate::tests::{CERT_PEM, KEY_PKCS8_PEM};
+    let credentials: [&[(&'static str, &'static str)]; 3] = [
+        &[
+            ("CLIENT_SECRET", "s"),
+            ("CLIENT_AUTH_METHOD", "client_secret_basic"),
+        ],
+        &[
+            ("CLIENT_CERTIFICATE", CERT_PEM),
+            ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
+            ("CLIENT_ASSERTION_ALG", "RS256"),
+            ("CLIENT_SEND_X5C", "true"),
+        ],
+        &[("CLIENT_ASSERTION", "a.b.c")],
+    ];
+    for credential in credentials {
+        let settings = RecordingSettings {
+            values: base.iter().chain(credential).copied().collect(),
+            asked: RefCell::default(),
+        };
+        let layered = crate::config::azure_ad::AzureAdSettings::new(&settings).unwrap();
+        read(&layered).unwrap();
+        for name in settings.asked.borrow().iter() {
+            assert!(
+                crate::config::CLIENT_SETTING_NAMES.contains(&name.as_str())
+                    || listed.contains(&name.as_str()),
+                "{name} is not listed"
+            );
+        }
+    }
+}

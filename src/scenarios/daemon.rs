@@ -540,27 +540,12 @@ pub(crate) fn error_reply(failure: &CallFailure) -> (u16, Vec<u8>) {
 pub const TOKEN_SOURCE_HEADER: &str = "x-edge-token-source";
 
 /// Every setting [`DaemonConfig::from_settings`] may read, through
-/// [`crate::config::azure_ad::AzureAdSettings`] (hence `AZURE_AD`), for runtimes whose settings
-/// must be fetched by name before they are parsed (Spin variables are read asynchronously).
+/// [`crate::config::azure_ad::AzureAdSettings`], besides
+/// [`crate::config::CLIENT_SETTING_NAMES`]: for runtimes whose settings must be fetched by name
+/// before they are parsed (Spin variables are read asynchronously).
 pub const DAEMON_SETTING_NAMES: &[&str] = &[
-    "AZURE_AD",
-    "AUTHORITY",
-    "AUTHORITY_KIND",
-    "AZURE_REGION",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "CLIENT_AUTH_METHOD",
-    "CLIENT_CERTIFICATE",
-    "CLIENT_PRIVATE_KEY",
-    "CLIENT_ASSERTION_ALG",
-    "CLIENT_SEND_X5C",
-    "CLIENT_ASSERTION",
-    "CLIENT_CAPABILITIES",
     "DOWNSTREAM_URL",
     "DOWNSTREAM_SCOPES",
-    "HTTP_TIMEOUT_MS",
-    "TOKEN_CACHE_KEY",
-    "COOKIE_KEY",
     "DAEMON_API_AUDIENCE",
     "DAEMON_CALLER_ROLES",
     "DAEMON_PUBLIC",

@@ -290,6 +290,12 @@ impl WebResponse {
         )
     }
 
+    /// 405 `{"error":"method_not_allowed"}` (RFC 9110 §15.5.6), for a known path asked with
+    /// another method: every route table's answer.
+    pub fn method_not_allowed() -> Self {
+        Self::json(405, &serde_json::json!({ "error": "method_not_allowed" }))
+    }
+
     /// Adds a header field (`name` lower-case).
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));

@@ -115,7 +115,7 @@ pub struct LogoutTokenClaims {
     /// `exp`: expiry, Unix seconds, when the token has one.
     pub exp: Option<u64>,
     /// The time, Unix seconds, from which the token is refused whatever else holds: `exp` plus
-    /// the leeway, or `iat` plus [`MAX_LOGOUT_TOKEN_AGE_SECS`] plus the leeway, whichever is
+    /// the leeway, or `iat` plus one hour plus the leeway, whichever is
     /// sooner. Remembering its `jti` until then is enough to refuse every replay.
     pub accept_until: u64,
 }
@@ -127,7 +127,7 @@ pub struct LogoutTokenClaims {
 /// absent, `JWT` or `logout+jwt` (§2.4; any other explicit type, e.g. `at+jwt`, is another
 /// kind of token); string claim bounds (the ID token's, plus `sid` and `jti`); `iss`, `aud` /
 /// `azp` (step 3); `iat` required, not in the future and at most
-/// [`MAX_LOGOUT_TOKEN_AGE_SECS`] plus the leeway old, `exp` (when present) not past, `nbf` (when
+/// one hour (`MAX_LOGOUT_TOKEN_AGE_SECS`) plus the leeway old, `exp` (when present) not past, `nbf` (when
 /// present) not in the future; then the logout rules: `events` is an object whose member
 /// [`BACKCHANNEL_LOGOUT_EVENT`] is an object (step 5), no `nonce` (step 7, so that an ID token
 /// can never pass for a logout token), `sub` and/or `sid` (step 6), `jti` (§2.4).

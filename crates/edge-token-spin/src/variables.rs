@@ -17,15 +17,18 @@ pub fn variable_name(setting: &str) -> String {
     setting.to_ascii_lowercase()
 }
 
-/// Every setting one of the scenarios may read, each once: the daemon's
+/// Every setting one of the scenarios may read, each once: the client's
+/// ([`edge_token::config::CLIENT_SETTING_NAMES`]), then the daemon's
 /// ([`edge_token::scenarios::DAEMON_SETTING_NAMES`]), the web app's and the web API's, for
 /// [`VariableSettings::load`] (a component serving several scenarios reads them all up front).
 pub fn scenario_setting_names() -> Vec<&'static str> {
+    use edge_token::config::CLIENT_SETTING_NAMES;
     use edge_token::scenarios::{
         DAEMON_SETTING_NAMES, WEB_API_SETTING_NAMES, WEB_APP_SETTING_NAMES,
     };
     let mut names = Vec::new();
     let lists = [
+        CLIENT_SETTING_NAMES,
         DAEMON_SETTING_NAMES,
         WEB_APP_SETTING_NAMES,
         WEB_API_SETTING_NAMES,

@@ -77,9 +77,7 @@ impl Daemon {
             ("DELETE", Some(tenant)) if !matches!(tenant, "consent" | "callback" | "") => {
                 self.offboard_tenant(authorization, tenant, platform).await
             }
-            (_, Some("consent" | "callback") | None) => {
-                WebResponse::json(405, &json!({ "error": "method_not_allowed" }))
-            }
+            (_, Some("consent" | "callback") | None) => WebResponse::method_not_allowed(),
             _ => not_found(),
         })
     }

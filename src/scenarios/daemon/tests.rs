@@ -64,22 +64,8 @@ fn each_failure_class_has_its_status() {
     );
 }
 
-/// Settings that answer every name and record the names asked for.
-struct Recording {
-    values: alloc::collections::BTreeMap<&'static str, &'static str>,
-    asked: core::cell::RefCell<alloc::collections::BTreeSet<String>>,
-}
-
-impl Settings for Recording {
-    fn get(&self, name: &str) -> Option<String> {
-        self.asked.borrow_mut().insert(name.into());
-        self.values.get(name).map(|value| String::from(*value))
-    }
-}
-
 #[test]
 fn the_setting_names_cover_everything_the_daemon_reads() {
-    use crate::credentials::certificate::tests::{CERT_PEM, KEY_PKCS8_PEM};
     let base = [
         ("AUTHORITY", "http://127.0.0.1:9400"),
         ("CLIENT_ID", "daemon"),
@@ -91,34 +77,11 @@ fn the_setting_names_cover_everything_the_daemon_reads() {
         ("DAEMON_CALLER_ROLES", "Daemon.Call"),
         ("ALLOWED_TENANTS", "t1"),
         ("DAEMON_PUBLIC", "false"),
+        ("ACCESS_TOKEN_SIGNING_ALG", "ES256"),
     ];
-    let credentials: [&[(&str, &str)]; 3] = [
-        &[
-            ("CLIENT_SECRET", "s"),
-            ("CLIENT_AUTH_METHOD", "client_secret_basic"),
-        ],
-        &[
-            ("CLIENT_CERTIFICATE", CERT_PEM),
-            ("CLIENT_PRIVATE_KEY", KEY_PKCS8_PEM),
-            ("CLIENT_ASSERTION_ALG", "RS256"),
-            ("CLIENT_SEND_X5C", "true"),
-        ],
-        &[("CLIENT_ASSERTION", "a.b.c")],
-    ];
-    for credential in credentials {
-        let settings = Recording {
-            values: base.iter().chain(credential).copied().collect(),
-            asked: Default::default(),
-        };
-        let layered = crate::config::azure_ad::AzureAdSettings::new(&settings).unwrap();
-        DaemonConfig::from_settings(&layered).unwrap();
-        for name in settings.asked.borrow().iter() {
-            assert!(
-                DAEMON_SETTING_NAMES.contains(&name.as_str()),
-                "{name} is not listed"
-            );
-        }
-    }
+    crate::testing::assert_reads_only_listed(DAEMON_SETTING_NAMES, &base, |settings| {
+        DaemonConfig::from_settings(settings).map(drop)
+    });
 }
 
 #[test]

@@ -9,14 +9,15 @@
 //!   ([`crate::seal::Purpose::SessionIndex`]) and bound to its storage key.
 //! - It holds at most [`MAX_INDEX_ENTRIES`] sessions (the newest); entries of ended sessions
 //!   are dropped when the record is written. It lives as long as its longest-lived session
-//!   (at most the session's absolute timeout, `SESSION_ABSOLUTE_TIMEOUT_SECS`), then the store's TTL removes it.
+//!   (at most the absolute session timeout, `SESSION_ABSOLUTE_TIMEOUT_SECS`), then the store's
+//!   TTL removes it.
 //!
 //! Limits: a record is read, changed and written back, and the shared store (Workers KV, Fastly
 //! KV, Spin key-value) has no compare-and-swap and is eventually consistent. Two sign-ins of
 //! one `sid` or `sub` that write within the store's propagation delay (up to ~60 s on Workers
 //! KV) may each overwrite the other's entry. A lost entry means a logout of that `sid` / `sub`
-//! misses that session, which then ends only at its own sign-out or expiry (one session
-//! lifetime, 24 h). It is bounded: it takes two sign-ins of the same provider session (or user)
+//! misses that session, which then ends only at its own sign-out or expiry (its absolute
+//! timeout, 24 h by default, or its idle timeout). It is bounded: it takes two sign-ins of the same provider session (or user)
 //! racing within that delay; each session is in two records (its `sid`'s and its `sub`'s), so
 //! a `sub`-only logout still finds it when only its `sid` entry was lost; and a front-channel
 //! logout also ends the session whose cookie its request carries. Past [`MAX_INDEX_ENTRIES`]

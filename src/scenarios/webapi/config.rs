@@ -97,25 +97,10 @@ impl WebApiConfig {
 }
 
 /// Every setting [`WebApiConfig::from_settings`] may read, through
-/// [`crate::config::azure_ad::AzureAdSettings`] (hence `AZURE_AD`), for runtimes whose settings
-/// must be fetched by name before they are parsed (Spin variables are read asynchronously).
+/// [`crate::config::azure_ad::AzureAdSettings`], besides
+/// [`crate::config::CLIENT_SETTING_NAMES`]: for runtimes whose settings must be fetched by name
+/// before they are parsed (Spin variables are read asynchronously).
 pub const WEB_API_SETTING_NAMES: &[&str] = &[
-    "AZURE_AD",
-    "AUTHORITY",
-    "AUTHORITY_KIND",
-    "AZURE_REGION",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "CLIENT_AUTH_METHOD",
-    "CLIENT_CERTIFICATE",
-    "CLIENT_PRIVATE_KEY",
-    "CLIENT_ASSERTION_ALG",
-    "CLIENT_SEND_X5C",
-    "CLIENT_ASSERTION",
-    "CLIENT_CAPABILITIES",
-    "HTTP_TIMEOUT_MS",
-    "TOKEN_CACHE_KEY",
-    "COOKIE_KEY",
     "API_AUDIENCE",
     "API_REQUIRED_SCOPE",
     "API_REQUIRED_ROLES",
@@ -123,6 +108,7 @@ pub const WEB_API_SETTING_NAMES: &[&str] = &[
     "API_DOWNSTREAM_SCOPES",
     "API_DOWNSTREAM_APP_SCOPES",
     "ALLOWED_TENANTS",
+    "ACCESS_TOKEN_SIGNING_ALG",
 ];
 
 #[cfg(test)]

@@ -7,8 +7,6 @@
 //! Another method on it is 405 `{"error":"method_not_allowed"}`; any other path is not the web
 //! API's ([`WebApi::route`] gives `None`).
 
-use serde_json::json;
-
 use super::WebApi;
 use crate::platform::Platform;
 use crate::scenarios::web::{WebRequest, WebResponse};
@@ -39,10 +37,7 @@ impl WebApi {
             return None;
         }
         if method != "GET" {
-            return Some(WebResponse::json(
-                405,
-                &json!({ "error": "method_not_allowed" }),
-            ));
+            return Some(WebResponse::method_not_allowed());
         }
         Some(self.profile(request, platform).await)
     }

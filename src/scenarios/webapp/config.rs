@@ -110,26 +110,11 @@ impl WebAppConfig {
 }
 
 /// Every setting [`WebAppConfig::from_settings`] may read, through
-/// [`crate::config::azure_ad::AzureAdSettings`] (hence `AZURE_AD`), for runtimes whose settings
-/// must be fetched by name before they are parsed (Spin variables are read asynchronously).
+/// [`crate::config::azure_ad::AzureAdSettings`], besides
+/// [`crate::config::CLIENT_SETTING_NAMES`]: for runtimes whose settings must be fetched by name
+/// before they are parsed (Spin variables are read asynchronously).
 pub const WEB_APP_SETTING_NAMES: &[&str] = &[
-    "AZURE_AD",
-    "AUTHORITY",
-    "AUTHORITY_KIND",
-    "AZURE_REGION",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "CLIENT_AUTH_METHOD",
-    "CLIENT_CERTIFICATE",
-    "CLIENT_PRIVATE_KEY",
-    "CLIENT_ASSERTION_ALG",
-    "CLIENT_SEND_X5C",
-    "CLIENT_ASSERTION",
-    "CLIENT_CAPABILITIES",
-    "HTTP_TIMEOUT_MS",
-    "TOKEN_CACHE_KEY",
     "REDIRECT_URI",
-    "COOKIE_KEY",
     "POST_LOGOUT_REDIRECT_URI",
     "DOWNSTREAM_URL",
     "DOWNSTREAM_SCOPES",

@@ -16,8 +16,6 @@
 //! Another method on one of these paths is 405 `{"error":"method_not_allowed"}`; any other path
 //! is not the web app's ([`WebApp::route`] gives `None`, the app's other routes or 404).
 
-use serde_json::json;
-
 use super::{WebApp, WebRequest, WebResponse};
 use crate::platform::Platform;
 
@@ -101,7 +99,7 @@ impl WebApp {
     ) -> Option<WebResponse> {
         let route = WebAppRoute::from_path(path)?;
         if !route.allows(method) {
-            return Some(method_not_allowed());
+            return Some(WebResponse::method_not_allowed());
         }
         Some(match route {
             WebAppRoute::Home => self.home(request, platform).await,
@@ -115,11 +113,6 @@ impl WebApp {
             WebAppRoute::MeApi => self.call_web_api(request, platform).await,
         })
     }
-}
-
-/// 405 `{"error":"method_not_allowed"}`, for a known path with another method.
-fn method_not_allowed() -> WebResponse {
-    WebResponse::json(405, &json!({ "error": "method_not_allowed" }))
 }
 
 #[cfg(test)]

@@ -85,11 +85,7 @@ fn the_daemon_reads_its_configuration_through_the_variables() {
         ],
         &[],
     );
-    let settings = block_on(VariableSettings::load(
-        &host,
-        edge_token::scenarios::DAEMON_SETTING_NAMES,
-    ))
-    .unwrap();
+    let settings = block_on(VariableSettings::load(&host, &scenario_setting_names())).unwrap();
     let config = edge_token::scenarios::DaemonConfig::from_settings(&settings).unwrap();
     assert_eq!(config.client.client_id, "daemon");
     assert!(matches!(
