@@ -20,20 +20,18 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeProtectedHeader } from 'jose';
-import { chromium } from 'playwright-core';
 
+import { jsonOf } from '../lib/browser-flows.mjs';
+import { closeContext, launchChromium, newContext as newChromiumContext } from '../lib/chromium.mjs';
 import { readResponse } from '../lib/http.mjs';
 import {
   callerToken, daemonVars, DOWNSTREAM_SCOPE, startTestbed, userAccessToken, webapiVars, webappUris, webappVars,
 } from '../lib/testbed.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Room for the first Worker start's Rust build. */
 const WORKER_TIMEOUT = { timeout: 360_000 };
-const NAVIGATION_TIMEOUT_MS = 30_000;
 const SESSION_COOKIE = '__Host-edge-token-session';
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 let tb;
 let browser;
@@ -49,8 +47,8 @@ async function persistDir() {
 
 before(async () => {
   const ports = new Set();
-  while (ports.size < 3) ports.add(await freePort());
-  const [es256, rs256, deadProxy] = [...ports];
+  while (ports.size < 2) ports.add(await freePort());
+  const [es256, rs256] = [...ports];
   urls.webapp = `http://127.0.0.1:${es256}`;
   urls.webappRs256 = `http://127.0.0.1:${rs256}`;
   const apps = [urls.webapp, urls.webappRs256].map(webappUris);
@@ -81,11 +79,7 @@ before(async () => {
   });
   workers.push(daemon);
   urls.daemon = daemon.url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 }, WORKER_TIMEOUT);
 
 after(async () => {
@@ -95,35 +89,12 @@ after(async () => {
   await Promise.all(persistDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** A fresh browser context that records any request leaving loopback. */
-async function newContext() {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  context.unexpected = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (/^(https?|wss?):$/.test(url.protocol) && !LOOPBACK.has(url.hostname)) context.unexpected.push(url.href);
-  });
-  return context;
-}
-
-async function closeContext(context) {
-  await context.close();
-  assert.deepEqual(context.unexpected, [], 'requests left 127.0.0.1');
-}
+/** A fresh browser context that records any request leaving loopback (lib/chromium.mjs). */
+const newContext = () => newChromiumContext(browser);
 
 /** Signs `user` in at the Worker (login_hint: no login page); returns the final response. */
 async function signIn(page, workerUrl, user) {
   return page.goto(`${workerUrl}/auth/sign-in?returnTo=%2Fme&login_hint=${user}`);
-}
-
-async function jsonOf(response) {
-  const text = await response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return assert.fail(`not JSON (${response.status()} ${response.url()}): ${text.slice(0, 500)}`);
-  }
 }
 
 describe('ES256 provider', () => {

@@ -152,9 +152,11 @@ for (const runtime of runtimes) {
       assert.equal(stats.by_grant_outcome['authorization_code:200'], 1, JSON.stringify(stats.by_grant_outcome));
       assert.equal(authorizations.length, 1, 'one trip to the provider');
 
-      // Consented now: no prompt.
+      // Consented now: no prompt; the downstream API is still served from the new session.
       const again = await visit(page, `${origins.ip}/me/api`);
       assert.equal(again.status(), 200, await again.text());
+      const call = await visit(page, `${origins.ip}/me/call`);
+      assert.equal(call.status(), 200, await call.text());
       assert.equal((await tb.stats()).consent_prompts, 1);
       await closeContext(page.context());
     });

@@ -26,18 +26,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { navigate, recordRequests, visit } from '../lib/browser-flows.mjs';
+import { closeContext, launchChromium, newContext as newChromiumContext } from '../lib/chromium.mjs';
 import { startTestbed, webappUris, webappVars } from '../lib/testbed.mjs';
 import { freePort, startWorker } from '../lib/worker.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Room for the first Worker start's Rust build. */
 const WORKER_TIMEOUT = { timeout: 360_000 };
-/** One browser flow: a few redirects through the provider and the Worker. */
-const NAVIGATION_TIMEOUT_MS = 30_000;
-/** Waiting for an element of a page already loaded. */
-const ELEMENT_TIMEOUT_MS = 5_000;
 const ACCESS_TOKEN_TTL = 60;
 const SESSION_COOKIE = '__Host-edge-token-session';
 const TX_COOKIE_PREFIX = '__Host-edge-token-tx-';
@@ -56,8 +51,8 @@ const openContexts = [];
 
 before(async () => {
   const ports = new Set();
-  while (ports.size < 4) ports.add(await freePort());
-  const [query, formPost, certificate, deadProxy] = [...ports];
+  while (ports.size < 3) ports.add(await freePort());
+  const [query, formPost, certificate] = [...ports];
   Object.assign(urls, {
     query: `http://127.0.0.1:${query}`,
     formPost: `http://127.0.0.1:${formPost}`,
@@ -69,12 +64,7 @@ before(async () => {
     webappRedirectUris: apps.map((app) => app.redirectUri),
     webappPostLogoutRedirectUris: apps.map((app) => app.postLogoutRedirectUri),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Nothing listens there: every request not to loopback fails at once, on this machine.
-    args: [`--proxy-server=http://127.0.0.1:${deadProxy}`],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -91,34 +81,14 @@ async function startWebappWorker(workerUrl, options = {}) {
   return startWorker({ vars, persistTo, port: Number(new URL(workerUrl).port) });
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
 /**
- * A new browser context (fresh cookies). Requests elsewhere than loopback, and JavaScript
- * dialogs, are recorded in `context.unexpected`. It is closed and checked after the test, or
- * by the caller with closeContext when `keep`.
+ * A new browser context (fresh cookies; requests off loopback and dialogs recorded, see
+ * lib/chromium.mjs), closed and checked after the test, or by the caller when `keep`.
  */
 async function newContext({ keep = false } = {}) {
-  const context = await browser.newContext();
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  context.setDefaultTimeout(ELEMENT_TIMEOUT_MS);
-  context.unexpected = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (/^(https?|wss?):$/.test(url.protocol) && !LOOPBACK.has(url.hostname)) context.unexpected.push(url.href);
-  });
-  context.on('dialog', (dialog) => {
-    context.unexpected.push(`dialog: ${dialog.message()}`);
-    return dialog.dismiss();
-  });
+  const context = await newChromiumContext(browser);
   if (!keep) openContexts.push(context);
   return context;
-}
-
-/** Closes the context and checks that it went nowhere but loopback and opened no dialog. */
-async function closeContext(context) {
-  await context.close();
-  assert.deepEqual(context.unexpected, [], 'requests left 127.0.0.1, or a dialog opened');
 }
 
 afterEach(async () => {
@@ -126,16 +96,6 @@ afterEach(async () => {
   await Promise.all(contexts.map(closeContext));
 });
 
-/** Requests the page makes to exactly `endpoint` (any query), redirects included, in order. */
-function recordRequests(page, endpoint) {
-  const seen = [];
-  page.on('request', (request) => {
-    if (request.url().split('?')[0] === endpoint) {
-      seen.push({ url: request.url(), method: request.method(), postData: request.postData() });
-    }
-  });
-  return seen;
-}
 
 /** Responses from exactly `endpoint` (any query), redirects included, in order. */
 function recordResponses(page, endpoint) {
@@ -146,35 +106,7 @@ function recordResponses(page, endpoint) {
   return seen;
 }
 
-/**
- * Runs `go` (which starts a navigation) and waits until a document (not a redirect) arrives
- * whose URL satisfies `until`, through redirects and pages that submit a form by script
- * (form_post responses, the provider's logout confirmation and account switch). Returns that
- * document's response, loaded.
- */
-async function navigate(page, go, until) {
-  const landed = page.waitForResponse((response) => {
-    const request = response.request();
-    return request.isNavigationRequest()
-      && request.frame() === page.mainFrame()
-      && !(response.status() >= 300 && response.status() < 400)
-      && until(new URL(response.url()));
-  }, { timeout: NAVIGATION_TIMEOUT_MS });
-  try {
-    await go();
-  } catch (err) {
-    landed.catch(() => {}); // the navigation failed: nothing will land
-    throw err;
-  }
-  const response = await landed;
-  await page.waitForLoadState('load');
-  return response;
-}
 
-/** Goes to `url` and lands on `origin` (default: the URL's own), see navigate. */
-function visit(page, url, { origin = new URL(url).origin, until = (u) => u.origin === origin } = {}) {
-  return navigate(page, () => page.goto(url, { waitUntil: 'commit' }), until);
-}
 
 function signInUrl(workerUrl, { returnTo = '/', loginHint, prompt } = {}) {
   const query = new URLSearchParams({ returnTo });

@@ -44,11 +44,16 @@ export function visit(page, url, { origin = new URL(url).origin, until = (u) => 
   return navigate(page, () => page.goto(url, { waitUntil: 'commit' }), until);
 }
 
-/** Requests the page makes to exactly `endpoint` (any query), redirects included, in order. */
+/**
+ * Requests the page makes to exactly `endpoint` (any query), redirects included, in order:
+ * their URL, method and form body.
+ */
 export function recordRequests(page, endpoint) {
   const seen = [];
   page.on('request', (request) => {
-    if (request.url().split('?')[0] === endpoint) seen.push({ url: request.url(), method: request.method() });
+    if (request.url().split('?')[0] === endpoint) {
+      seen.push({ url: request.url(), method: request.method(), postData: request.postData() });
+    }
   });
   return seen;
 }

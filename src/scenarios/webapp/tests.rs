@@ -13,9 +13,9 @@ use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM};
 use alloc::collections::BTreeMap;
 use futures::executor::block_on;
 
-const ISSUER: &str = "https://id.example.com";
+pub(super) const ISSUER: &str = "https://id.example.com";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks","end_session_endpoint":"https://id.example.com/logout"}"#;
+pub(super) const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks","end_session_endpoint":"https://id.example.com/logout"}"#;
 
 struct Map(BTreeMap<&'static str, String>);
 impl Settings for Map {
@@ -24,7 +24,9 @@ impl Settings for Map {
     }
 }
 
-fn app(extra: &[(&'static str, &str)]) -> WebApp {
+/// The web app of these tests (client `webapp` of [`ISSUER`], a secret, one redirect URI), with
+/// `extra` settings added or replaced.
+pub(super) fn app(extra: &[(&'static str, &str)]) -> WebApp {
     let mut settings = BTreeMap::from([
         ("AUTHORITY", ISSUER.to_string()),
         ("CLIENT_ID", "webapp".to_string()),
@@ -57,7 +59,8 @@ fn app(extra: &[(&'static str, &str)]) -> WebApp {
     .unwrap()
 }
 
-fn get(query: &[(&str, &str)], cookies: &[(String, String)]) -> WebRequest {
+/// A `GET` with `query` and `cookies`.
+pub(super) fn get(query: &[(&str, &str)], cookies: &[(String, String)]) -> WebRequest {
     WebRequest {
         query: query
             .iter()
@@ -68,7 +71,8 @@ fn get(query: &[(&str, &str)], cookies: &[(String, String)]) -> WebRequest {
     }
 }
 
-fn param(location: &str, name: &str) -> String {
+/// The query parameter `name` of the URL `location` (empty when absent).
+pub(super) fn param(location: &str, name: &str) -> String {
     let url = Url::parse(location).unwrap();
     let value = url
         .query_pairs()

@@ -9,37 +9,16 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use super::*;
 use crate::platform::{LocalBoxFuture, TokenStore};
 use crate::scenarios::webapp::TRANSACTION_COOKIE_PREFIX;
-use crate::testing::{CountingEntropy, MapSettings, MapStore, ReplayPlatform, NOW};
+use crate::testing::{CountingEntropy, MapStore, ReplayPlatform, NOW};
 use crate::validation::logout_token::BACKCHANNEL_LOGOUT_EVENT;
-use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
 use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM, OTHER_KEY_PEM};
 use crate::validation::VerificationAlgorithm;
-use crate::WebAppConfig;
-use alloc::boxed::Box;
 use futures::executor::block_on;
-use url::Url;
 
-const ISSUER: &str = "https://id.example.com";
-const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks","end_session_endpoint":"https://id.example.com/logout"}"#;
+use crate::scenarios::webapp::tests::{app as app_with, get, param, DISCOVERY, ISSUER};
 
 fn app() -> WebApp {
-    let settings = MapSettings::of(&[
-        ("AUTHORITY", ISSUER),
-        ("CLIENT_ID", "webapp"),
-        ("CLIENT_SECRET", "pw"),
-        ("REDIRECT_URI", "https://app.example.com/auth/callback"),
-        ("COOKIE_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
-        ("DOWNSTREAM_URL", "https://api.example.com/whoami"),
-        ("DOWNSTREAM_SCOPES", "api://downstream/.default"),
-    ]);
-    let config = WebAppConfig::from_settings(&settings).unwrap();
-    let signer = |_, _| async { Err(Error::Signing("no certificate here".into())) };
-    block_on(WebApp::build(
-        config,
-        signer,
-        Box::new(RustCryptoVerifier::new()),
-    ))
-    .unwrap()
+    app_with(&[])
 }
 
 /// The provider: its discovery document first; each sign-in queues its own answers.
@@ -58,26 +37,6 @@ fn on<'a>(
         entropy,
         ..replay.platform(store)
     }
-}
-
-fn get(query: &[(&str, &str)], cookies: &[(String, String)]) -> WebRequest {
-    WebRequest {
-        query: query
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        cookies: cookies.to_vec(),
-        ..WebRequest::default()
-    }
-}
-
-fn param(location: &str, name: &str) -> String {
-    Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 /// Signs `sub` in through sign_in + callback with an ID token naming `sid` (or none); returns

@@ -6,7 +6,6 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use alloc::boxed::Box;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
@@ -14,11 +13,8 @@ use futures::executor::block_on;
 use serde_json::Value;
 
 use super::*;
-use crate::error::Error;
 use crate::scenarios::web::Page;
-use crate::scenarios::webapp::WebAppConfig;
-use crate::testing::{MapSettings, MapStore, ReplayPlatform};
-use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
+use crate::testing::{MapStore, ReplayPlatform};
 
 const DISCOVERY: &str = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/authorize","token_endpoint":"https://id.example.com/token","jwks_uri":"https://id.example.com/jwks"}"#;
 
@@ -35,23 +31,7 @@ const PATHS: [&str; 9] = [
 ];
 
 fn app() -> WebApp {
-    let settings = MapSettings::of(&[
-        ("AUTHORITY", "https://id.example.com"),
-        ("CLIENT_ID", "webapp"),
-        ("CLIENT_SECRET", "pw"),
-        ("REDIRECT_URI", "https://app.example.com/auth/callback"),
-        ("COOKIE_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
-        ("DOWNSTREAM_URL", "https://api.example.com/whoami"),
-        ("DOWNSTREAM_SCOPES", "api://downstream/.default"),
-    ]);
-    let config = WebAppConfig::from_settings(&settings).unwrap();
-    let signer = |_, _| async { Err(Error::Signing("no certificate here".into())) };
-    block_on(WebApp::build(
-        config,
-        signer,
-        Box::new(RustCryptoVerifier::new()),
-    ))
-    .unwrap()
+    crate::scenarios::webapp::tests::app(&[])
 }
 
 fn route(app: &WebApp, replay: &ReplayPlatform, method: &str, path: &str) -> Option<WebResponse> {
@@ -163,10 +143,14 @@ fn each_path_reaches_its_operation() {
         assert!(matches!(callback.page, Some(Page::SignInFailed { .. })));
     }
 
-    // Signed out: the provider's end_session_endpoint is unknown, so back to `/`.
+    // Signed out: the provider's end_session_endpoint is unknown, so back to
+    // POST_LOGOUT_REDIRECT_URI.
     let sign_out = route(&app, &replay, "GET", "/auth/sign-out").unwrap();
     assert_eq!(sign_out.status, 302);
-    assert_eq!(sign_out.header("location"), Some("/"));
+    assert_eq!(
+        sign_out.header("location"),
+        Some("https://app.example.com/")
+    );
 
     for path in ["/me", "/me/call"] {
         let answer = route(&app, &replay, "GET", path).unwrap();
