@@ -258,8 +258,9 @@ describe('the fault-injecting proxy (no Worker)', () => {
 describe('resilience: the daemon Worker behind the fault-injecting proxy', () => {
   it('proactive refresh at refresh_in: served from memory, refreshed in the background; MSAL headers on every token request', TIMEOUT, async () => {
     await withWorker(daemonSettings(), async (worker) => {
-      // The provider's answer gains refresh_in: 1 (Entra sends it; oidc-provider does not).
-      await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 1 } });
+      // The provider's answer gains refresh_in: 3 (Entra sends it; oidc-provider does not): long
+      // enough that the first call (a cold app on a busy machine) ends before it is due.
+      await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 3 } });
       const first = await callDaemon(worker);
       const firstJti = assertCalled(first, 'provider');
       assert.equal((await tokenRequests()).length, 1);
@@ -267,8 +268,8 @@ describe('resilience: the daemon Worker behind the fault-injecting proxy', () =>
       // The next token comes without refresh_in: 330 s (< 2 h, no half-life refresh), so the
       // background refresh below happens exactly once.
       await tb.proxy.setFaults({});
-      // refresh_on = requested_at + 1 s (whole seconds); jitter only brings it forward.
-      await sleep(2_100);
+      // refresh_on = requested_at + 3 s (whole seconds); jitter only brings it forward.
+      await sleep(4_100);
       const second = await callDaemon(worker);
       assert.equal(assertCalled(second, 'memory'), firstJti, 'the cached token answers at once');
       const refreshed = await eventually(async () => (await tokenRequests()).length >= 2, 5_000);

@@ -233,14 +233,15 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
       await tb.reset();
       await withApp(runtime, daemonVars(tb, 'secretPost'), async (app) => {
         try {
-          // The provider's answer gains refresh_in: 1 (Entra sends it; oidc-provider does not).
-          await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 1 } });
+          // The provider's answer gains refresh_in: 3 (Entra sends it; oidc-provider does not): long
+      // enough that the first call (a cold app on a busy machine) ends before it is due.
+          await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 3 } });
           const first = await callDaemon(app);
           assertDownstreamAccepted(first, 'daemon-secret');
           // The next token comes without refresh_in, so exactly one refresh happens.
           await tb.proxy.setFaults({});
-          // refresh_on = requested_at + 1 s (whole seconds); jitter only brings it forward.
-          await sleep(2_100);
+          // refresh_on = requested_at + 3 s (whole seconds); jitter only brings it forward.
+          await sleep(4_100);
 
           const second = await callDaemon(app);
           assertDownstreamAccepted(second, 'daemon-secret');

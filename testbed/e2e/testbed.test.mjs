@@ -101,6 +101,8 @@ describe('provider and downstream', () => {
       obo_subjects: {},
       obo_with_claims: 0,
       obo_with_capabilities: 0,
+      consent_prompts: 0,
+      consent_prompts_by_user: {},
     });
     assert.deepEqual(await tb.downstreamStats(), { requests: 1, authorized: 1 });
   });
