@@ -163,3 +163,6 @@ fn claims_challenge(status: u16, www_authenticate: Option<&str>) -> Option<Strin
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;
