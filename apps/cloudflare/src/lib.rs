@@ -24,7 +24,7 @@
 //! Each scenario's settings are read only when one of its routes is used, so a deployment needs
 //! only the settings of the scenarios it serves.
 
-use edge_token::scenarios::{call_reply, CallFailure, WebApi, WebAppRoute};
+use edge_token::scenarios::{call_reply, CallFailure, Daemon, WebApi, WebAppRoute};
 use edge_token_cloudflare::{
     http_response, web_request, web_response, TokenProvider, WorkerPlatform, TOKEN_CACHE_BINDING,
 };
@@ -57,7 +57,7 @@ pub async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Resu
                     .await,
             );
         }
-        (_, path) if path == "/tenants" || path.starts_with("/tenants/") => {
+        (_, path) if Daemon::serves_tenants(path) => {
             return tenants::route(&tokens, &mut request, &env).await;
         }
         (_, "/healthz" | "/daemon/call") => {

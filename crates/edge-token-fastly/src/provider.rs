@@ -143,7 +143,7 @@ impl TokenProvider {
     ) -> HttpResponse {
         let daemon = match self.daemon() {
             Ok(daemon) => daemon,
-            Err(error) => return call_reply(Err(CallFailure::Token(error))),
+            Err(error) => return failure(error),
         };
         let outcome = block_on(daemon.value.call_in_tenant(
             authorization,
@@ -167,12 +167,12 @@ impl TokenProvider {
     /// administrator's next request may come to another instance. Pages come as plain text.
     pub fn tenant_route(&self, request: &mut fastly::Request) -> Option<HttpResponse> {
         let path = request.get_path().to_string();
-        if path != "/tenants" && !path.starts_with("/tenants/") {
+        if !Daemon::serves_tenants(&path) {
             return None;
         }
         let daemon = match self.daemon() {
             Ok(daemon) => daemon,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let method = request.get_method_str().to_string();
         let web = crate::web_request(request);
@@ -183,10 +183,7 @@ impl TokenProvider {
             &daemon.platform.platform(),
         ));
         daemon.platform.flush();
-        match routed {
-            Some(response) => response.map(WebResponse::into_http),
-            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
-        }
+        routed_reply(routed)
     }
 
     /// The web app's routes for `request` ([`WebApp::route`]: `GET /`, `GET /auth/sign-in`,
@@ -200,7 +197,7 @@ impl TokenProvider {
         WebAppRoute::from_path(&path)?;
         let app = match self.web_app() {
             Ok(app) => app,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let method = request.get_method_str().to_string();
         let web = crate::web_request(request);
@@ -209,10 +206,7 @@ impl TokenProvider {
                 .route(&method, &path, &web, &app.platform.platform()),
         );
         app.platform.flush();
-        match routed {
-            Some(response) => response.map(WebResponse::into_http),
-            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
-        }
+        routed_reply(routed)
     }
 
     /// The web API's routes for `request` ([`WebApi::route`]: `GET /api/profile`, the
@@ -225,7 +219,7 @@ impl TokenProvider {
         }
         let api = match self.web_api() {
             Ok(api) => api,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let method = request.get_method_str().to_string();
         let web = crate::web_request(request);
@@ -234,10 +228,7 @@ impl TokenProvider {
                 .route(&method, &path, &web, &api.platform.platform()),
         );
         api.platform.release();
-        match routed {
-            Some(response) => response.map(WebResponse::into_http),
-            None => Some(call_reply(Err(CallFailure::Token(incomplete())))),
-        }
+        routed_reply(routed)
     }
 
     /// Runs the work deferred during the request: proactive refreshes, then the KV Store
@@ -346,4 +337,19 @@ impl TokenProvider {
 /// A future of this adapter that did not complete (none should: see [`block_on`]).
 fn incomplete() -> Error {
     Error::Platform("the call did not complete".into())
+}
+
+/// The reply for a scenario that could not be built (configuration, key import): 500
+/// `configuration_error` or the provider's error, as [`call_reply`] answers.
+fn failure(error: Error) -> HttpResponse {
+    call_reply(Err(CallFailure::Token(error)))
+}
+
+/// The reply for a route table's answer (`block_on`'s `None`: a future that did not complete,
+/// which Fastly's blocking host calls never leave): `None` when the path was not the table's.
+fn routed_reply(routed: Option<Option<WebResponse>>) -> Option<HttpResponse> {
+    match routed {
+        Some(response) => response.map(WebResponse::into_http),
+        None => Some(failure(incomplete())),
+    }
 }

@@ -240,7 +240,7 @@ impl<H: Host + 'static> TokenProvider<H> {
     ) -> HttpResponse {
         let daemon = match self.daemon().await {
             Ok(daemon) => daemon,
-            Err(error) => return call_reply(Err(CallFailure::Token(error))),
+            Err(error) => return failure(error),
         };
         let transport = WasiHttpTransport::new(daemon.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
@@ -278,12 +278,12 @@ impl<H: Host + 'static> TokenProvider<H> {
         path: &str,
         request: &WebRequest,
     ) -> Option<HttpResponse> {
-        if path != "/tenants" && !path.starts_with("/tenants/") {
+        if !Daemon::serves_tenants(path) {
             return None;
         }
         let daemon = match self.daemon().await {
             Ok(daemon) => daemon,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let transport = WasiHttpTransport::new(daemon.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
@@ -310,7 +310,7 @@ impl<H: Host + 'static> TokenProvider<H> {
         WebAppRoute::from_path(path)?;
         let app = match self.web_app().await {
             Ok(app) => app,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let transport = WasiHttpTransport::new(app.http_timeout());
         let store = self.inner.host.token_store().await;
@@ -335,7 +335,7 @@ impl<H: Host + 'static> TokenProvider<H> {
         }
         let api = match self.web_api().await {
             Ok(api) => api,
-            Err(error) => return Some(call_reply(Err(CallFailure::Token(error)))),
+            Err(error) => return Some(failure(error)),
         };
         let transport = WasiHttpTransport::new(api.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
@@ -432,4 +432,10 @@ pub fn spin_response(reply: HttpResponse) -> spin_sdk::http::Response<FullBody<B
             *response.status_mut() = spin_sdk::http::StatusCode::INTERNAL_SERVER_ERROR;
             response
         })
+}
+
+/// The reply for a scenario that could not be built (configuration, key import), as
+/// [`call_reply`] answers.
+fn failure(error: Error) -> HttpResponse {
+    call_reply(Err(CallFailure::Token(error)))
 }

@@ -52,6 +52,13 @@ impl Daemon {
             .map_err(CallFailure::Token)
     }
 
+    /// Whether `path` (without query) is one of the tenant routes (`/tenants` or below it),
+    /// whatever the method: adapters ask before they build the [`Daemon`] or read the body.
+    pub fn serves_tenants(path: &str) -> bool {
+        path.strip_prefix("/tenants")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
     /// Routes a request for `path` under `/tenants` (`method` as sent, e.g. `GET`): `GET
     /// /tenants/consent`, `GET /tenants/callback`, `GET /tenants`, `DELETE /tenants/{tenant}`
     /// (the caller's bearer token in [`WebRequest::authorization`]); another method on those

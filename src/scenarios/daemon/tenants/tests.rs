@@ -300,3 +300,13 @@ fn tenant_routes_are_dispatched_by_method_and_path() {
     assert_eq!(status("GET", "/daemon/call"), None);
     assert_eq!(status("GET", "/tenantsx"), None);
 }
+
+#[test]
+fn the_tenant_paths_are_told_apart_from_others() {
+    for path in ["/tenants", "/tenants/", "/tenants/consent", "/tenants/t1"] {
+        assert!(Daemon::serves_tenants(path), "{path}");
+    }
+    for path in ["/tenantsx", "/tenant", "/", "/daemon/call", "/api/tenants"] {
+        assert!(!Daemon::serves_tenants(path), "{path}");
+    }
+}
