@@ -249,7 +249,7 @@ impl ConfidentialClient {
         let key = CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, scopes);
         let clock = self.corrected_clock(platform);
         let platform = &platform.with_clock(&clock);
-        let cached = match self.served_from_memory(&key, options, platform).await {
+        let cached = match self.served_from_memory(&key, options, platform) {
             Ok(served) => return Ok(served),
             Err(cached) => cached,
         };
@@ -274,17 +274,14 @@ impl ConfidentialClient {
 
     /// The memory tier's answer for `key` (`platform` has the corrected clock): `Ok` with a
     /// token that is not expired, else `Err` with what memory held (an expired token is still
-    /// the last resort if the provider fails). `options` that bypass the cache evict the entry
-    /// from memory and the store first.
-    async fn served_from_memory(
+    /// the last resort if the provider fails); `Err(None)` for `options` that bypass the cache.
+    fn served_from_memory(
         &self,
         key: &CacheKey,
         options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Option<CachedToken>> {
         if options.bypasses_cache() {
-            self.memory.remove(key);
-            self.forget_stored(key.storage_key(), platform).await;
             return Err(None);
         }
         let Some(hit) = self.memory.get(key) else {
@@ -300,6 +297,7 @@ impl ConfidentialClient {
     }
 
     /// After a memory miss: the store and the provider under single-flight for `key`.
+    /// `options` that bypass the cache evict the entry from memory and the store first.
     async fn refill_under_flight(
         &self,
         key: CacheKey,
@@ -309,6 +307,8 @@ impl ConfidentialClient {
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
         let mode = if options.bypasses_cache() {
+            self.memory.remove(&key);
+            self.forget_stored(key.storage_key(), platform).await;
             Refill::Bypass
         } else {
             Refill::Normal

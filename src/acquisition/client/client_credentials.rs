@@ -2,7 +2,9 @@
 //! per call or through a prepared [`AppTokenRequest`] whose cache key is computed once.
 
 use super::{AcquiredToken, AppTokenRequest, ConfidentialClient, Refill, TokenOptions};
-use crate::acquisition::cache::CacheKey;
+use alloc::boxed::Box;
+
+use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::Error;
 use crate::platform::Platform;
@@ -86,12 +88,27 @@ impl ConfidentialClient {
                 "an AppTokenRequest serves only the client that prepared it",
             ));
         }
+        let cached = {
+            let clock = self.corrected_clock(platform);
+            match self.served_from_memory(&request.key, options, &platform.with_clock(&clock)) {
+                Ok(served) => return Ok(served),
+                Err(cached) => cached,
+            }
+        };
+        // The miss path's state lives on the heap: a hit's future stays a few words.
+        Box::pin(self.app_token_miss(request, options, cached, platform)).await
+    }
+
+    /// After a memory miss: the store and the provider, under single-flight.
+    async fn app_token_miss(
+        &self,
+        request: &AppTokenRequest,
+        options: &TokenOptions,
+        cached: Option<CachedToken>,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
         let clock = self.corrected_clock(platform);
         let platform = &platform.with_clock(&clock);
-        let cached = match self.served_from_memory(&request.key, options, platform).await {
-            Ok(served) => return Ok(served),
-            Err(cached) => cached,
-        };
         let claims = self.claims_parameter(options.claims.as_deref())?;
         let grant = Grant::ClientCredentials {
             scopes: &request.scopes,
