@@ -146,3 +146,6 @@ impl AppTokens {
             .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests;
