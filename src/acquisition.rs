@@ -19,13 +19,14 @@ pub(crate) mod single_flight;
 pub(crate) mod throttle;
 
 pub use cache::expiring::{ExpiringStore, KvHost, MemoryKv};
+pub use cache::memory::{DEFAULT_MEMORY_CACHE_SIZE_LIMIT, ENTRY_OVERHEAD_BYTES};
 pub use cache::write_behind::WriteBehind;
 pub use cache::{
     CachedToken, TokenState, EXPIRY_MARGIN_SECS, HALF_LIFE_REFRESH_MIN_SECS, MIN_STORE_TTL_SECS,
 };
 pub use client::{
-    AcquiredToken, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken, SessionRedemption,
-    TokenOptions, TokenSource, MAX_TENANT_CLIENTS,
+    AcquiredToken, AppTokenRequest, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken,
+    SessionRedemption, TokenOptions, TokenSource, MAX_TENANT_CLIENTS,
 };
 pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

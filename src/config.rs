@@ -80,6 +80,7 @@ pub const CLIENT_SETTING_NAMES: &[&str] = &[
     "CLIENT_ASSERTION",
     "CLIENT_CAPABILITIES",
     "HTTP_TIMEOUT_MS",
+    "MEMORY_CACHE_SIZE_LIMIT",
     "TOKEN_CACHE_KEY",
     "COOKIE_KEY",
 ];
@@ -129,6 +130,33 @@ pub fn http_timeout(settings: &dyn Settings) -> Result<Duration, Error> {
     }
 }
 
+/// The accepted `MEMORY_CACHE_SIZE_LIMIT` values, in bytes: 64 KiB to 1 GiB.
+pub const MEMORY_CACHE_SIZE_LIMIT_RANGE: core::ops::RangeInclusive<usize> = 65_536..=1_073_741_824;
+
+/// `MEMORY_CACHE_SIZE_LIMIT` (optional): the size limit of the isolate's memory tier of tokens,
+/// in bytes, within [`MEMORY_CACHE_SIZE_LIMIT_RANGE`], default
+/// [`crate::acquisition::DEFAULT_MEMORY_CACHE_SIZE_LIMIT`] (32 MiB); see
+/// [`ConfidentialClient::with_memory_cache_size_limit`] (Microsoft.Identity.Web's in-memory
+/// token cache `SizeLimit`).
+///
+/// # Errors
+/// [`Error::Configuration`] for a value outside the range or not a whole number.
+pub fn memory_cache_size_limit(settings: &dyn Settings) -> Result<usize, Error> {
+    let Some(value) = optional(settings, "MEMORY_CACHE_SIZE_LIMIT") else {
+        return Ok(crate::acquisition::DEFAULT_MEMORY_CACHE_SIZE_LIMIT);
+    };
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|bytes| MEMORY_CACHE_SIZE_LIMIT_RANGE.contains(bytes))
+        .ok_or_else(|| {
+            Error::configuration(
+                "MEMORY_CACHE_SIZE_LIMIT must be a whole number of bytes from 65536 to 1073741824",
+            )
+        })
+}
+
 /// `AZURE_REGION` (optional): the Azure region whose regional token endpoint (ESTS-R) serves
 /// client credentials, checked against the authority (see
 /// `crate::protocol::authority::EntraAuthority::regional_token_endpoint`; MSAL's `WithAzureRegion`).
@@ -167,6 +195,9 @@ pub struct ClientConfig {
     /// bytes, newest first): seals the token cache entries kept in the shared store
     /// ([`ConfidentialClient::with_token_cache_key`]). `None`: tokens are cached in memory only.
     pub token_cache_key: Option<RootKeys>,
+    /// `MEMORY_CACHE_SIZE_LIMIT` (optional): the memory tier's size limit, in bytes
+    /// ([`memory_cache_size_limit`]).
+    pub memory_cache_size_limit: usize,
 }
 
 /// A credential as configured, before an adapter attaches its signer backend to a certificate.
@@ -208,7 +239,8 @@ impl ClientConfig {
     {
         let credential = self.credential.into_credential(signer).await?;
         let mut client = ConfidentialClient::new(self.authority, self.client_id, credential)?
-            .with_capabilities(self.capabilities);
+            .with_capabilities(self.capabilities)
+            .with_memory_cache_size_limit(self.memory_cache_size_limit);
         match &self.token_cache_key {
             Some(keys) => client = client.with_token_cache_key(keys),
             // Built once per isolate or instance: logged once there.
@@ -230,7 +262,7 @@ impl ClientConfig {
     /// no credential or more than one, a certificate without its key (or the reverse), a key
     /// that is not the certificate's, an unknown `AUTHORITY_KIND` / `CLIENT_AUTH_METHOD` /
     /// `CLIENT_ASSERTION_ALG`, `CLIENT_ASSERTION_ALG=PS256` with an AD FS authority, a
-    /// non-boolean `CLIENT_SEND_X5C`, a `TOKEN_CACHE_KEY` (or, without it, a `COOKIE_KEY`)
+    /// non-boolean `CLIENT_SEND_X5C`, a `MEMORY_CACHE_SIZE_LIMIT` out of range, a `TOKEN_CACHE_KEY` (or, without it, a `COOKIE_KEY`)
     /// that is not base64url of 32 bytes.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let kind = optional(settings, "AUTHORITY_KIND")
@@ -255,6 +287,7 @@ impl ClientConfig {
             capabilities,
             region,
             token_cache_key,
+            memory_cache_size_limit: memory_cache_size_limit(settings)?,
         })
     }
 }

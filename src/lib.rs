@@ -157,7 +157,9 @@ pub mod validation;
 
 // The tasks, by name.
 // Acquire app tokens (client credentials):
-pub use acquisition::{AcquiredToken, ConfidentialClient, TokenOptions, TokenSource};
+pub use acquisition::{
+    AcquiredToken, AppTokenRequest, ConfidentialClient, TokenOptions, TokenSource,
+};
 pub use credentials::ClientCredential;
 pub use protocol::{Authority, AuthorityKind, Scopes};
 pub use scenarios::AppTokens;

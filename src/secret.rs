@@ -2,33 +2,49 @@
 //!
 //! Every type here prints `[redacted]` under both `Debug` and `Display`, so a secret cannot reach
 //! a log line, an error message or a panic message by formatting. The raw value is reachable only
-//! through an explicit `expose_secret()` call, which makes each use easy to audit. Values are
-//! zeroized when dropped (best effort: copies made by the platform, e.g. JavaScript strings on
-//! Workers, are outside Rust's control).
+//! through an explicit `expose_secret()` call, which makes each use easy to audit.
+//!
+//! A value is held once and shared: cloning one (handing a cached access token to a caller, say)
+//! copies a pointer, not the secret, and the value is zeroized once, when its last holder drops
+//! it (best effort: copies made by the platform, e.g. JavaScript strings on Workers, are outside
+//! Rust's control).
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 
 use zeroize::Zeroize;
 
 const REDACTED: &str = "[redacted]";
 
+/// The one copy of a secret value behind its holders: zeroized when the last one drops it.
+#[derive(PartialEq, Eq)]
+struct Zeroizing(String);
+
+impl Drop for Zeroizing {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 macro_rules! secret_string {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
+        ///
+        /// Cloning shares the value (no copy); it is zeroized when the last clone is dropped.
         #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
+        pub struct $name(Arc<Zeroizing>);
 
         impl $name {
             /// Wraps a secret value.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(Arc::new(Zeroizing(value.into())))
             }
 
             /// The raw secret. Every call site is a place where the secret leaves its wrapper:
             /// keep them few and never format the result.
             pub fn expose_secret(&self) -> &str {
-                &self.0
+                &self.0 .0
             }
         }
 
@@ -44,11 +60,6 @@ macro_rules! secret_string {
             }
         }
 
-        impl Drop for $name {
-            fn drop(&mut self) {
-                self.0.zeroize();
-            }
-        }
     };
 }
 
@@ -96,13 +107,13 @@ macro_rules! serde_token {
     ($($name:ident),*) => {$(
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                serializer.serialize_str(self.expose_secret())
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self)
+                String::deserialize(deserializer).map(Self::new)
             }
         }
     )*};

@@ -8,16 +8,15 @@
 //! - a token with too little life left is returned to its caller but not cached;
 //! - app tokens are keyed by (authority, client id, scopes as a set).
 //!
-//! Two levels: a per-isolate [`MemoryCache`] here, and a shared [`TokenStore`] (Workers KV,
+//! Two levels: a per-isolate memory tier ([`memory`]), and a shared [`TokenStore`] (Workers KV,
 //! Fastly KV Store, Spin key-value) implemented by adapters. Entries carry absolute times, so
 //! they stay correct wherever they are read. What goes to the shared store is sealed
 //! ([`CachedToken::seal`]): the store holds no token, and an entry it did not get from
 //! edge-token under that very key is a miss.
 
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -49,14 +48,46 @@ const _: () = assert!(EXPIRY_MARGIN_SECS >= MIN_STORE_TTL_SECS);
 /// 4/3 of its token's length plus 100 bytes; Entra access tokens stay far below 48 KiB).
 pub(crate) const MAX_STORED_ENTRY_LEN: usize = 64 * 1024;
 
-/// Entries a [`MemoryCache`] holds at most; past that, expired and then the soonest-expiring
-/// entries are dropped.
-pub(crate) const MEMORY_CACHE_CAPACITY: usize = 256;
-
 /// Identifies cached tokens. Built from canonical JSON, so no two different tuples collide
-/// through a separator character.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct CacheKey(String);
+/// through a separator character. Made once (a prepared request keeps it): it carries its
+/// storage key and the hash the memory tier probes with, both from one SHA-256 of the canonical
+/// text, and clones share them.
+#[derive(Clone)]
+pub(crate) struct CacheKey(Arc<KeyParts>);
+
+struct KeyParts {
+    canonical: String,
+    storage_key: String,
+    /// The first 8 bytes of SHA-256 of `canonical`: not steerable by whoever picks the scopes
+    /// or the incoming token, so the memory tier's table cannot be flooded into one bucket.
+    hash: u64,
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.canonical == other.0.canonical
+    }
+}
+
+impl Eq for CacheKey {}
+
+impl PartialOrd for CacheKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CacheKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.canonical.cmp(&other.0.canonical)
+    }
+}
+
+impl core::fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("CacheKey").field(&self.0.canonical).finish()
+    }
+}
 
 impl CacheKey {
     /// The key of an app-only token (MSAL's app token partition: client id + tenant, plus
@@ -69,7 +100,7 @@ impl CacheKey {
             client_id,
             scopes.to_param()
         ]);
-        Self(canonical.to_string())
+        Self::from_canonical(canonical.to_string())
     }
 
     /// The key of an on-behalf-of token (MSAL's convention): `["obo", authority, client_id,
@@ -89,29 +120,58 @@ impl CacheKey {
             user_assertion_hash(assertion),
             scopes.to_param()
         ]);
-        Self(canonical.to_string())
+        Self::from_canonical(canonical.to_string())
+    }
+
+    /// The key of `canonical` text, with its storage key and hash.
+    pub(crate) fn from_canonical(canonical: String) -> Self {
+        let digest = Sha256::digest(canonical.as_bytes());
+        let storage_key = storage_key_of_digest(STORAGE_KEY_PREFIX, &digest);
+        let mut hash = [0u8; 8];
+        hash.copy_from_slice(&digest[..8]);
+        Self(Arc::new(KeyParts {
+            canonical,
+            storage_key,
+            hash: u64::from_le_bytes(hash),
+        }))
+    }
+
+    /// The canonical text of the key.
+    pub(crate) fn canonical(&self) -> &str {
+        &self.0.canonical
     }
 
     #[cfg(test)]
-    /// The canonical text of the key.
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        self.canonical()
+    }
+
+    /// The hash the memory tier probes with.
+    pub(crate) fn hash(&self) -> u64 {
+        self.0.hash
     }
 
     /// The name under which a shared store keeps the entry: `edge-token/v1/` + base64url
     /// (no padding) of SHA-256 of the canonical key. Fixed length (57 bytes) whatever the scopes,
     /// within every store's key limits (Workers KV: 512 bytes).
-    pub(crate) fn storage_key(&self) -> String {
-        hashed_storage_key("edge-token/v1/", &self.0)
+    pub(crate) fn storage_key(&self) -> &str {
+        &self.0.storage_key
     }
 }
+
+/// The prefix of the token cache's storage keys.
+const STORAGE_KEY_PREFIX: &str = "edge-token/v1/";
 
 /// A store key: `prefix` + base64url (no padding) of SHA-256 of `canonical`. Fixed length
 /// whatever the input, and the input (which may hold a session id) never appears in the store's
 /// key list. Every key edge-token writes is built here.
 pub(crate) fn hashed_storage_key(prefix: &str, canonical: &str) -> String {
+    storage_key_of_digest(prefix, &Sha256::digest(canonical.as_bytes()))
+}
+
+fn storage_key_of_digest(prefix: &str, digest: &[u8]) -> String {
     let mut key = String::from(prefix);
-    URL_SAFE_NO_PAD.encode_string(Sha256::digest(canonical.as_bytes()), &mut key);
+    URL_SAFE_NO_PAD.encode_string(digest, &mut key);
     key
 }
 
@@ -229,57 +289,8 @@ impl CachedToken {
     }
 }
 
-/// The per-isolate first cache level: a bounded map from key to entry.
-#[derive(Debug, Default)]
-pub(crate) struct MemoryCache {
-    entries: RefCell<BTreeMap<CacheKey, CachedToken>>,
-}
-
-impl MemoryCache {
-    /// The entry for `key`, in whatever state.
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<CachedToken> {
-        self.entries.borrow().get(key).cloned()
-    }
-
-    /// Stores `entry` if it is worth caching at `now` (see [`CachedToken::store_ttl`]).
-    pub(crate) fn put(&self, key: CacheKey, entry: CachedToken, now: u64) {
-        if entry.store_ttl(now).is_none() {
-            return;
-        }
-        let mut entries = self.entries.borrow_mut();
-        if entries.len() >= MEMORY_CACHE_CAPACITY && !entries.contains_key(&key) {
-            entries.retain(|_, cached| cached.state(now) != TokenState::Expired);
-            if entries.len() >= MEMORY_CACHE_CAPACITY {
-                let soonest = entries
-                    .iter()
-                    .min_by_key(|(_, cached)| cached.expires_on)
-                    .map(|(k, _)| k.clone());
-                if let Some(soonest) = soonest {
-                    entries.remove(&soonest);
-                }
-            }
-        }
-        entries.insert(key, entry);
-    }
-
-    /// Forgets `key`.
-    pub(crate) fn remove(&self, key: &CacheKey) {
-        self.entries.borrow_mut().remove(key);
-    }
-
-    /// How many entries are held.
-    pub(crate) fn len(&self) -> usize {
-        self.entries.borrow().len()
-    }
-
-    #[cfg(test)]
-    /// Whether nothing is held.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 pub(crate) mod expiring;
+pub(crate) mod memory;
 #[cfg(test)]
 mod tests;
 pub(crate) mod write_behind;

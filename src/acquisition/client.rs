@@ -12,7 +12,8 @@ use core::cell::RefCell;
 
 use url::Url;
 
-use crate::acquisition::cache::{CacheKey, CachedToken, MemoryCache, TokenState};
+use crate::acquisition::cache::memory::MemoryCache;
+use crate::acquisition::cache::{CacheKey, CachedToken, TokenState};
 use crate::acquisition::clock::{ClockOffset, CorrectedClock};
 use crate::acquisition::coordination::Coordinated;
 use crate::acquisition::single_flight::{SingleFlight, SINGLE_FLIGHT_RECHECK_MS};
@@ -66,6 +67,8 @@ enum Refill {
 /// }
 /// ```
 pub struct ConfidentialClient {
+    /// Tells this client's prepared requests ([`AppTokenRequest`]) from other clients'.
+    id: usize,
     authority: Authority,
     client_id: String,
     credential: Rc<ClientCredential>,
@@ -100,6 +103,7 @@ impl ConfidentialClient {
             return Err(Error::configuration("CLIENT_ID is empty"));
         }
         Ok(Self {
+            id: next_client_id(),
             authority,
             client_id,
             credential: Rc::new(credential),
@@ -125,6 +129,17 @@ impl ConfidentialClient {
     #[must_use]
     pub fn with_capabilities(mut self, capabilities: Vec<String>) -> Self {
         self.capabilities = capabilities;
+        self
+    }
+
+    /// Bounds this client's memory tier of tokens at `bytes` (each of its tenant clients has
+    /// one of its own with the same limit; default [`crate::acquisition::DEFAULT_MEMORY_CACHE_SIZE_LIMIT`], 32 MiB). Each entry
+    /// counts its token, its keys and [`crate::acquisition::ENTRY_OVERHEAD_BYTES`]; past the limit, expired entries
+    /// and then the least recently used go (Microsoft.Identity.Web's in-memory token cache
+    /// `SizeLimit`). Set by `MEMORY_CACHE_SIZE_LIMIT` ([`crate::config::memory_cache_size_limit`]).
+    #[must_use]
+    pub fn with_memory_cache_size_limit(self, bytes: usize) -> Self {
+        self.memory.set_size_limit(bytes);
         self
     }
 
@@ -199,80 +214,6 @@ impl ConfidentialClient {
         &self.authority
     }
 
-    /// Acquires an app-only token for `scopes` with the client credentials grant (RFC 6749
-    /// §4.4; MSAL `AcquireTokenForClient`): from memory, else from the store, else from the
-    /// provider, with concurrent misses for the same scopes sharing one token request.
-    ///
-    /// # Errors
-    /// - [`Error::Configuration`] for an Entra multi-tenant alias authority (`common`,
-    ///   `organizations`, `consumers`): app tokens need a tenant; and, on a Microsoft authority
-    ///   other than AD FS, for scopes other than exactly one `{resource}/.default`
-    ///   ([`Scopes::require_app_only`], Microsoft.Identity.Web IDW10404/IDW10405).
-    /// - [`Error::Server`] / [`Error::InvalidResponse`] / [`Error::Transport`] / [`Error::Signing`]
-    ///   when no token could be obtained. Store failures are not errors: they count as misses.
-    pub async fn acquire_token_for_client(
-        &self,
-        scopes: &Scopes,
-        platform: &Platform<'_>,
-    ) -> Result<AcquiredToken, Error> {
-        self.acquire_token_for_client_with(scopes, &TokenOptions::default(), platform)
-            .await
-    }
-
-    /// [`ConfidentialClient::acquire_token_for_client`] with `options`: a forced refresh or a
-    /// claims challenge skips (and evicts) the cached token.
-    ///
-    /// # Errors
-    /// As [`ConfidentialClient::acquire_token_for_client`]; [`Error::Configuration`] for a
-    /// claims challenge that is not a JSON object.
-    pub async fn acquire_token_for_client_with(
-        &self,
-        scopes: &Scopes,
-        options: &TokenOptions,
-        platform: &Platform<'_>,
-    ) -> Result<AcquiredToken, Error> {
-        self.require_app_only(scopes)?;
-        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
-        let claims = self.claims_parameter(options.claims.as_deref())?;
-        let grant = Grant::ClientCredentials {
-            scopes,
-            claims: claims.as_deref(),
-        };
-        self.acquire(key, grant, options, platform).await
-    }
-
-    /// Refreshes the app token for `scopes` ahead of time (when an [`AcquiredToken`] said
-    /// `refresh_due`): adopts a fresher one from the store if another isolate already
-    /// refreshed, else asks the provider, under the same single-flight as foreground misses.
-    /// Run it in the background (`ctx.waitUntil`); a failure keeps the cached token, which
-    /// stays valid until its expiry margin.
-    ///
-    /// # Errors
-    /// As [`ConfidentialClient::acquire_token_for_client`]; callers running it in the
-    /// background only log them.
-    pub async fn refresh_token_for_client(
-        &self,
-        scopes: &Scopes,
-        platform: &Platform<'_>,
-    ) -> Result<AcquiredToken, Error> {
-        self.require_app_only(scopes)?;
-        let clock = self.corrected_clock(platform);
-        let platform = &platform.with_clock(&clock);
-        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
-        let claims = self.claims_parameter(None)?;
-        let grant = Grant::ClientCredentials {
-            scopes,
-            claims: claims.as_deref(),
-        };
-        let cached = self.memory.get(&key);
-        let refill = || self.refill(key.clone(), grant, cached, Refill::Ahead, platform);
-        self.flights
-            .run(key.clone(), refill, || {
-                platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
-            })
-            .await
-    }
-
     /// The local clock corrected by the offset learned from the provider's `Date` headers
     /// ([`crate::acquisition::clock`]).
     fn corrected_clock<'p>(&'p self, platform: &Platform<'p>) -> CorrectedClock<'p> {
@@ -306,26 +247,23 @@ impl ConfidentialClient {
     ) -> Result<AcquiredToken, Error> {
         self.require_tenant("on-behalf-of")?;
         let key = CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, scopes);
+        let clock = self.corrected_clock(platform);
+        let platform = &platform.with_clock(&clock);
+        let cached = match self.served_from_memory(&key, options, platform) {
+            Ok(served) => return Ok(served),
+            Err(cached) => cached,
+        };
         let claims = self.claims_parameter(options.claims.as_deref())?;
         let grant = Grant::OnBehalfOf {
             assertion,
             scopes,
             claims: claims.as_deref(),
         };
-        self.acquire(key, grant, options, platform).await
+        self.refill_under_flight(key, grant, cached, options, platform)
+            .await
     }
 
-    /// Client credentials need a tenant and, on the Microsoft identity platform (AD FS aside),
-    /// one `{resource}/.default` scope ([`Scopes::require_app_only`]).
-    fn require_app_only(&self, scopes: &Scopes) -> Result<(), Error> {
-        self.require_tenant("client credentials")?;
-        if self.authority.requires_default_scope() {
-            scopes.require_app_only()?;
-        }
-        Ok(())
-    }
-
-    fn require_tenant(&self, flow: &str) -> Result<(), Error> {
+    pub(super) fn require_tenant(&self, flow: &str) -> Result<(), Error> {
         match &self.authority {
             Authority::Entra(entra) if entra.is_tenantless() => Err(Error::configuration(
                 alloc::format!("AUTHORITY: {flow} needs a tenant-specific authority, not common/organizations/consumers"),
@@ -334,43 +272,43 @@ impl ConfidentialClient {
         }
     }
 
-    /// Memory, then (under single-flight) the store and the provider; `options` may skip both
-    /// caches.
-    async fn acquire(
+    /// The memory tier's answer for `key` (`platform` has the corrected clock): `Ok` with a
+    /// token that is not expired, else `Err` with what memory held (an expired token is still
+    /// the last resort if the provider fails); `Err(None)` for `options` that bypass the cache.
+    fn served_from_memory(
+        &self,
+        key: &CacheKey,
+        options: &TokenOptions,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Option<CachedToken>> {
+        if options.bypasses_cache() {
+            return Err(None);
+        }
+        let Some(hit) = self.memory.get(key) else {
+            return Err(None);
+        };
+        let now = platform.clock.now_unix_secs();
+        if hit.token.state(now) == TokenState::Expired {
+            return Err(Some(hit.token));
+        }
+        let mut served = acquired(&hit.token, TokenSource::Memory);
+        served.refresh_due = hit.refresh_due(now);
+        Ok(served)
+    }
+
+    /// After a memory miss: the store and the provider under single-flight for `key`.
+    /// `options` that bypass the cache evict the entry from memory and the store first.
+    async fn refill_under_flight(
         &self,
         key: CacheKey,
         grant: Grant<'_>,
+        cached: Option<CachedToken>,
         options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        let clock = self.corrected_clock(platform);
-        let platform = &platform.with_clock(&clock);
-        let bypass = options.bypasses_cache();
-        if bypass {
+        let mode = if options.bypasses_cache() {
             self.memory.remove(&key);
-            self.forget_stored(&key.storage_key(), platform).await;
-        }
-        let cached = self.memory.get(&key);
-        if let Some(token) = &cached {
-            let now = platform.clock.now_unix_secs();
-            match token.state(now) {
-                TokenState::Fresh => {
-                    let jitter = u64::from(random_below(platform, REFRESH_JITTER_SECS));
-                    let mut fresh = acquired(token, TokenSource::Memory);
-                    fresh.refresh_due = token
-                        .refresh_on
-                        .is_some_and(|refresh_on| now.saturating_add(jitter) >= refresh_on);
-                    return Ok(fresh);
-                }
-                TokenState::RefreshDue => {
-                    let mut due = acquired(token, TokenSource::Memory);
-                    due.refresh_due = true;
-                    return Ok(due);
-                }
-                TokenState::Expired => {}
-            }
-        }
-        let mode = if bypass {
+            self.forget_stored(key.storage_key(), platform).await;
             Refill::Bypass
         } else {
             Refill::Normal
@@ -381,6 +319,15 @@ impl ConfidentialClient {
                 platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS)
             })
             .await
+    }
+
+    /// Keeps `token` in memory, with this isolate's refresh jitter drawn once.
+    fn remember(&self, key: CacheKey, token: &CachedToken, now: u64, platform: &Platform<'_>) {
+        let jitter = match token.refresh_on {
+            Some(_) => u64::from(random_below(platform, REFRESH_JITTER_SECS)),
+            None => 0,
+        };
+        self.memory.put(key, token.clone(), now, jitter);
     }
 
     /// Second level, then the provider; on a retryable provider failure, the best unexpired
@@ -398,7 +345,7 @@ impl ConfidentialClient {
         let stored = if bypass {
             None
         } else {
-            self.read_stored(&storage_key, platform).await
+            self.read_stored(storage_key, platform).await
         };
         let now = platform.clock.now_unix_secs();
         if let Some(token) = &stored {
@@ -409,7 +356,7 @@ impl ConfidentialClient {
             if state == TokenState::Fresh
                 || (state == TokenState::RefreshDue && mode == Refill::Normal)
             {
-                self.memory.put(key, token.clone(), now);
+                self.remember(key, token, now, platform);
                 let mut served = acquired(token, TokenSource::Store);
                 served.refresh_due = state == TokenState::RefreshDue;
                 return Ok(served);
@@ -421,12 +368,12 @@ impl ConfidentialClient {
                 let source = coordinated::coordinator_source(&source);
                 let now = platform.clock.now_unix_secs();
                 if token.store_ttl(now).is_some() {
-                    self.memory.put(key, token.clone(), now);
+                    self.remember(key.clone(), &token, now, platform);
                     // Only the answers of a fresh request reach the store: every isolate
                     // writing every answer would exceed Workers KV's one write per key per
                     // second.
                     if source == TokenSource::Provider {
-                        self.write_stored(&storage_key, &token, platform).await;
+                        self.write_stored(storage_key, &token, platform).await;
                     }
                 }
                 return Ok(coordinated::served(&token, source, now));
@@ -441,8 +388,8 @@ impl ConfidentialClient {
             Ok(token) => {
                 let now = platform.clock.now_unix_secs();
                 if token.store_ttl(now).is_some() {
-                    self.memory.put(key, token.clone(), now);
-                    self.write_stored(&storage_key, &token, platform).await;
+                    self.remember(key.clone(), &token, now, platform);
+                    self.write_stored(storage_key, &token, platform).await;
                 }
                 Ok(acquired(&token, TokenSource::Provider))
             }
@@ -534,6 +481,7 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
     AcquiredToken::from_cached(token, source)
 }
 
+mod client_credentials;
 mod coordinated;
 mod metadata;
 mod redemption;
@@ -544,7 +492,14 @@ pub use redemption::{RedeemedRefreshToken, SessionRedemption};
 use tenant::TenantClients;
 pub use tenant::MAX_TENANT_CLIENTS;
 
-pub use token::{AcquiredToken, TokenOptions, TokenSource};
+pub use token::{AcquiredToken, AppTokenRequest, TokenOptions, TokenSource};
+
+/// A new [`ConfidentialClient`]'s id, distinct from every other client's in this isolate.
+fn next_client_id() -> usize {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 mod shared_store;
 #[cfg(test)]
 mod tests;

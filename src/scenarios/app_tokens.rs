@@ -3,10 +3,14 @@
 //! provider keeps per isolate or instance for its `app_token` calls.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::RefCell;
 use core::future::Future;
 use core::time::Duration;
 
-use crate::acquisition::client::{AcquiredToken, ConfidentialClient};
+use crate::acquisition::client::{AcquiredToken, AppTokenRequest, ConfidentialClient};
 use crate::acquisition::coordination::{RefreshAhead, Served};
 use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
@@ -22,7 +26,13 @@ use crate::protocol::scope::Scopes;
 pub struct AppTokens {
     client: ConfidentialClient,
     http_timeout: Duration,
+    /// Prepared requests by the scopes text callers pass (at most [`MAX_PREPARED_SCOPES`]).
+    prepared: RefCell<BTreeMap<String, Rc<AppTokenRequest>>>,
 }
+
+/// How many distinct scopes texts [`AppTokens::acquire_scopes`] keeps a prepared request for;
+/// past that, further ones are prepared on every call.
+pub(crate) const MAX_PREPARED_SCOPES: usize = 64;
 
 impl AppTokens {
     /// Reads the client settings and builds the client; `signer` is the adapter's signer
@@ -43,6 +53,7 @@ impl AppTokens {
         Ok(Self {
             client,
             http_timeout,
+            prepared: RefCell::default(),
         })
     }
 
@@ -63,6 +74,38 @@ impl AppTokens {
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
         self.client.acquire_token_for_client(scopes, platform).await
+    }
+
+    /// An app-only token for `scopes` as callers write them (space-separated; on Entra one
+    /// `{resource}/.default`), from memory, the store or the provider
+    /// ([`ConfidentialClient::acquire_app_token`]). The text's [`AppTokenRequest`] is prepared on
+    /// its first use and kept, so a token in memory is served without parsing the scopes or
+    /// computing the cache key again. When it says `refresh_due`, run [`AppTokens::refresh`] in
+    /// the background.
+    ///
+    /// # Errors
+    /// As [`Scopes::parse`], [`ConfidentialClient::app_token_request`] and
+    /// [`ConfidentialClient::acquire_app_token`].
+    pub async fn acquire_scopes(
+        &self,
+        scopes: &str,
+        platform: &Platform<'_>,
+    ) -> Result<AcquiredToken, Error> {
+        let request = self.prepared(scopes)?;
+        self.client.acquire_app_token(&request, platform).await
+    }
+
+    /// The prepared request of `scopes` (text as callers pass it).
+    fn prepared(&self, scopes: &str) -> Result<Rc<AppTokenRequest>, Error> {
+        if let Some(request) = self.prepared.borrow().get(scopes) {
+            return Ok(Rc::clone(request));
+        }
+        let request = Rc::new(self.client.app_token_request(&Scopes::parse(scopes)?)?);
+        let mut prepared = self.prepared.borrow_mut();
+        if prepared.len() < MAX_PREPARED_SCOPES {
+            prepared.insert(String::from(scopes), Rc::clone(&request));
+        }
+        Ok(request)
     }
 
     /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
@@ -88,15 +131,21 @@ impl AppTokens {
         self.client.refresh_ahead(ahead, platform).await
     }
 
-    /// The proactive refresh of the token for `scopes`
-    /// ([`ConfidentialClient::refresh_token_for_client`]); meant for the background.
+    /// The proactive refresh of the token for `scopes` (text as passed to
+    /// [`AppTokens::acquire_scopes`]; [`ConfidentialClient::refresh_token_for_client`]); meant
+    /// for the background.
     ///
     /// # Errors
-    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
-    pub async fn refresh(&self, scopes: &Scopes, platform: &Platform<'_>) -> Result<(), Error> {
+    /// As [`AppTokens::acquire_scopes`] and [`ConfidentialClient::refresh_token_for_client`];
+    /// the cached token stays usable.
+    pub async fn refresh(&self, scopes: &str, platform: &Platform<'_>) -> Result<(), Error> {
+        let request = self.prepared(scopes)?;
         self.client
-            .refresh_token_for_client(scopes, platform)
+            .refresh_token_for_client(request.scopes(), platform)
             .await
             .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,7 @@ use core::time::Duration;
 
 use serde_json::json;
 
-use crate::acquisition::client::{ConfidentialClient, TokenSource};
+use crate::acquisition::client::{AppTokenRequest, ConfidentialClient, TokenSource};
 use crate::config::{http_timeout, optional, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
@@ -265,6 +265,9 @@ pub struct DaemonAnswer {
 #[derive(Debug)]
 pub struct Daemon {
     client: ConfidentialClient,
+    /// The client credentials request for `DOWNSTREAM_SCOPES`, prepared once; `None` for a
+    /// multi-tenant authority (`organizations`), whose calls each name their tenant.
+    request: Option<AppTokenRequest>,
     downstream: DownstreamApi,
     http_timeout: Duration,
     /// `None`: `DAEMON_PUBLIC=true`.
@@ -309,8 +312,10 @@ impl Daemon {
                 None
             }
         };
+        let request = client.app_token_request(&downstream.scopes).ok();
         Ok(Self {
             client,
+            request,
             downstream,
             http_timeout,
             callers,
@@ -379,15 +384,25 @@ impl Daemon {
             Some(tenant) => Some(self.onboarded_client(tenant, platform).await?),
             None => None,
         };
-        let client = tenant_client.as_deref().unwrap_or(&self.client);
         let scopes = &self.downstream.scopes;
+        let tenant_client = tenant_client.as_deref();
         let answer = call_api(
             &self.downstream,
             HttpRequest::get_json(self.downstream.base_url.clone()),
             |options| async move {
-                client
-                    .acquire_token_for_client_with(scopes, &options, platform)
-                    .await
+                match (tenant_client, &self.request) {
+                    (None, Some(request)) => {
+                        self.client
+                            .acquire_app_token_with(request, &options, platform)
+                            .await
+                    }
+                    (client, _) => {
+                        client
+                            .unwrap_or(&self.client)
+                            .acquire_token_for_client_with(scopes, &options, platform)
+                            .await
+                    }
+                }
             },
             platform.transport,
         )
@@ -403,7 +418,10 @@ impl Daemon {
             response: answer.response,
             token_source: answer.token_source,
             refresh_due: answer.refresh_due,
-            tenant: client.tenant().map(alloc::string::ToString::to_string),
+            tenant: tenant_client
+                .unwrap_or(&self.client)
+                .tenant()
+                .map(alloc::string::ToString::to_string),
         })
     }
 

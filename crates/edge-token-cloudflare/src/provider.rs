@@ -75,7 +75,7 @@ impl TokenProvider {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting (or empty `scopes`); provider,
-    /// transport and signing failures as [`AppTokens::acquire`];
+    /// transport and signing failures as [`AppTokens::acquire_scopes`];
     /// [`Error::Throttled`] while the provider's `Retry-After` lasts.
     pub async fn app_token(
         &self,
@@ -83,13 +83,12 @@ impl TokenProvider {
         ctx: &Context,
         scopes: &str,
     ) -> Result<AcquiredToken, Error> {
-        let scopes = Scopes::parse(scopes)?;
         let app = self.app_tokens(env).await?;
         let capabilities =
             WorkerPlatform::write_behind(env, ctx, TOKEN_CACHE_BINDING, app.http_timeout());
-        let token = app.acquire(&scopes, &capabilities.platform()).await?;
+        let token = app.acquire_scopes(scopes, &capabilities.platform()).await?;
         if token.refresh_due {
-            let (app, env) = (Rc::clone(&app), env.clone());
+            let (app, env, scopes) = (Rc::clone(&app), env.clone(), scopes.to_string());
             ctx.wait_until(async move {
                 let capabilities =
                     WorkerPlatform::new(&env, TOKEN_CACHE_BINDING, app.http_timeout());

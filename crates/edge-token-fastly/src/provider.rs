@@ -13,7 +13,6 @@ use edge_token::credentials::rustcrypto_signer;
 use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::install_stderr_logger;
-use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
     call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebApi, WebApiConfig, WebApp,
     WebAppConfig, WebAppRoute, WebResponse,
@@ -57,7 +56,7 @@ struct Built<T> {
 }
 
 enum Deferred {
-    AppRefresh(Rc<Built<AppTokens>>, Scopes),
+    AppRefresh(Rc<Built<AppTokens>>, String),
     /// The daemon's app token, of a tenant (`/daemon/call?tenant=`) or the configured one.
     DaemonRefresh(Rc<Built<Daemon>>, Option<String>),
 }
@@ -104,11 +103,10 @@ impl TokenProvider {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting; provider, transport and
-    /// signing failures as [`AppTokens::acquire`].
+    /// signing failures as [`AppTokens::acquire_scopes`].
     pub fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
-        let scopes = Scopes::parse(scopes)?;
         let app = self.app()?;
-        let token = block_on(app.value.acquire(&scopes, &app.platform.platform()))
+        let token = block_on(app.value.acquire_scopes(scopes, &app.platform.platform()))
             .unwrap_or_else(|| Err(incomplete()));
         // Cache fills this instance took on and did not complete go to a waiting instance.
         app.platform.release();
@@ -116,7 +114,7 @@ impl TokenProvider {
         if token.refresh_due {
             self.deferred
                 .borrow_mut()
-                .push(Deferred::AppRefresh(app, scopes));
+                .push(Deferred::AppRefresh(app, scopes.to_string()));
         }
         Ok(token)
     }

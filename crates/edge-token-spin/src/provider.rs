@@ -15,7 +15,6 @@ use edge_token::error::Error;
 use edge_token::platform::http::HttpResponse;
 use edge_token::platform::system::{install_stderr_logger, SystemClock, SystemEntropy};
 use edge_token::platform::{LocalBoxFuture, NoStore, Platform, TokenStore};
-use edge_token::protocol::Scopes;
 use edge_token::scenarios::{
     call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, WebApi, WebApiConfig, WebApp,
     WebAppConfig, WebAppRoute, WebRequest, WebResponse,
@@ -197,15 +196,17 @@ impl<H: Host + 'static> TokenProvider<H> {
     ///
     /// # Errors
     /// [`Error::Configuration`] naming a missing or bad setting; provider, transport and
-    /// signing failures as [`AppTokens::acquire`].
+    /// signing failures as [`AppTokens::acquire_scopes`].
     pub async fn app_token(&self, scopes: &str) -> Result<AcquiredToken, Error> {
-        let scopes = Scopes::parse(scopes)?;
         let app = self.inner.app.get(|| self.build_app(), &SpinSleep).await?;
         let transport = WasiHttpTransport::new(app.http_timeout());
         let store = WriteBehind::new(self.inner.host.token_store().await);
-        let token = app.acquire(&scopes, &platform(&transport, &store)).await?;
+        let token = app
+            .acquire_scopes(scopes, &platform(&transport, &store))
+            .await?;
         let refresh_due = token.refresh_due;
         if refresh_due || store.pending() > 0 {
+            let scopes = scopes.to_string();
             after_response(async move {
                 if refresh_due {
                     if let Err(error) = app.refresh(&scopes, &platform(&transport, &store)).await {

@@ -171,7 +171,7 @@ impl ConfidentialClient {
         };
         let request = CoordinatedRequest {
             v: COORDINATION_VERSION,
-            key: key.storage_key(),
+            key: key.storage_key().to_string(),
             scopes: scopes.to_param(),
             ahead,
             grant,

@@ -14,7 +14,6 @@ use alloc::string::String;
 use core::cell::RefCell;
 
 use super::ConfidentialClient;
-use crate::acquisition::cache::MemoryCache;
 use crate::acquisition::clock::ClockOffset;
 use crate::acquisition::single_flight::SingleFlight;
 use crate::acquisition::throttle::ThrottleTable;
@@ -77,7 +76,7 @@ impl ConfidentialClient {
             scopes,
         );
         self.memory.remove(&key);
-        self.forget_stored(&key.storage_key(), platform).await;
+        self.forget_stored(key.storage_key(), platform).await;
     }
 
     /// The tenant this client was made for by [`ConfidentialClient::tenant_client`]; `None`
@@ -88,12 +87,13 @@ impl ConfidentialClient {
 
     fn for_tenant(&self, tenant: &str) -> Result<Self, Error> {
         Ok(Self {
+            id: super::next_client_id(),
             authority: self.authority.for_tenant(tenant)?,
             client_id: self.client_id.clone(),
             credential: Rc::clone(&self.credential),
             capabilities: self.capabilities.clone(),
             metadata: RefCell::default(),
-            memory: MemoryCache::default(),
+            memory: self.memory.with_same_limit(),
             flights: SingleFlight::default(),
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),

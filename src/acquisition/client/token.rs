@@ -1,9 +1,10 @@
-//! What a caller gets and asks for: the [`AcquiredToken`], where it came from ([`TokenSource`])
-//! and how it is wanted ([`TokenOptions`]).
+//! What a caller gets and asks for: the [`AcquiredToken`], where it came from ([`TokenSource`]),
+//! how it is wanted ([`TokenOptions`]) and a prepared app token request ([`AppTokenRequest`]).
 
 use alloc::string::String;
 
-use crate::acquisition::cache::CachedToken;
+use crate::acquisition::cache::{CacheKey, CachedToken};
+use crate::protocol::scope::Scopes;
 use crate::secret::AccessToken;
 
 /// A token handed to the caller.
@@ -107,5 +108,25 @@ impl TokenOptions {
 
     pub(super) fn bypasses_cache(&self) -> bool {
         self.force_refresh || self.claims.is_some()
+    }
+}
+
+/// A prepared client credentials request (RFC 6749 §4.4) of one [`super::ConfidentialClient`]:
+/// its scopes, checked once, and its cache key, computed once (the memory tier's hash and the
+/// shared store's key with it). Made by [`super::ConfidentialClient::app_token_request`], used
+/// by [`super::ConfidentialClient::acquire_app_token`]; cloning shares the key. It holds no
+/// secret.
+#[derive(Debug, Clone)]
+pub struct AppTokenRequest {
+    /// The id of the client that prepared it.
+    pub(super) client: usize,
+    pub(super) scopes: Scopes,
+    pub(super) key: CacheKey,
+}
+
+impl AppTokenRequest {
+    /// The requested scopes.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
     }
 }

@@ -24,7 +24,9 @@ const OTHER_KEY: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8";
 
 fn storage_key(scopes: &Scopes) -> String {
     let authority = Authority::parse(ENTRA, None).unwrap();
-    CacheKey::app_token(&authority, "client-1", scopes).storage_key()
+    CacheKey::app_token(&authority, "client-1", scopes)
+        .storage_key()
+        .to_string()
 }
 
 fn stored(store: &MapStore, key: &str) -> Option<Vec<u8>> {
