@@ -20,7 +20,7 @@ use edge_token::platform::{
     Clock, Entropy, HttpTransport, LocalBoxFuture, NoStore, Platform, Sleep,
 };
 use edge_token::secret::ClientSecret;
-use edge_token::{Authority, ClientCredential, ConfidentialClient, Error, Scopes};
+use edge_token::{AppTokenRequest, Authority, ClientCredential, ConfidentialClient, Error, Scopes};
 use serde_json::{json, Value};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -292,14 +292,38 @@ pub fn new_client(credential: Credential) -> Result<ConfidentialClient, Error> {
     ConfidentialClient::new(authority, CLIENT_ID, credential)
 }
 
-/// `acquire_token_for_client` with the token in memory: `keys` distinct scopes acquired once,
-/// then hits spread over all of them ([`spread`]).
-pub fn edge_token_hits(host: &Host<'_>, settings: &Settings, keys: usize) -> Value {
+/// How a hit case calls the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitCall {
+    /// `acquire_token_for_client(&Scopes, ..)`: the cache key is computed on every call.
+    PerCall,
+    /// `acquire_app_token(&AppTokenRequest, ..)`: each scope's request prepared once
+    /// (`app_token_request`), as the adapters' `app_token` and the daemon keep them.
+    Prepared,
+}
+
+impl HitCall {
+    /// The row's case name.
+    pub fn case(self) -> &'static str {
+        match self {
+            Self::PerCall => "cache hit",
+            Self::Prepared => "cache hit, prepared request",
+        }
+    }
+}
+
+/// The token in memory: `keys` distinct scopes acquired once, then hits spread over all of
+/// them ([`spread`]), made as `call` says.
+pub fn edge_token_hits(host: &Host<'_>, settings: &Settings, keys: usize, call: HitCall) -> Value {
     let transport = CannedTransport::default();
     let platform = host.platform(&transport);
     let client = new_client(Credential::Secret).expect("a client");
     let scopes: Vec<Scopes> = (0..keys)
         .map(|i| Scopes::parse(&scope_name(i)).expect("a scope"))
+        .collect();
+    let requests: Vec<AppTokenRequest> = scopes
+        .iter()
+        .map(|scopes| client.app_token_request(scopes).expect("a request"))
         .collect();
     for scopes in &scopes {
         run_ready(client.acquire_token_for_client(scopes, &platform)).expect("a token");
@@ -309,9 +333,17 @@ pub fn edge_token_hits(host: &Host<'_>, settings: &Settings, keys: usize) -> Val
     let before = transport.sent();
     let timing = measure(host.now_ns, settings, |iterations| {
         for _ in 0..iterations {
-            let scopes = &scopes[order[at]];
+            let key = order[at];
             at = if at + 1 == keys { 0 } else { at + 1 };
-            match run_ready(client.acquire_token_for_client(black_box(scopes), &platform)) {
+            let acquired = match call {
+                HitCall::PerCall => {
+                    run_ready(client.acquire_token_for_client(black_box(&scopes[key]), &platform))
+                }
+                HitCall::Prepared => {
+                    run_ready(client.acquire_app_token(black_box(&requests[key]), &platform))
+                }
+            };
+            match acquired {
                 Ok(token) => {
                     black_box(&token);
                 }
@@ -320,13 +352,13 @@ pub fn edge_token_hits(host: &Host<'_>, settings: &Settings, keys: usize) -> Val
         }
         ops += iterations;
     });
-    let requests = (transport.sent() - before) as f64 / ops as f64;
+    let sent = (transport.sent() - before) as f64 / ops as f64;
     row(
         host.implementation,
-        "cache hit",
+        call.case(),
         Some(keys),
         &timing,
-        requests,
+        sent,
         errors,
     )
 }
@@ -368,9 +400,12 @@ pub fn edge_token_suite(
     progress: &dyn Fn(&str),
 ) -> Vec<Value> {
     let mut rows = Vec::new();
-    for keys in KEY_COUNTS {
-        progress(&format!("{}: cache hit, {keys} keys", host.implementation));
-        rows.push(edge_token_hits(host, settings, keys));
+    for call in [HitCall::PerCall, HitCall::Prepared] {
+        for keys in KEY_COUNTS {
+            let case = call.case();
+            progress(&format!("{}: {case}, {keys} keys", host.implementation));
+            rows.push(edge_token_hits(host, settings, keys, call));
+        }
     }
     for credential in [
         Credential::Secret,
