@@ -3,23 +3,28 @@
 //! array on stdout, progress on stderr.
 //!
 //! `edge-token-bench [--quick] [--only edge-token|azure_identity]`
-
-use std::sync::OnceLock;
-use std::time::Instant;
-
-use edge_token::platform::system::{SystemClock, SystemEntropy};
-use edge_token_bench::{edge_token_suite, Host, Settings};
+//!
+//! On wasm32-unknown-unknown there is nothing to run here: the library's wasm-bindgen export
+//! (`src/bindgen.rs`) runs the cases there.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod azure;
 
 /// Monotonic nanoseconds since the first call (`Instant`: `clock_time_get` on WASI).
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 fn now_ns() -> f64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as f64
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as f64
 }
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 fn main() {
+    use edge_token::platform::system::{SystemClock, SystemEntropy};
+    use edge_token_bench::{edge_token_suite, Host, Settings};
+
     let args: Vec<String> = std::env::args().skip(1).collect();
     let settings = Settings::from_args(&args);
     let only = args
@@ -49,3 +54,6 @@ fn main() {
     }
     println!("{}", serde_json::Value::Array(rows));
 }
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn main() {}
