@@ -239,7 +239,8 @@ pub struct Host<'a> {
 }
 
 impl Host<'_> {
-    fn platform<'p>(&'p self, transport: &'p CannedTransport) -> Platform<'p> {
+    /// The platform of one case: this host's clock and entropy, `transport`, no store.
+    pub fn platform<'p>(&'p self, transport: &'p CannedTransport) -> Platform<'p> {
         Platform {
             clock: self.clock,
             sleep: &NoSleep,
