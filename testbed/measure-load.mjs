@@ -30,7 +30,7 @@
 //   testbed/node_modules/.bin/node testbed/measure-load.mjs
 //   LOAD_CONCURRENCY="1 50" LOAD_ROUNDS=1 LOAD_STARTS=0 testbed/node_modules/.bin/node testbed/measure-load.mjs
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -111,6 +111,62 @@ const median = (values) => {
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const count = (tally, key) => { tally[key] = (tally[key] ?? 0) + 1; };
 
+/** Linux clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The processes on the machine: pid, parent, process group, CPU time (user + system, ms), command line. */
+async function processes() {
+  const found = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces, in parentheses): state ppid pgrp ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      found.push({
+        pid: Number(entry),
+        ppid: Number(fields[1]),
+        pgrp: Number(fields[2]),
+        cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND,
+        cmdline,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * CPU time used so far (ms) by role: this script (the load client), the downstream, and for each
+ * of `workers` (their wrangler process groups): `wrangler` (its node processes), `proxy` (the
+ * workerd serving the port we call: wrangler's proxy worker) and `runtime` (the other workerd,
+ * running the Worker itself).
+ */
+async function cpuSnapshot(workers) {
+  const all = await processes();
+  const usage = process.cpuUsage();
+  const snapshot = { client: (usage.user + usage.system) / 1000, downstream: 0 };
+  for (const p of all) {
+    if (p.ppid === process.pid && p.cmdline.includes('downstream.mjs')) snapshot.downstream += p.cpuMs;
+  }
+  for (const worker of workers) {
+    const port = new URL(worker.url).port;
+    for (const p of all.filter((x) => x.pgrp === worker.pid)) {
+      let role = 'wrangler';
+      if (p.cmdline.includes('workerd')) role = p.cmdline.includes(`entry=127.0.0.1:${port} `) ? 'proxy' : 'runtime';
+      snapshot[role] = (snapshot[role] ?? 0) + p.cpuMs;
+    }
+  }
+  return snapshot;
+}
+
+/** CPU ms per request by role between two snapshots. */
+const cpuPerRequest = (before, after, requests) => Object.fromEntries(
+  Object.keys(after).map((role) => [role, (after[role] - (before[role] ?? 0)) / requests]),
+);
+
 /**
  * `total` GETs of `target.url` from `concurrency` clients, each sending its next request as soon
  * as its previous answer's body has arrived. Latency: request start to end of body.
@@ -137,14 +193,17 @@ async function load(target, concurrency, total) {
       }
     }
   }
+  const cpuBefore = await cpuSnapshot(target.workers ?? []);
   const start = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, client));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = cpuPerRequest(cpuBefore, await cpuSnapshot(target.workers ?? []), total);
   latencies.sort((a, b) => a - b);
   return {
     rps: total / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpu,
     statuses,
     sources,
     errors,
@@ -195,6 +254,9 @@ const summarise = (runs) => ({
   rps: round(median(runs.map((r) => r.rps)), 0),
   p50_ms: round(median(runs.map((r) => r.p50)), 2),
   p99_ms: round(median(runs.map((r) => r.p99)), 2),
+  cpu_ms_per_request: Object.fromEntries(Object.keys(runs[0].cpu).map((role) => [
+    role, round(median(runs.map((r) => r.cpu[role])), 3),
+  ])),
   rounds: runs.map((r) => ({ rps: round(r.rps, 0), p50_ms: round(r.p50, 2), p99_ms: round(r.p99, 2) })),
   statuses: runs.reduce((all, r) => { for (const [k, v] of Object.entries(r.statuses)) all[k] = (all[k] ?? 0) + v; return all; }, {}),
   sources: runs.reduce((all, r) => { for (const [k, v] of Object.entries(r.sources)) all[k] = (all[k] ?? 0) + v; return all; }, {}),
@@ -249,8 +311,8 @@ try {
   const edge = await startWorker(workers['edge-token'].start);
   const base = await startWorker(workers.baseline.start);
   const targets = [
-    { name: 'edge-token', url: `${edge.url}/daemon/call`, headers: { authorization }, source: 'memory' },
-    { name: 'baseline', url: `${base.url}/call`, headers: {} },
+    { name: 'edge-token', url: `${edge.url}/daemon/call`, headers: { authorization }, source: 'memory', workers: [edge] },
+    { name: 'baseline', url: `${base.url}/call`, headers: {}, workers: [base] },
   ];
   let open;
   if (ATTRIBUTION) {
@@ -261,9 +323,9 @@ try {
       env,
     });
     targets.push(
-      { name: 'edge-token DAEMON_PUBLIC', url: `${open.url}/daemon/call`, headers: {}, source: 'memory' },
-      { name: 'edge-token /healthz', url: `${edge.url}/healthz`, headers: {} },
-      { name: 'baseline /static', url: `${base.url}/static`, headers: {} },
+      { name: 'edge-token DAEMON_PUBLIC', url: `${open.url}/daemon/call`, headers: {}, source: 'memory', workers: [open] },
+      { name: 'edge-token /healthz', url: `${edge.url}/healthz`, headers: {}, workers: [edge] },
+      { name: 'baseline /static', url: `${base.url}/static`, headers: {}, workers: [base] },
       { name: 'downstream direct', url: downstreamUrl, headers: { authorization: `Bearer ${fixedToken}` } },
     );
   }
@@ -354,12 +416,25 @@ console.log('conc  target                      req/s   p50 ms   p99 ms  errors')
 for (const [concurrency, byTarget] of Object.entries(results.load)) {
   for (const [name, r] of Object.entries(byTarget)) {
     if (name === 'ratio_edge_token_to_baseline') {
-      console.log(`${cell(concurrency, 4)}  ${'ratio edge-token/baseline'.padEnd(26)} ${cell(`x${r.rps}`, 7)} ${cell(`x${r.p50}`, 8)} ${cell(`x${r.p99}`, 8)}`);
+      const within = [r.rps, r.p50, r.p99].every((ratio) => ratio <= 1.1) ? 'within' : 'not within';
+      console.log(`${cell(concurrency, 4)}  ${'ratio edge-token/baseline'.padEnd(26)} ${cell(`x${r.rps}`, 7)} ${cell(`x${r.p50}`, 8)} ${cell(`x${r.p99}`, 8)}  (${within} the x1.1 target)`);
     } else {
       const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')
         + Object.entries(r.statuses).filter(([k]) => k !== '200').map(([k, v]) => ` ${k}: ${v}`).join(',');
       console.log(`${cell(concurrency, 4)}  ${name.padEnd(26)} ${cell(r.rps, 7)} ${cell(r.p50_ms, 8)} ${cell(r.p99_ms, 8)}  ${errors || '-'}`);
     }
+  }
+}
+const ROLES = ['client', 'wrangler', 'proxy', 'runtime', 'downstream'];
+console.log('\nCPU ms per request (median of the rounds; client: this script, wrangler: its node processes,');
+console.log('proxy: the workerd serving the port called, runtime: the workerd running the Worker)');
+console.log(`conc  target                     ${ROLES.map((role) => role.padStart(11)).join('')}     total`);
+for (const [concurrency, byTarget] of Object.entries(results.load)) {
+  for (const [name, r] of Object.entries(byTarget)) {
+    if (!r.cpu_ms_per_request) continue;
+    const cells = ROLES.map((role) => cell(r.cpu_ms_per_request[role] ?? '-', 11)).join('');
+    const total = round(Object.values(r.cpu_ms_per_request).reduce((a, b) => a + b, 0), 3);
+    console.log(`${cell(concurrency, 4)}  ${name.padEnd(26)} ${cells} ${cell(total, 9)}`);
   }
 }
 if (results.startup) {
@@ -372,4 +447,6 @@ if (results.startup) {
     }
   }
 }
+const { loadavg_before: before, loadavg_after: after } = results.environment;
+console.log(`\nload average (1, 5, 15 min) before ${before.join(' ')}, after ${after.join(' ')} on ${results.environment.cpus} CPUs: other work on the machine makes these figures noisy`);
 console.log(`written to ${path.relative(REPO_ROOT, OUTPUT)}`);

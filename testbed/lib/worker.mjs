@@ -81,7 +81,8 @@ function varArgs(vars) {
  *   WRANGLER_READY_LINE) instead of when GET /healthz answers, so that the caller's first request
  *   is the Worker's first (measure-load.mjs times a fresh isolate's first request).
  * @param {number} [options.pollMs] How often readiness is checked, in ms; default 200.
- * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>, kill: () => void}>}
+ * @returns {Promise<{url: string, persistTo: string, pid: number, logFile: string, stop: () => Promise<void>,
+ *   kill: () => void}>}
  */
 export async function startWorker({ vars, persistTo, port, config, env = {}, readyLine, pollMs }) {
   const listenPort = port ?? await freePort();
@@ -108,6 +109,8 @@ export async function startWorker({ vars, persistTo, port, config, env = {}, rea
   return {
     url,
     persistTo,
+    /** wrangler's process id, also its process group's (workerd and its other children). */
+    pid: worker.pid,
     logFile: worker.logFile,
     stop: () => worker.stop(),
     /** SIGKILL to the whole process group, as a crash would. */
