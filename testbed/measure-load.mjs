@@ -16,7 +16,11 @@
 // - Attribution (LOAD_ATTRIBUTION=0 leaves it out): the same loads of the reference Worker with
 //   DAEMON_PUBLIC=true (no caller validation), its /healthz (no work), the baseline's /static
 //   (no downstream: the Worker plus wrangler's local proxy) and the downstream straight from Node
-//   (no Worker).
+//   (no Worker). Every run also records the CPU time per request of each process involved (from
+//   /proc, Linux): this script (the client), wrangler's node processes, the workerd serving the
+//   port called (wrangler's proxy worker), the workerd running the Worker, and the downstream:
+//   CPU time does not grow when other work delays a process, so it attributes better than latency
+//   on a busy machine.
 // - Startup (LOAD_STARTS rounds, default 3; 0 leaves it out): a fresh `wrangler dev` of each
 //   built Worker (no [build] step), timed from process start to wrangler's "Ready on" line, then
 //   its first request and a second one: /healthz, and (another fresh start) the call route
