@@ -254,6 +254,14 @@ async function freshStart(worker, route) {
   }
 }
 
+/** The sum of `tallies` ({ key: count } objects). */
+function addTallies(tallies) {
+  const sum = {};
+  for (const tally of tallies) for (const [key, n] of Object.entries(tally)) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
+}
+
+/** One target at one concurrency over the rounds: medians, CPU per request by role, each round. */
 const summarise = (runs) => ({
   rps: round(median(runs.map((r) => r.rps)), 0),
   p50_ms: round(median(runs.map((r) => r.p50)), 2),
@@ -262,9 +270,9 @@ const summarise = (runs) => ({
     role, round(median(runs.map((r) => r.cpu[role])), 3),
   ])),
   rounds: runs.map((r) => ({ rps: round(r.rps, 0), p50_ms: round(r.p50, 2), p99_ms: round(r.p99, 2) })),
-  statuses: runs.reduce((all, r) => { for (const [k, v] of Object.entries(r.statuses)) all[k] = (all[k] ?? 0) + v; return all; }, {}),
-  sources: runs.reduce((all, r) => { for (const [k, v] of Object.entries(r.sources)) all[k] = (all[k] ?? 0) + v; return all; }, {}),
-  errors: runs.reduce((all, r) => { for (const [k, v] of Object.entries(r.errors)) all[k] = (all[k] ?? 0) + v; return all; }, {}),
+  statuses: addTallies(runs.map((r) => r.statuses)),
+  sources: addTallies(runs.map((r) => r.sources)),
+  errors: addTallies(runs.map((r) => r.errors)),
 });
 
 /** edge-token / baseline per round (time ratios; for throughput baseline / edge-token), median. */
