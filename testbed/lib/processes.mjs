@@ -66,14 +66,15 @@ async function isHttpReady(url) {
 /**
  * Starts `command args` in the background and waits until it is ready: until its output has a
  * line matching `readyLine` (a RegExp; the match is returned as `readyMatch`) and/or until
- * `readyUrl` answers 200. Fails with the log's tail if it exits or is not ready within
- * `timeoutMs`, having stopped it.
+ * `readyUrl` answers 200, checking every `pollMs`. Fails with the log's tail if it exits or is
+ * not ready within `timeoutMs`, having stopped it.
  *
  * @returns {Promise<{name: string, pid: number, logFile: string, readyMatch?: RegExpMatchArray,
  *   stop: () => Promise<void>}>}
  */
 export async function startProcess({
   name, command, args = [], cwd, env = process.env, readyLine, readyUrl, timeoutMs = 30_000,
+  pollMs = POLL_MS,
 }) {
   if (!readyLine && !readyUrl) throw new Error(`${name}: give readyLine or readyUrl`);
   registerExitHandlers();
@@ -127,7 +128,7 @@ export async function startProcess({
       const lineSeen = !readyLine || managed.readyMatch !== undefined;
       if (lineSeen && (!readyUrl || await isHttpReady(readyUrl))) return managed;
       if (Date.now() >= deadline) throw new Error(`${name} not ready after ${timeoutMs / 1000} s`);
-      await sleep(POLL_MS);
+      await sleep(pollMs);
     }
   } catch (err) {
     await managed.stop();

@@ -7,12 +7,13 @@ import { REPO_ROOT } from './paths.mjs';
 const BUILD_DIR = path.join(REPO_ROOT, 'build');
 
 /**
- * The most recently built .wasm under build/ (worker-build writes e.g. build/index_bg.wasm),
- * leaving out build/.tmp/, worker-build's unoptimized output while it builds.
+ * The most recently built .wasm under `dir` (default build/, the reference Worker's; worker-build
+ * writes e.g. build/index_bg.wasm), leaving out `dir`/.tmp/, worker-build's unoptimized output
+ * while it builds.
  */
-export async function findWorkerWasm() {
-  const entries = await readdir(BUILD_DIR, { recursive: true, withFileTypes: true });
-  const building = path.join(BUILD_DIR, '.tmp');
+export async function findWorkerWasm(dir = BUILD_DIR) {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const building = path.join(dir, '.tmp');
   const candidates = await Promise.all(entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.wasm'))
     .filter((entry) => entry.parentPath !== building && !entry.parentPath.startsWith(`${building}${path.sep}`))
@@ -20,6 +21,6 @@ export async function findWorkerWasm() {
       const file = path.join(entry.parentPath, entry.name);
       return { file, mtimeMs: (await stat(file)).mtimeMs };
     }));
-  if (candidates.length === 0) throw new Error(`no .wasm under ${BUILD_DIR}`);
+  if (candidates.length === 0) throw new Error(`no .wasm under ${dir}`);
   return candidates.sort((a, b) => b.mtimeMs - a.mtimeMs)[0].file;
 }

@@ -20,6 +20,9 @@ import { BIN_DIR, LOG_DIR, REPO_ROOT } from './paths.mjs';
 /** The first start builds the Rust Worker (wrangler.toml's [build] command): minutes. */
 const READY_TIMEOUT_MS = 240_000;
 
+/** What wrangler 4 prints once `wrangler dev` serves: `[wrangler:info] Ready on http://…`. */
+export const WRANGLER_READY_LINE = /Ready on http:\/\/\S+/;
+
 /**
  * Environment for a quiet, offline, accountless wrangler with Node 22 first on PATH, keeping
  * its own debug logs beside ours. The [build] command inherits it.
@@ -63,7 +66,8 @@ function varArgs(vars) {
 }
 
 /**
- * Starts `wrangler dev` from the repository root and waits until GET /healthz answers 200.
+ * Starts `wrangler dev` from the repository root and waits until GET /healthz answers 200 (or,
+ * with `readyLine`, until wrangler says it is ready: no request reaches the Worker first).
  *
  * @param {object} options
  * @param {Record<string, string | undefined>} options.vars Worker settings (AUTHORITY, CLIENT_ID, ...).
@@ -73,9 +77,14 @@ function varArgs(vars) {
  *   wrangler.toml (e.g. one binding another script's Durable Object).
  * @param {Record<string, string>} [options.env] Extra environment for wrangler (e.g. a private
  *   XDG_CONFIG_HOME, whose dev registry connects `wrangler dev` processes to each other).
- * @returns {Promise<{url: string, persistTo: string, logFile: string, stop: () => Promise<void>, kill: () => void}>}
+ * @param {RegExp} [options.readyLine] Ready when wrangler's output has a line matching it (e.g.
+ *   WRANGLER_READY_LINE) instead of when GET /healthz answers, so that the caller's first request
+ *   is the Worker's first (measure-load.mjs times a fresh isolate's first request).
+ * @param {number} [options.pollMs] How often readiness is checked, in ms; default 200.
+ * @returns {Promise<{url: string, persistTo: string, pid: number, logFile: string, stop: () => Promise<void>,
+ *   kill: () => void}>}
  */
-export async function startWorker({ vars, persistTo, port, config, env = {} }) {
+export async function startWorker({ vars, persistTo, port, config, env = {}, readyLine, pollMs }) {
   const listenPort = port ?? await freePort();
   const url = `http://127.0.0.1:${listenPort}`;
   const worker = await startProcess({
@@ -93,12 +102,15 @@ export async function startWorker({ vars, persistTo, port, config, env = {} }) {
     ],
     cwd: REPO_ROOT,
     env: { ...wranglerEnv(), ...env },
-    readyUrl: `${url}/healthz`,
+    ...(readyLine ? { readyLine } : { readyUrl: `${url}/healthz` }),
     timeoutMs: READY_TIMEOUT_MS,
+    pollMs,
   });
   return {
     url,
     persistTo,
+    /** wrangler's process id, also its process group's (workerd and its other children). */
+    pid: worker.pid,
     logFile: worker.logFile,
     stop: () => worker.stop(),
     /** SIGKILL to the whole process group, as a crash would. */
