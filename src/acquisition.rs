@@ -26,7 +26,7 @@ pub use cache::{
 };
 pub use client::{
     AcquiredToken, AppTokenRequest, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken,
-    SessionRedemption, TokenOptions, TokenSource, MAX_TENANT_CLIENTS,
+    SessionRedemption, TokenOptions, TokenSource, MAX_PREPARED_REQUESTS, MAX_TENANT_CLIENTS,
 };
 pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

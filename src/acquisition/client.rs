@@ -75,6 +75,8 @@ pub struct ConfidentialClient {
     capabilities: Vec<String>,
     metadata: RefCell<Option<ProviderMetadata>>,
     memory: MemoryCache,
+    /// What [`ConfidentialClient::acquire_token_for_client`] prepared, by scopes.
+    prepared: PreparedRequests<Scopes>,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
     redemptions: SingleFlight<String, ()>,
     throttles: ThrottleTable,
@@ -110,6 +112,7 @@ impl ConfidentialClient {
             capabilities: Vec::new(),
             metadata: RefCell::default(),
             memory: MemoryCache::default(),
+            prepared: PreparedRequests::default(),
             flights: SingleFlight::default(),
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
@@ -482,6 +485,8 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
 }
 
 mod client_credentials;
+pub(crate) use client_credentials::PreparedRequests;
+pub use client_credentials::MAX_PREPARED_REQUESTS;
 mod coordinated;
 mod metadata;
 mod redemption;

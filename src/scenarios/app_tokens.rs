@@ -3,14 +3,14 @@
 //! provider keeps per isolate or instance for its `app_token` calls.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::RefCell;
 use core::future::Future;
 use core::time::Duration;
 
-use crate::acquisition::client::{AcquiredToken, AppTokenRequest, ConfidentialClient};
+use crate::acquisition::client::{
+    AcquiredToken, AppTokenRequest, ConfidentialClient, PreparedRequests,
+};
 use crate::acquisition::coordination::{RefreshAhead, Served};
 use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
@@ -26,13 +26,9 @@ use crate::protocol::scope::Scopes;
 pub struct AppTokens {
     client: ConfidentialClient,
     http_timeout: Duration,
-    /// Prepared requests by the scopes text callers pass (at most [`MAX_PREPARED_SCOPES`]).
-    prepared: RefCell<BTreeMap<String, Rc<AppTokenRequest>>>,
+    /// Prepared requests by the scopes text callers pass.
+    prepared: PreparedRequests<String>,
 }
-
-/// How many distinct scopes texts [`AppTokens::acquire_scopes`] keeps a prepared request for;
-/// past that, further ones are prepared on every call.
-pub(crate) const MAX_PREPARED_SCOPES: usize = 64;
 
 impl AppTokens {
     /// Reads the client settings and builds the client; `signer` is the adapter's signer
@@ -53,7 +49,7 @@ impl AppTokens {
         Ok(Self {
             client,
             http_timeout,
-            prepared: RefCell::default(),
+            prepared: PreparedRequests::default(),
         })
     }
 
@@ -79,7 +75,8 @@ impl AppTokens {
     /// An app-only token for `scopes` as callers write them (space-separated; on Entra one
     /// `{resource}/.default`), from memory, the store or the provider
     /// ([`ConfidentialClient::acquire_app_token`]). The text's [`AppTokenRequest`] is prepared on
-    /// its first use and kept, so a token in memory is served without parsing the scopes or
+    /// its first use and kept (for the first [`crate::acquisition::MAX_PREPARED_REQUESTS`]
+    /// texts), so a token in memory is served without parsing the scopes or
     /// computing the cache key again. When it says `refresh_due`, run [`AppTokens::refresh`] in
     /// the background.
     ///
@@ -97,17 +94,10 @@ impl AppTokens {
 
     /// The prepared request of `scopes` (text as callers pass it).
     fn prepared(&self, scopes: &str) -> Result<Rc<AppTokenRequest>, Error> {
-        if let Some(request) = self.prepared.borrow().get(scopes) {
-            return Ok(Rc::clone(request));
-        }
-        let request = Rc::new(self.client.app_token_request(&Scopes::parse(scopes)?)?);
-        let mut prepared = self.prepared.borrow_mut();
-        if prepared.len() < MAX_PREPARED_SCOPES {
-            prepared.insert(String::from(scopes), Rc::clone(&request));
-        }
-        Ok(request)
+        self.prepared.get_or_prepare(scopes, || {
+            self.client.app_token_request(&Scopes::parse(scopes)?)
+        })
     }
-
     /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
     /// the deployment's coordinator of this client's tokens: app and on-behalf-of tokens, and
     /// web-app sessions' refresh-token redemptions

@@ -3,6 +3,9 @@
 
 use super::{AcquiredToken, AppTokenRequest, ConfidentialClient, Refill, TokenOptions};
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
@@ -120,8 +123,10 @@ impl ConfidentialClient {
 
     /// Acquires an app-only token for `scopes` with the client credentials grant (RFC 6749
     /// §4.4; MSAL `AcquireTokenForClient`): [`ConfidentialClient::app_token_request`] and
-    /// [`ConfidentialClient::acquire_app_token`] in one call. It computes the cache key on every
-    /// call: keep a prepared request where calls repeat.
+    /// [`ConfidentialClient::acquire_app_token`] in one call. The client keeps the prepared
+    /// requests of the first [`MAX_PREPARED_REQUESTS`] distinct scopes it is asked for, so a
+    /// repeated call costs a lookup by scopes on top of the prepared path (scopes past that are
+    /// prepared on every call).
     ///
     /// # Errors
     /// As [`ConfidentialClient::app_token_request`] and
@@ -147,7 +152,9 @@ impl ConfidentialClient {
         options: &TokenOptions,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        let request = self.app_token_request(scopes)?;
+        let request = self
+            .prepared
+            .get_or_prepare(scopes, || self.app_token_request(scopes))?;
         self.acquire_app_token_with(&request, options, platform)
             .await
     }
@@ -192,6 +199,60 @@ impl ConfidentialClient {
             scopes.require_app_only()?;
         }
         Ok(())
+    }
+}
+
+/// How many distinct scopes a [`PreparedRequests`] keeps a prepared request for.
+pub const MAX_PREPARED_REQUESTS: usize = 64;
+
+/// Prepared app token requests by how callers name their scopes (`Scopes`, or their text), at
+/// most [`MAX_PREPARED_REQUESTS`]: the first ones asked for are kept (an app calls a handful of
+/// APIs), later ones are prepared on every call.
+pub(crate) struct PreparedRequests<K>(RefCell<BTreeMap<K, Rc<AppTokenRequest>>>);
+
+impl<K> Default for PreparedRequests<K> {
+    fn default() -> Self {
+        Self(RefCell::default())
+    }
+}
+
+impl<K> core::fmt::Debug for PreparedRequests<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PreparedRequests")
+            .field("kept", &self.0.borrow().len())
+            .finish()
+    }
+}
+
+impl<K: Ord> PreparedRequests<K> {
+    /// The request kept for `key`, else `prepare`'s (kept while there is room).
+    ///
+    /// # Errors
+    /// Whatever `prepare` returns; nothing is kept then.
+    pub(crate) fn get_or_prepare<Q>(
+        &self,
+        key: &Q,
+        prepare: impl FnOnce() -> Result<AppTokenRequest, Error>,
+    ) -> Result<Rc<AppTokenRequest>, Error>
+    where
+        K: core::borrow::Borrow<Q>,
+        Q: Ord + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(request) = self.0.borrow().get(key) {
+            return Ok(Rc::clone(request));
+        }
+        let request = Rc::new(prepare()?);
+        let mut kept = self.0.borrow_mut();
+        if kept.len() < MAX_PREPARED_REQUESTS {
+            kept.insert(key.to_owned(), Rc::clone(&request));
+        }
+        Ok(request)
+    }
+
+    #[cfg(test)]
+    /// How many are kept.
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().len()
     }
 }
 

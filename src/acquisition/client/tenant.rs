@@ -94,6 +94,7 @@ impl ConfidentialClient {
             capabilities: self.capabilities.clone(),
             metadata: RefCell::default(),
             memory: self.memory.with_same_limit(),
+            prepared: super::PreparedRequests::default(),
             flights: SingleFlight::default(),
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),

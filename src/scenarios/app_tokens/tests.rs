@@ -36,7 +36,7 @@ fn a_scopes_text_is_prepared_once_and_its_token_served_from_memory() {
     assert_eq!(first.source, TokenSource::Provider);
     let second = block_on(app.acquire_scopes(scopes, &platform)).unwrap();
     assert_eq!(second.source, TokenSource::Memory);
-    assert_eq!(app.prepared.borrow().len(), 1);
+    assert_eq!(app.prepared.len(), 1);
     // The same scopes through the per-call form share the entry.
     let parsed = Scopes::parse(scopes).unwrap();
     let third = block_on(app.acquire(&parsed, &platform)).unwrap();
@@ -56,17 +56,20 @@ fn a_bad_scopes_text_is_an_error_and_is_not_kept() {
             "{bad}: {refused:?}"
         );
     }
-    assert!(app.prepared.borrow().is_empty());
+    assert_eq!(app.prepared.len(), 0);
     assert!(env.requests.borrow().is_empty());
 }
 
 #[test]
 fn prepared_requests_are_bounded() {
     let app = app_tokens();
-    for i in 0..MAX_PREPARED_SCOPES + 5 {
+    for i in 0..crate::acquisition::MAX_PREPARED_REQUESTS + 5 {
         let scopes = format!("api://resource-{i}/.default");
         let request = app.prepared(&scopes).unwrap();
         assert_eq!(request.scopes().to_param(), scopes.to_string());
     }
-    assert_eq!(app.prepared.borrow().len(), MAX_PREPARED_SCOPES);
+    assert_eq!(
+        app.prepared.len(),
+        crate::acquisition::MAX_PREPARED_REQUESTS
+    );
 }

@@ -88,3 +88,31 @@ fn preparing_checks_the_scopes_and_the_authority_once() {
         Err(Error::Configuration(_))
     ));
 }
+
+#[test]
+fn per_call_acquisition_keeps_the_first_scopes_it_prepares() {
+    let env = ReplayPlatform::new(&[(200, SUCCESS)]);
+    let store = MapStore::default();
+    let client = client(ENTRA);
+    for _ in 0..3 {
+        block_on(client.acquire_token_for_client(&scopes(), &env.platform(&store))).unwrap();
+    }
+    assert_eq!(client.prepared.len(), 1);
+    assert_eq!(env.requests.borrow().len(), 1);
+    // A refused set is not kept.
+    let delegated = crate::Scopes::parse("https://graph.microsoft.com/User.Read").unwrap();
+    assert!(block_on(client.acquire_token_for_client(&delegated, &env.platform(&store))).is_err());
+    assert_eq!(client.prepared.len(), 1);
+    for i in 0..crate::acquisition::MAX_PREPARED_REQUESTS + 3 {
+        let scopes = crate::Scopes::parse(&alloc::format!("api://r{i}/.default")).unwrap();
+        let request = client
+            .prepared
+            .get_or_prepare(&scopes, || client.app_token_request(&scopes))
+            .unwrap();
+        assert_eq!(request.scopes(), &scopes);
+    }
+    assert_eq!(
+        client.prepared.len(),
+        crate::acquisition::MAX_PREPARED_REQUESTS
+    );
+}
