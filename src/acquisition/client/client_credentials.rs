@@ -202,8 +202,10 @@ impl ConfidentialClient {
     }
 }
 
-/// How many distinct scopes a [`PreparedRequests`] keeps a prepared request for.
-pub const MAX_PREPARED_REQUESTS: usize = 64;
+/// How many distinct scopes a client (and an [`crate::AppTokens`]) keeps a prepared request
+/// for when called per call (each about half a kilobyte). An app with more distinct scopes than
+/// that keeps its own [`AppTokenRequest`]s.
+pub const MAX_PREPARED_REQUESTS: usize = 256;
 
 /// Prepared app token requests by how callers name their scopes (`Scopes`, or their text), at
 /// most [`MAX_PREPARED_REQUESTS`]: the first ones asked for are kept (an app calls a handful of
