@@ -10,11 +10,15 @@
 #
 # --quick: 5 rounds of >= 10 ms per case instead of 7 of >= 50 ms (a smoke run).
 # Needs the test bed's packages (`npm ci` in testbed/: @azure/msal-node, Node 22) and
-# wasm-bindgen-cli 0.2.130 (scripts/install-tools.sh).
+# wasm-bindgen-cli 0.2.130 (scripts/install-tools.sh); installs OpenSSL headers with apt when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/testbed/node_modules/.bin:$PATH"
 
+# azure_identity's certificate credential links OpenSSL.
+if ! dpkg -s libssl-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
