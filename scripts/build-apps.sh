@@ -13,6 +13,17 @@ out=target/edge-apps
 mkdir -p "$out"
 release=(cargo build --release --quiet)
 
+# The pure-Rust RSA signer (rsa with 64-bit digits) multiplies 64-bit digits into 128 bits.
+# WebAssembly's wide-arithmetic instructions (`i64.mul_wide_u`, a phase 4 proposal; on by
+# default in wasmtime >= 46 and Viceroy 0.22) do that in one instruction instead of a
+# `__multi3` call: RS256/PS256 signing ~4.5x faster. A host without them refuses the module
+# when loading it: WASM_WIDE_ARITHMETIC=0 builds without (rustc 1.95 warns that the target
+# feature is unstable: the instructions are standard, rustc's flag name is not yet).
+if [[ ${WASM_WIDE_ARITHMETIC:-1} != 0 ]]; then
+  export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="${CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS:-} -Ctarget-feature=+wide-arithmetic"
+  export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="${CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS:-} -Ctarget-feature=+wide-arithmetic"
+fi
+
 "${release[@]}" --target wasm32-wasip1 -p edge-token-fastly-app
 cp target/wasm32-wasip1/release/edge-token-fastly-app.wasm "$out/fastly.wasm"
 

@@ -3,6 +3,7 @@
 //! [`JwsSigner`] abstraction that signs assertions (WebCrypto on Workers, pure Rust elsewhere).
 
 pub(crate) mod assertion;
+pub(crate) mod assertion_cache;
 pub(crate) mod certificate;
 pub(crate) mod credential;
 pub(crate) mod signer;

@@ -75,7 +75,7 @@ import { integerFromEnv, listFromEnv } from './lib/env.mjs';
 import { rememberRequest, unconsentedRefresh } from './lib/consent.mjs';
 import { interactionRoutes } from './lib/interactions.mjs';
 import {
-  answerEntraError, API_PERMISSIONS, APP_ID_URIS, AUTHORIZATION_PATH, bump, configuration,
+  acceptAssertionReuse, answerEntraError, API_PERMISSIONS, APP_ID_URIS, AUTHORIZATION_PATH, bump, configuration,
   describeTokenRequest, JWT_BEARER, newSigningKeys, OBO_GRANT_NAME, readBody, RESOURCES,
   resourceScopes, resourceServerInfo, resourcesFromScope, thumbprintRefusal, TOKEN_PATH, tokenSigningAlg,
 } from './lib/provider-config.mjs';
@@ -94,7 +94,8 @@ let tenants;
  * Token requests are counted when they arrive (by client, grant, client authentication,
  * assertion alg) and when answered (`by_grant_outcome`: "grant:status"); the on-behalf-of grant
  * is counted as `on_behalf_of`. Also counted: refresh tokens presented again after use
- * (`refresh_token_reuse`), sign-ins by user, completed RP-initiated logouts, on-behalf-of
+ * (`refresh_token_reuse`), client assertions presented again within their lifetime and
+ * accepted, as on Entra (`assertion_reuse`, see acceptAssertionReuse), sign-ins by user, completed RP-initiated logouts, on-behalf-of
  * requests whose assertion was valid by its user (`obo_subjects`, whatever the outcome), and
  * on-behalf-of requests whose `claims` parameter carries a claims challenge (`obo_with_claims`:
  * anything beside the client capabilities) or declares client capabilities
@@ -110,6 +111,7 @@ function emptyStats() {
     by_assertion_alg: {},
     by_grant_outcome: {},
     refresh_token_reuse: 0,
+    assertion_reuse: 0,
     sign_ins: {},
     end_sessions: 0,
     obo_subjects: {},
@@ -408,6 +410,7 @@ if (issuer !== ownUrl) console.log(`provider listening ${ownUrl}`);
 tenants = await createTenants({ baseUrl: issuer, adminConsentRedirectUris, onIssued: recordIssued });
 const { signingJwks, publicKeys } = await newSigningKeys();
 const provider = new Provider(issuer, configuration(signingJwks));
+acceptAssertionReuse(provider, () => { stats.assertion_reuse += 1; });
 // `claims` (a claims challenge to satisfy) and MSAL's `client_info` are accepted and ignored.
 provider.registerGrantType(JWT_BEARER, onBehalfOfGrant(publicKeys), ['assertion', 'requested_token_use', 'scope', 'claims', 'client_info']);
 provider.use(testbedMiddleware);

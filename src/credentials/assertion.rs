@@ -6,6 +6,9 @@
 //! (Entra "subject name + issuer" authentication). Claims: `aud` = the token endpoint URL
 //! exactly, `iss` = `sub` = client id, `jti` = a fresh UUID, `nbf` = `iat` = now, `exp` = now +
 //! [`ASSERTION_LIFETIME_SECS`].
+//!
+//! [`CertificateCredential::assertion`] reuses a signed assertion per token endpoint while more
+//! than half its lifetime is left, as MSAL does (`crate::credentials::assertion_cache`).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -16,9 +19,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::credentials::assertion_cache::AssertionCache;
 use crate::credentials::certificate::{Certificate, ClientCertificate};
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
+use crate::platform::Platform;
 use crate::secret::ClientAssertion;
 
 /// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2).
@@ -29,11 +34,13 @@ pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str =
 /// uses 10 minutes).
 pub(crate) const ASSERTION_LIFETIME_SECS: u64 = 600;
 
-/// A certificate credential: the registered certificate (chain) and a signer for its key.
+/// A certificate credential: the registered certificate (chain), a signer for its key, and the
+/// assertions it signed, kept for reuse per token endpoint.
 pub struct CertificateCredential {
     chain: Vec<Certificate>,
     signer: Box<dyn JwsSigner>,
     send_x5c: bool,
+    signed: AssertionCache,
 }
 
 impl CertificateCredential {
@@ -44,6 +51,7 @@ impl CertificateCredential {
             chain: certificate.into_chain(),
             signer,
             send_x5c,
+            signed: AssertionCache::default(),
         }
     }
 
@@ -59,7 +67,48 @@ impl CertificateCredential {
         self.signer.algorithm()
     }
 
-    /// Signs a fresh assertion for `client_id` at `token_endpoint`.
+    /// The assertion for `client_id` at `token_endpoint` (its `aud`, exactly): the one signed
+    /// earlier for that endpoint and client while `platform`'s clock (Unix seconds; the client
+    /// passes its corrected clock) is at or after its `nbf` and more than 300 s (half its
+    /// lifetime) before its `exp`, else a new one with a new `jti`, kept for the next requests
+    /// to that endpoint.
+    ///
+    /// This is MSAL's reuse of certificate assertions: MSAL.NET 4.x reuses one while its `exp`
+    /// is more than `ExpirationMarginInMinutes` (5) away, for the same audience and `x5c`
+    /// choice (`ClientCredentialHelper.ValidateClientAssertion`); msal-node reuses one until its
+    /// `exp` for the same `iss` and `aud` (`ClientAssertion.getJwt`). edge-token takes
+    /// MSAL.NET's margin. Entra accepts an assertion again within its lifetime; a provider that
+    /// refuses a `jti` it has seen (RFC 7523 §3 allows it) refuses reused assertions.
+    ///
+    /// # Errors
+    /// [`Error::Signing`] from the signer, or the platform's entropy error (for the `jti`);
+    /// nothing is kept then.
+    pub async fn assertion(
+        &self,
+        client_id: &str,
+        token_endpoint: &str,
+        platform: &Platform<'_>,
+    ) -> Result<ClientAssertion, Error> {
+        let now = platform.clock.now_unix_secs();
+        if let Some(assertion) = self.signed.reusable(client_id, token_endpoint, now) {
+            return Ok(assertion);
+        }
+        let jti = platform.random_uuid()?;
+        let assertion = self
+            .sign_assertion(client_id, token_endpoint, now, &jti)
+            .await?;
+        self.signed.keep(
+            client_id,
+            token_endpoint,
+            assertion.clone(),
+            now,
+            now.saturating_add(ASSERTION_LIFETIME_SECS),
+        );
+        Ok(assertion)
+    }
+
+    /// Signs a fresh assertion for `client_id` at `token_endpoint`, without reuse (see
+    /// [`Self::assertion`]).
     ///
     /// `now` is Unix seconds; `jti` a fresh UUID (see [`crate::platform::Platform::random_uuid`]).
     ///

@@ -21,7 +21,9 @@ pub enum ClientCredential {
         /// Where it goes in the request.
         method: SecretMethod,
     },
-    /// A certificate: edge-token signs a fresh assertion for every request (RFC 7523).
+    /// A certificate: edge-token signs an assertion (RFC 7523) and reuses it for the same token
+    /// endpoint while more than half its lifetime is left, as MSAL does
+    /// ([`CertificateCredential::assertion`]).
     Certificate(CertificateCredential),
     /// An assertion someone else signs, e.g. a workload identity federation token.
     Assertion(AssertionSource),
@@ -60,7 +62,9 @@ impl SecretMethod {
 pub enum AssertionSource {
     /// The same assertion every time (the caller refreshes the whole client when it expires).
     Fixed(ClientAssertion),
-    /// Asked for every token request, so short-lived assertions stay fresh.
+    /// Asked for every token request, so short-lived assertions stay fresh. edge-token keeps
+    /// nothing: the callback owns its caching (as with MSAL's `WithClientAssertion` delegate,
+    /// which MSAL calls for every request).
     Callback(Box<dyn AssertionCallback>),
 }
 
@@ -96,8 +100,10 @@ pub enum ClientAuthentication<'a> {
 }
 
 impl ClientCredential {
-    /// Resolves the credential for one request to `token_endpoint`: signs a fresh assertion
-    /// (certificate) or asks the callback (federated); secrets are used as they are.
+    /// Resolves the credential for one request to `token_endpoint`: the certificate's assertion
+    /// for that endpoint, reused or newly signed ([`CertificateCredential::assertion`]; `platform`'s
+    /// clock must be the corrected one), or the callback's (federated); secrets are used as
+    /// they are.
     ///
     /// # Errors
     /// [`Error::Signing`] from the signer, or whatever the assertion callback or the platform's
@@ -117,15 +123,11 @@ impl ClientCredential {
                 secret,
                 method: SecretMethod::Basic,
             } => ClientAuthentication::SecretBasic(secret),
-            Self::Certificate(certificate) => {
-                let now = platform.clock.now_unix_secs();
-                let jti = platform.random_uuid()?;
-                ClientAuthentication::Assertion(
-                    certificate
-                        .sign_assertion(client_id, token_endpoint.as_str(), now, &jti)
-                        .await?,
-                )
-            }
+            Self::Certificate(certificate) => ClientAuthentication::Assertion(
+                certificate
+                    .assertion(client_id, token_endpoint.as_str(), platform)
+                    .await?,
+            ),
             Self::Assertion(AssertionSource::Fixed(assertion)) => {
                 ClientAuthentication::Assertion(assertion.clone())
             }

@@ -229,6 +229,35 @@ for (const runtime of listFromEnv('EDGE_TOKEN_RUNTIMES', RUNTIMES)) {
       });
     });
 
+    it('certificate: a refresh within the assertion\'s lifetime reuses it where the instance lives on', TIMEOUT, async () => {
+      await tb.reset();
+      await withApp(runtime, daemonVars(tb, 'certificate'), async (app) => {
+        try {
+          // As in the refresh case below: the first token is due 3 s after it is requested.
+          await tb.proxy.setFaults({ [TOKEN_PATH]: { type: 'refresh_in', seconds: 3 } });
+          assertDownstreamAccepted(await callDaemon(app), 'daemon-cert');
+          await tb.proxy.setFaults({});
+          await sleep(4_100);
+          const second = await callDaemon(app);
+          assertDownstreamAccepted(second, 'daemon-cert');
+          // Requests are counted on arrival, outcomes once answered: wait for the refresh's answer.
+          const answered = async () => (await tb.stats()).by_grant_outcome['client_credentials:200'] >= 2;
+          assert.ok(await eventually(answered, 5_000), 'the refresh was answered');
+          const stats = await tb.stats();
+          assert.equal(stats.token_requests, 2);
+          assert.deepEqual(stats.by_grant_outcome, { 'client_credentials:200': 2 });
+          // The assertion lives in instance memory, like the token: the refresh reuses it when
+          // the second call ran in the instance of the first (a token from memory says so); a
+          // Fastly instance serves one request, so there the refresh signs a new one.
+          const sameInstance = second.headers.get('x-edge-token-source') === 'memory';
+          if (runtime === 'fastly') assert.equal(sameInstance, false);
+          assert.equal(stats.assertion_reuse, sameInstance ? 1 : 0);
+        } finally {
+          await tb.proxy.setFaults({});
+        }
+      });
+    });
+
     it('refresh at refresh_in: one new token, then served from cache again', TIMEOUT, async () => {
       await tb.reset();
       await withApp(runtime, daemonVars(tb, 'secretPost'), async (app) => {

@@ -179,6 +179,28 @@ export function thumbprintRefusal(assertion, clientIdParam) {
 }
 
 
+/**
+ * Makes `provider` accept a client assertion it has seen before, as Entra does, and tells
+ * `onReuse(clientId)` each time. oidc-provider keeps the `jti` of every client assertion until
+ * its `exp` and refuses one presented again ("client assertion tokens must only be used
+ * once"); RFC 7523 §3 lets a server do so ("MAY") but does not require it, and Entra does not:
+ * MSAL reuses the assertion it signed from a certificate (msal-node `ClientAssertion.getJwt`
+ * until its `exp`; MSAL.NET 4.x while more than 5 minutes are left), and so does edge-token
+ * (`CertificateCredential::assertion`: while more than 300 s of its 600 s are left). Everything
+ * else about the assertion is still checked: signature, registered thumbprint, `iss`, `aud`,
+ * `exp` and `nbf`. oidc-provider checks DPoP proof `jti`s with the same store: no test bed
+ * client uses DPoP.
+ */
+export function acceptAssertionReuse(provider, onReuse = () => {}) {
+  const replayDetection = provider.ReplayDetection;
+  const firstUse = replayDetection.unique.bind(replayDetection);
+  replayDetection.unique = async (clientId, jti, exp) => {
+    if (!(await firstUse(clientId, jti, exp))) onReuse(clientId);
+    return true;
+  };
+}
+
+
 export const bump = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
 
 /** Who asks and how, read from the raw request: no outcome is needed to count it. */

@@ -41,8 +41,8 @@ import Provider from 'oidc-provider';
 import { tenantAdmins, tenants, TOKEN_HELPER_REDIRECT_URI } from './credentials.mjs';
 import { escapeHtml, page } from './interactions.mjs';
 import {
-  answerEntraError, bump, clientMetadata, configuration, describeTokenRequest, newSigningKeys,
-  readBody, thumbprintRefusal,
+  acceptAssertionReuse, answerEntraError, bump, clientMetadata, configuration, describeTokenRequest,
+  newSigningKeys, readBody, thumbprintRefusal,
 } from './provider-config.mjs';
 
 const ROUTES = {
@@ -143,6 +143,8 @@ export async function createTenants({ baseUrl, adminConsentRedirectUris, onIssue
     };
     const { signingJwks } = await newSigningKeys();
     const provider = new Provider(tenant.issuer, configuration(signingJwks, { tenant, clients: tenantClients, routes: ROUTES }));
+    // As on Entra (and at the root issuer), a client assertion is accepted again within its lifetime.
+    acceptAssertionReuse(provider, (clientId) => console.log(`tenant ${id} client assertion reused by ${clientId}`));
     provider.use(tokenMiddleware(tenant));
     provider.on('grant.error', (ctx, err) => {
       console.log(`tenant ${id} token error ${err.error}: ${err.error_description}${err.error_detail ? ` (${err.error_detail})` : ''}`);
