@@ -4,8 +4,8 @@
 # quick start (its three `<!-- quickstart: ... -->` blocks written into a temporary project by
 # testbed/lib/quickstart.mjs, built with `worker-build --release` as a user would). For each: the
 # shipped wasm's raw and gzip size (Node's zlib, level 6, as testbed/measure.mjs), and twiggy's 15
-# largest items of cargo's wasm (before wasm-bindgen and wasm-opt: the shipped wasm has no names
-# section). Prints them and writes target/size.json.
+# largest items of cargo's wasm (before wasm-bindgen and wasm-opt, with symbol names: the shipped
+# wasm has none). Prints them and writes target/size.json.
 #
 #   scripts/measure-size.sh
 #
@@ -45,7 +45,12 @@ export CARGO_TARGET_DIR="$root/target/quickstart"
 (cd "$project" && worker-build --release)
 unset CARGO_TARGET_DIR
 quickstart_wasm="$(newest_wasm "$project/build")"
-quickstart_cargo_wasm="target/quickstart/wasm32-unknown-unknown/release/my_worker.wasm"
+# The quick start strips symbols (`strip = true`): for twiggy, the same build with them (release's
+# default `strip = "debuginfo"`), in its
+# own target dir (so that neither build invalidates the other).
+(cd "$project" && CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR="$root/target/quickstart-names" \
+  cargo build --release --quiet --target wasm32-unknown-unknown)
+quickstart_cargo_wasm="target/quickstart-names/wasm32-unknown-unknown/release/my_worker.wasm"
 
 mkdir -p target
 twiggy top -n 15 -f json "$reference_cargo_wasm" >target/size-reference-twiggy.json
