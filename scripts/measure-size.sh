@@ -30,7 +30,7 @@ export WASM_OPT_BIN="$root/testbed/node_modules/binaryen/bin/wasm-opt"
 # The reference Worker.
 bash scripts/build-worker.sh
 reference_wasm="$(newest_wasm build)"
-reference_cargo_wasm="target/wasm32-unknown-unknown/release/edge_token_cloudflare_app.wasm"
+reference_cargo_wasm="target/wasm32-unknown-unknown/worker/edge_token_cloudflare_app.wasm"
 
 # The quick start, outside the repository (cargo would take it for a workspace member inside).
 project="$(mktemp -d "${TMPDIR:-/tmp}/edge-token-size-quickstart.XXXXXX")"
@@ -46,8 +46,8 @@ export CARGO_TARGET_DIR="$root/target/quickstart"
 unset CARGO_TARGET_DIR
 quickstart_wasm="$(newest_wasm "$project/build")"
 # The quick start strips symbols (`strip = true`): for twiggy, the same build with them (release's
-# default `strip = "debuginfo"`), in its
-# own target dir (so that neither build invalidates the other).
+# default `strip = "debuginfo"`), in its own target dir (so that neither build invalidates the
+# other).
 (cd "$project" && CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR="$root/target/quickstart-names" \
   cargo build --release --quiet --target wasm32-unknown-unknown)
 quickstart_cargo_wasm="target/quickstart-names/wasm32-unknown-unknown/release/my_worker.wasm"
