@@ -21,11 +21,17 @@ cargo fmt --all -- --check
 cargo clippy -p edge-token --all-targets --all-features --quiet -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown \
   -p edge-token-cloudflare -p edge-token-cloudflare-app -- -D warnings
+# Each scenario feature on its own compiles without warnings (core and Workers adapter).
+for features in "" daemon webapi webapp; do
+  cargo clippy --quiet -p edge-token --lib --no-default-features --features "std,$features" -- -D warnings
+  cargo clippy --quiet -p edge-token-cloudflare --lib --target wasm32-unknown-unknown --no-default-features \
+    --features "$features" -- -D warnings
+done
 cargo clippy --quiet --all-targets --target wasm32-wasip1 -p edge-token-fastly -p edge-token-fastly-app -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-wasip2 -p edge-token-spin -p edge-token-spin-app -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 -p edge-token-spin-app --features wasmtime -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token --all-features
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-cloudflare --target wasm32-unknown-unknown
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-cloudflare --all-features --target wasm32-unknown-unknown
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-fastly --target wasm32-wasip1
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p edge-token-spin --target wasm32-wasip2
 
@@ -44,7 +50,8 @@ cargo test --quiet -p edge-token --all-features
 cargo test --quiet -p edge-token-fastly -p edge-token-spin
 
 step "core without std: cargo build --lib --no-default-features --target thumbv7em-none-eabihf"
-cargo build --lib --quiet -p edge-token --no-default-features --target thumbv7em-none-eabihf
+cargo build --lib --quiet -p edge-token --no-default-features --features daemon,webapi,webapp \
+  --target thumbv7em-none-eabihf
 
 step "unit tests on wasm32 in Node (core; Workers adapter with the WebCrypto signer and verifier)"
 wasm-pack test --node

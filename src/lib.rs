@@ -37,6 +37,13 @@
 //! | `rustcrypto` | yes | pure-Rust RS256/PS256 signer and RS256/PS256/ES256 verifier (`rsa`, `jwt-compact`, `p256`); draws randomness through `getrandom` |
 //! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials) |
 //! | `system` | no | the host's clock, random source and stderr logger through std (WASI hosts) |
+//! | `daemon` | yes | [`Daemon`]: app tokens for a downstream API behind a protected route, scheduled runs, multi-tenant onboarding (admin consent) |
+//! | `webapi` | yes | [`WebApi`]: bearer validation of callers and on-behalf-of (RFC 8693 / Entra OBO) |
+//! | `webapp` | yes | [`WebApp`]: OpenID Connect sign-in (code + PKCE), sessions, logout, delegated calls |
+//!
+//! [`AppTokens`] (client credentials), [`ProtectedResource`] (bearer validation) and
+//! [`DownstreamApi`] are always there: an app that needs only app tokens turns the scenarios
+//! off (`default-features = false`) and carries none of their code.
 //!
 //! ## Acquire an app token
 //!
@@ -164,11 +171,19 @@ pub use credentials::ClientCredential;
 pub use protocol::{Authority, AuthorityKind, Scopes};
 pub use scenarios::AppTokens;
 // Validate an incoming bearer and acquire on its behalf:
-pub use scenarios::{AccessPolicy, Caller, ProtectedResource, Rejection, WebApi, WebApiConfig};
+pub use scenarios::{AccessPolicy, Caller, ProtectedResource, Rejection};
+#[cfg(feature = "webapi")]
+pub use scenarios::{WebApi, WebApiConfig};
 // Sign users in:
-pub use scenarios::{WebApp, WebAppConfig, WebRequest, WebResponse};
+#[cfg(feature = "webapp")]
+pub use scenarios::{WebApp, WebAppConfig};
+pub use scenarios::{WebRequest, WebResponse};
 // Call a downstream API:
-pub use scenarios::{call_reply, CallFailure, Daemon, DaemonConfig, DownstreamApi};
+#[cfg(any(feature = "daemon", feature = "webapi", feature = "webapp"))]
+pub use scenarios::CallFailure;
+pub use scenarios::DownstreamApi;
+#[cfg(feature = "daemon")]
+pub use scenarios::{call_reply, Daemon, DaemonConfig};
 // What every task needs:
 pub use config::Settings;
 pub use error::Error;

@@ -4,6 +4,7 @@
 //! authorization requests and responses, and bearer headers (RFC 6750).
 
 pub(crate) mod authority;
+#[cfg(feature = "webapp")]
 pub(crate) mod authorization;
 pub(crate) mod bearer;
 pub(crate) mod claims;

@@ -18,6 +18,7 @@ use zeroize::Zeroize;
 use crate::error::Error;
 
 /// `code_challenge_method`: always `S256`.
+#[cfg_attr(not(feature = "webapp"), allow(dead_code))]
 pub(crate) const CODE_CHALLENGE_METHOD: &str = "S256";
 
 /// Random bytes drawn for a verifier (32 bytes = 256 bits, 43 characters encoded).

@@ -252,6 +252,7 @@ pub(crate) fn is_error_char(c: char) -> bool {
 
 /// Whether `error` is an OAuth 2.0 error code: 1 to [`MAX_ERROR_CHARS`] characters of the
 /// `error` set (RFC 6749 §4.1.2.1 and §5.2 share it).
+#[cfg_attr(not(feature = "webapp"), allow(dead_code))]
 pub(crate) fn is_error_code(error: &str) -> bool {
     !error.is_empty()
         && error.chars().count() <= MAX_ERROR_CHARS

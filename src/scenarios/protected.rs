@@ -135,6 +135,7 @@ pub(crate) fn invalid_token(description: &str) -> WebResponse {
 
 /// 403 with `Bearer error="insufficient_scope"` (RFC 6750 §3.1) and `description`: the caller
 /// is who it says, but this resource does not serve callers of its kind.
+#[cfg_attr(not(feature = "daemon"), allow(dead_code))]
 pub(crate) fn insufficient_scope(description: &str) -> WebResponse {
     let challenge = BearerChallenge::error(BearerErrorCode::InsufficientScope, description);
     WebResponse::json(
@@ -204,6 +205,7 @@ impl AccessPolicy {
 ///
 /// # Errors
 /// [`Error::Configuration`] for any other value.
+#[cfg_attr(not(any(feature = "daemon", feature = "webapi")), allow(dead_code))]
 pub(crate) fn access_token_algorithm(
     setting: Option<String>,
 ) -> Result<VerificationAlgorithm, Error> {
@@ -214,6 +216,7 @@ pub(crate) fn access_token_algorithm(
 }
 
 /// A setting holding names separated by spaces or commas (absent = none).
+#[cfg_attr(not(any(feature = "daemon", feature = "webapi")), allow(dead_code))]
 pub(crate) fn setting_list(setting: Option<String>) -> Vec<String> {
     setting
         .map(|value| {

@@ -45,7 +45,7 @@ use crate::platform::http::HttpRequest;
 use crate::platform::Platform;
 use crate::protocol::bearer::{BearerChallenge, BearerErrorCode};
 use crate::protocol::scope::Scopes;
-use crate::scenarios::daemon::{error_reply, CallFailure};
+use crate::scenarios::call_failure::{error_reply, CallFailure};
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::scenarios::protected::{
     insufficient_scope, invalid_token, AccessPolicy, Caller, ProtectedResource, Rejection,

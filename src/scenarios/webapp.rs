@@ -52,7 +52,7 @@ use crate::error::Error;
 use crate::platform::Platform;
 use crate::protocol::authorization::ResponseMode;
 use crate::protocol::discovery::ProviderMetadata;
-use crate::scenarios::daemon::{error_reply, CallFailure};
+use crate::scenarios::call_failure::{error_reply, CallFailure};
 use crate::scenarios::downstream::DownstreamApi;
 use crate::scenarios::session::{Session, SessionId, SessionLifetime, SessionStore};
 use crate::scenarios::web::{Page, SameSite};

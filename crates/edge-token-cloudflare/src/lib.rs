@@ -18,6 +18,19 @@
 //!
 //! It is not a router and not an HTTP framework: the Worker keeps its own routes.
 //!
+//! ## Features
+//!
+//! A Worker carries only the scenarios it enables; app tokens ([`TokenProvider::app_token`])
+//! are always there.
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `daemon` | yes | `TokenProvider::call_downstream`, `run_scheduled`, `daemon`: the daemon's protected route, scheduled runs, multi-tenant onboarding |
+//! | `webapi` | no | `TokenProvider::on_behalf_of`, `web_api`: bearer validation and on-behalf-of |
+//! | `webapp` | no | `TokenProvider::web_app`: OpenID Connect sign-in, sessions, logout, delegated calls |
+//! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`) |
+//! | `coordinator` | no | exports the Durable Object class `TokenCoordinator` |
+//!
 //! ## Quick start
 //!
 //! A Worker answering `GET /` with a downstream API's response, called with an app token
@@ -69,12 +82,16 @@ mod web;
 mod webcrypto;
 
 pub use self::log::install_console_logger;
-pub use coordinator::{DurableCoordinator, TokenCoordinator, TOKEN_COORDINATOR_BINDING};
+#[cfg(feature = "coordinator")]
+pub use coordinator::TokenCoordinator;
+pub use coordinator::{DurableCoordinator, TOKEN_COORDINATOR_BINDING};
 pub use kv::KvTokenStore;
 pub use platform::{
     webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,
 };
-pub use provider::{OnBehalfOfError, TokenProvider, TOKEN_CACHE_BINDING};
+#[cfg(feature = "webapi")]
+pub use provider::OnBehalfOfError;
+pub use provider::{TokenProvider, TOKEN_CACHE_BINDING};
 pub use signer::WebCryptoSigner;
 pub use transport::{FetchTransport, DEFAULT_TIMEOUT};
 pub use verifier::WebCryptoVerifier;

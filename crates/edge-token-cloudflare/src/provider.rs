@@ -1,5 +1,6 @@
 //! [`TokenProvider`]: the one object a Worker keeps per isolate to get tokens.
 
+#[cfg(any(feature = "daemon", feature = "webapi", feature = "webapp"))]
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 
@@ -9,15 +10,20 @@ use edge_token::acquisition::AcquiredToken;
 use edge_token::acquisition::BuiltOnce;
 use edge_token::config::AzureAdSettings;
 use edge_token::error::Error;
+#[cfg(feature = "daemon")]
 use edge_token::platform::http::HttpResponse;
 use edge_token::protocol::Scopes;
-use edge_token::scenarios::{
-    call_reply, AppTokens, CallFailure, Daemon, DaemonConfig, ScheduledReport,
-};
+use edge_token::scenarios::AppTokens;
+#[cfg(feature = "daemon")]
+use edge_token::scenarios::{call_reply, CallFailure, Daemon, DaemonConfig, ScheduledReport};
+#[cfg(feature = "webapi")]
 use edge_token::scenarios::{Caller, WebApi, WebApiConfig};
+#[cfg(feature = "webapp")]
 use edge_token::scenarios::{WebApp, WebAppConfig};
 
-use crate::{install_console_logger, webcrypto_signer, EnvSettings, WebCryptoVerifier};
+#[cfg(any(feature = "daemon", feature = "webapi", feature = "webapp"))]
+use crate::WebCryptoVerifier;
+use crate::{install_console_logger, webcrypto_signer, EnvSettings};
 use crate::{WorkerPlatform, WorkerSleep};
 
 /// The KV namespace binding of the shared token cache (`[[kv_namespaces]] binding =
@@ -47,8 +53,11 @@ pub struct TokenProvider {
 #[derive(Default)]
 struct Isolate {
     app: BuiltOnce<AppTokens>,
+    #[cfg(feature = "daemon")]
     daemon: BuiltOnce<Daemon>,
+    #[cfg(feature = "webapp")]
     webapp: BuiltOnce<WebApp>,
+    #[cfg(feature = "webapi")]
     webapi: BuiltOnce<WebApi>,
 }
 
@@ -108,6 +117,7 @@ impl TokenProvider {
     /// `x-edge-token-source`; a refused caller's 401 / 403 with its RFC 6750 challenge and no
     /// token request; failures as JSON with `Retry-After` when throttled). Refreshes run in
     /// `ctx.wait_until`.
+    #[cfg(feature = "daemon")]
     pub async fn call_downstream(
         &self,
         env: &Env,
@@ -136,6 +146,7 @@ impl TokenProvider {
     ///
     /// # Errors
     /// The daemon's configuration error; tenants' failures are in the report, not errors.
+    #[cfg(feature = "daemon")]
     pub async fn run_scheduled(&self, env: &Env) -> Result<ScheduledReport, Error> {
         let daemon = self.daemon(env).await.inspect_err(|error| {
             log::warn!("scheduled run not possible: {error}");
@@ -155,6 +166,7 @@ impl TokenProvider {
     /// (`GET /daemon/call?tenant=`, [`Daemon::call_in_tenant`]): the app token comes from that
     /// tenant; with onboarding configured (`ADMIN_CONSENT_REDIRECT_URI`), a tenant that is not
     /// onboarded is answered 403 `tenant_not_onboarded` with no token request.
+    #[cfg(feature = "daemon")]
     pub async fn call_downstream_in_tenant(
         &self,
         env: &Env,
@@ -214,6 +226,7 @@ impl TokenProvider {
     /// [`edge_token::scenarios::Rejection::response`] is the 401/403/503 to send);
     /// [`OnBehalfOfError::Token`] when no token could be acquired (configuration, provider,
     /// `interaction_required` with a claims challenge).
+    #[cfg(feature = "webapi")]
     pub async fn on_behalf_of(
         &self,
         env: &Env,
@@ -244,6 +257,7 @@ impl TokenProvider {
     /// # Errors
     /// [`Error::Configuration`] naming a bad setting; [`Error::Signing`] when WebCrypto refuses
     /// the key.
+    #[cfg(feature = "daemon")]
     pub async fn daemon(&self, env: &Env) -> Result<Rc<Daemon>, Error> {
         install_console_logger(&EnvSettings(env));
         self.isolate
@@ -267,6 +281,7 @@ impl TokenProvider {
     ///
     /// # Errors
     /// As [`TokenProvider::daemon`], for the web app's settings (`REDIRECT_URI`, `COOKIE_KEY`, …).
+    #[cfg(feature = "webapp")]
     pub async fn web_app(&self, env: &Env) -> Result<Rc<WebApp>, Error> {
         install_console_logger(&EnvSettings(env));
         self.isolate
@@ -287,6 +302,7 @@ impl TokenProvider {
     ///
     /// # Errors
     /// As [`TokenProvider::daemon`], for the web API's settings (`API_AUDIENCE`, …).
+    #[cfg(feature = "webapi")]
     pub async fn web_api(&self, env: &Env) -> Result<Rc<WebApi>, Error> {
         install_console_logger(&EnvSettings(env));
         self.isolate
@@ -319,6 +335,7 @@ impl TokenProvider {
 }
 
 /// Why [`TokenProvider::on_behalf_of`] gave no token.
+#[cfg(feature = "webapi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnBehalfOfError {
     /// The incoming bearer was refused before any token request: send

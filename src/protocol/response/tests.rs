@@ -381,7 +381,7 @@ fn error_must_be_a_short_rfc_6749_error_code() {
 
 #[test]
 fn a_huge_error_never_reaches_the_public_reply() {
-    use crate::scenarios::daemon::{error_reply, CallFailure};
+    use crate::scenarios::call_failure::{error_reply, CallFailure};
     let big = "A".repeat(100 * 1024);
     let body = format!(
         r#"{{"error":"{big}","error_description":"{big}","suberror":"{big}","trace_id":"{big}","correlation_id":"{big}","timestamp":"{big}","error_uri":"{big}","error_codes":[{codes}]}}"#,

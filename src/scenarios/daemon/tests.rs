@@ -1,6 +1,8 @@
 use super::*;
+use crate::error::TransportErrorKind;
 use crate::error::{ServerError, TransportError};
 use alloc::boxed::Box;
+use serde_json::json;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -13,7 +13,7 @@ use crate::platform::http::HttpRequest;
 use crate::platform::Platform;
 use crate::protocol::authorization::SignInOptions;
 use crate::protocol::bearer::{BearerChallenge, BearerErrorCode};
-use crate::scenarios::daemon::CallFailure;
+use crate::scenarios::call_failure::CallFailure;
 use crate::scenarios::downstream::{call_api, DownstreamApi, DownstreamError};
 use crate::scenarios::session::{Session, SessionId};
 use crate::scenarios::web::Page;
