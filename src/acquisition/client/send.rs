@@ -17,8 +17,10 @@ impl ConfidentialClient {
     /// error when the user must act), a `429` (or `5xx` with `Retry-After`) records a throttle,
     /// a `5xx` without it or a transport failure is retried once (never a code or refresh token
     /// redemption) and a `5xx` still failing then records a short throttle; an error that needs
-    /// the user is remembered for the same refresh token or assertion. Each attempt has its own client assertion and
-    /// `client-request-id`; each response's `Date` corrects the clock ([`crate::acquisition::clock`]).
+    /// the user is remembered for the same refresh token or assertion. Each attempt has its own
+    /// `client-request-id` and asks the credential for its client assertion (a certificate's is
+    /// reused per token endpoint, `crate::credentials::assertion_cache`); each response's `Date`
+    /// corrects the clock ([`crate::acquisition::clock`]).
     /// `platform`'s clock must already be the corrected one ([`Self::corrected_clock`]).
     pub(super) async fn send_grant(
         &self,
