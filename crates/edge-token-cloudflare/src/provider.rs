@@ -12,6 +12,7 @@ use edge_token::config::AzureAdSettings;
 use edge_token::error::Error;
 #[cfg(feature = "daemon")]
 use edge_token::platform::http::HttpResponse;
+#[cfg(feature = "webapi")]
 use edge_token::protocol::Scopes;
 use edge_token::scenarios::AppTokens;
 #[cfg(feature = "daemon")]
