@@ -11,8 +11,8 @@ use edge_token::{Authority, ClientCredential, ConfidentialClient, Error, Scopes}
 use edge_token_cloudflare::{webcrypto_signer, WorkerClock, WorkerEntropy};
 
 use crate::{
-    edge_token_suite, row, CannedTransport, Host, Settings, Timing, AUTHORITY, CERTIFICATE_PEM,
-    CLIENT_ID, COLD_SCOPE, PRIVATE_KEY_PEM,
+    edge_token_suite, next_iterations, row, CannedTransport, Host, Settings, Timing, AUTHORITY,
+    CERTIFICATE_PEM, CLIENT_ID, COLD_SCOPE, PRIVATE_KEY_PEM,
 };
 
 #[wasm_bindgen]
@@ -89,32 +89,15 @@ async fn measure_webcrypto(
         ops += iterations;
         now_ns() - start
     };
-    let target_ns = settings.round_ms * 1e6;
     let mut iterations = 1u64;
-    loop {
-        let took = round(iterations).await;
-        if took >= target_ns {
-            break;
-        }
-        let estimate = if took > 0.0 {
-            (iterations as f64 * target_ns / took * 1.1).ceil() as u64
-        } else {
-            iterations * 16
-        };
-        iterations = estimate.clamp(iterations * 2, iterations * 16);
+    while let Some(more) = next_iterations(settings, iterations, round(iterations).await) {
+        iterations = more;
     }
     let mut per_op = Vec::new();
     for _ in 0..settings.rounds.max(5) {
         per_op.push(round(iterations).await / iterations as f64);
     }
-    per_op.sort_by(f64::total_cmp);
-    let timing = Timing {
-        median_ns: per_op[per_op.len() / 2],
-        min_ns: per_op[0],
-        max_ns: per_op[per_op.len() - 1],
-        rounds: per_op.len(),
-        iterations,
-    };
+    let timing = Timing::of_rounds(per_op, iterations);
     (timing, ops)
 }
 

@@ -118,37 +118,53 @@ pub struct Timing {
 /// `settings.round_ms` (the warm-up), then times `settings.rounds` calls of that `n`. `now_ns`
 /// is a monotonic clock in nanoseconds (`Instant`, or `performance.now()` in JavaScript).
 pub fn measure(now_ns: fn() -> f64, settings: &Settings, mut run: impl FnMut(u64)) -> Timing {
-    let target_ns = settings.round_ms * 1e6;
     let mut iterations = 1u64;
     loop {
         let start = now_ns();
         run(iterations);
-        let took = now_ns() - start;
-        if took >= target_ns {
-            break;
+        match next_iterations(settings, iterations, now_ns() - start) {
+            Some(more) => iterations = more,
+            None => break,
         }
-        // Towards the target, at least doubling, at most 16 times more.
-        let estimate = if took > 0.0 {
-            (iterations as f64 * target_ns / took * 1.1).ceil() as u64
-        } else {
-            iterations * 16
-        };
-        iterations = estimate.clamp(iterations * 2, iterations * 16);
     }
-    let mut per_op: Vec<f64> = (0..settings.rounds.max(5))
+    let per_op = (0..settings.rounds.max(5))
         .map(|_| {
             let start = now_ns();
             run(iterations);
             (now_ns() - start) / iterations as f64
         })
         .collect();
-    per_op.sort_by(f64::total_cmp);
-    Timing {
-        median_ns: per_op[per_op.len() / 2],
-        min_ns: per_op[0],
-        max_ns: per_op[per_op.len() - 1],
-        rounds: per_op.len(),
-        iterations,
+    Timing::of_rounds(per_op, iterations)
+}
+
+/// The warm-up's next iteration count after `iterations` took `took_ns`: `None` once a round
+/// takes at least `settings.round_ms`, else towards that, at least doubling, at most 16 times
+/// more.
+pub fn next_iterations(settings: &Settings, iterations: u64, took_ns: f64) -> Option<u64> {
+    let target_ns = settings.round_ms * 1e6;
+    if took_ns >= target_ns {
+        return None;
+    }
+    let estimate = if took_ns > 0.0 {
+        (iterations as f64 * target_ns / took_ns * 1.1).ceil() as u64
+    } else {
+        iterations * 16
+    };
+    Some(estimate.clamp(iterations * 2, iterations * 16))
+}
+
+impl Timing {
+    /// The timing of rounds of `iterations` operations that took `per_op` nanoseconds per
+    /// operation each (at least one round).
+    pub fn of_rounds(mut per_op: Vec<f64>, iterations: u64) -> Self {
+        per_op.sort_by(f64::total_cmp);
+        Self {
+            median_ns: per_op[per_op.len() / 2],
+            min_ns: per_op[0],
+            max_ns: per_op[per_op.len() - 1],
+            rounds: per_op.len(),
+            iterations,
+        }
     }
 }
 
