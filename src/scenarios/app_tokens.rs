@@ -75,9 +75,8 @@ impl AppTokens {
     /// An app-only token for `scopes` as callers write them (space-separated; on Entra one
     /// `{resource}/.default`), from memory, the store or the provider
     /// ([`ConfidentialClient::acquire_app_token`]). The text's [`AppTokenRequest`] is prepared on
-    /// its first use and kept (for the first [`crate::acquisition::MAX_PREPARED_REQUESTS`]
-    /// texts), so a token in memory is served without parsing the scopes or
-    /// computing the cache key again. When it says `refresh_due`, run [`AppTokens::refresh`] in
+    /// its first use and kept (up to [`crate::acquisition::MAX_PREPARED_REQUESTS`] texts), so
+    /// a token in memory is served without parsing the scopes or computing the cache key again. When it says `refresh_due`, run [`AppTokens::refresh`] in
     /// the background.
     ///
     /// # Errors

@@ -123,10 +123,9 @@ impl ConfidentialClient {
 
     /// Acquires an app-only token for `scopes` with the client credentials grant (RFC 6749
     /// §4.4; MSAL `AcquireTokenForClient`): [`ConfidentialClient::app_token_request`] and
-    /// [`ConfidentialClient::acquire_app_token`] in one call. The client keeps the prepared
-    /// requests of the first [`MAX_PREPARED_REQUESTS`] distinct scopes it is asked for, so a
-    /// repeated call costs a lookup by scopes on top of the prepared path (scopes past that are
-    /// prepared on every call).
+    /// [`ConfidentialClient::acquire_app_token`] in one call. The client keeps the requests it
+    /// prepares (up to [`MAX_PREPARED_REQUESTS`] distinct scopes), so a repeated call costs a
+    /// lookup by scopes on top of the prepared path.
     ///
     /// # Errors
     /// As [`ConfidentialClient::app_token_request`] and
@@ -203,13 +202,13 @@ impl ConfidentialClient {
 }
 
 /// How many distinct scopes a client (and an [`crate::AppTokens`]) keeps a prepared request
-/// for when called per call (each about half a kilobyte). An app with more distinct scopes than
-/// that keeps its own [`AppTokenRequest`]s.
-pub const MAX_PREPARED_REQUESTS: usize = 256;
+/// for when called per call: as many as the default memory tier holds tokens. Each takes well
+/// under a kilobyte (its scopes twice and its key); an app that asks for more distinct scopes
+/// starts over (the kept requests are dropped and prepared again as they are asked for).
+pub const MAX_PREPARED_REQUESTS: usize = 16_384;
 
 /// Prepared app token requests by how callers name their scopes (`Scopes`, or their text), at
-/// most [`MAX_PREPARED_REQUESTS`]: the first ones asked for are kept (an app calls a handful of
-/// APIs), later ones are prepared on every call.
+/// most [`MAX_PREPARED_REQUESTS`]: when a new one finds the table full, the table starts over.
 pub(crate) struct PreparedRequests<K>(RefCell<BTreeMap<K, Rc<AppTokenRequest>>>);
 
 impl<K> Default for PreparedRequests<K> {
@@ -227,7 +226,7 @@ impl<K> core::fmt::Debug for PreparedRequests<K> {
 }
 
 impl<K: Ord> PreparedRequests<K> {
-    /// The request kept for `key`, else `prepare`'s (kept while there is room).
+    /// The request kept for `key`, else `prepare`'s, kept (in an emptied table if it was full).
     ///
     /// # Errors
     /// Whatever `prepare` returns; nothing is kept then.
@@ -245,9 +244,10 @@ impl<K: Ord> PreparedRequests<K> {
         }
         let request = Rc::new(prepare()?);
         let mut kept = self.0.borrow_mut();
-        if kept.len() < MAX_PREPARED_REQUESTS {
-            kept.insert(key.to_owned(), Rc::clone(&request));
+        if kept.len() >= MAX_PREPARED_REQUESTS {
+            kept.clear();
         }
+        kept.insert(key.to_owned(), Rc::clone(&request));
         Ok(request)
     }
 
