@@ -342,8 +342,14 @@ pub fn edge_token_hits(host: &Host<'_>, settings: &Settings, keys: usize, call: 
         .iter()
         .map(|scopes| client.app_token_request(scopes).expect("a request"))
         .collect();
-    for scopes in &scopes {
-        run_ready(client.acquire_token_for_client(scopes, &platform)).expect("a token");
+    // Filled the way it is then read, as an app does: the entries hold the keys of the
+    // requests (prepared, or kept by the per-call path) that look them up.
+    for (scopes, request) in scopes.iter().zip(&requests) {
+        match call {
+            HitCall::PerCall => run_ready(client.acquire_token_for_client(scopes, &platform)),
+            HitCall::Prepared => run_ready(client.acquire_app_token(request, &platform)),
+        }
+        .expect("a token");
     }
     let order = spread(keys);
     let (mut at, mut ops, mut errors) = (0, 0u64, 0u64);
