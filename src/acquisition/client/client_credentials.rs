@@ -2,10 +2,13 @@
 //! per call or through a prepared [`AppTokenRequest`] whose cache key is computed once.
 
 use super::{AcquiredToken, AppTokenRequest, ConfidentialClient, Refill, TokenOptions};
+use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use core::cell::RefCell;
+use core::hash::Hash;
+
+use hashbrown::HashMap;
 
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
@@ -209,7 +212,8 @@ pub const MAX_PREPARED_REQUESTS: usize = 16_384;
 
 /// Prepared app token requests by how callers name their scopes (`Scopes`, or their text), at
 /// most [`MAX_PREPARED_REQUESTS`]: when a new one finds the table full, the table starts over.
-pub(crate) struct PreparedRequests<K>(RefCell<BTreeMap<K, Rc<AppTokenRequest>>>);
+/// A hash table (hashbrown's default hasher): the app names its scopes, not whoever calls it.
+pub(crate) struct PreparedRequests<K>(RefCell<HashMap<K, Rc<AppTokenRequest>>>);
 
 impl<K> Default for PreparedRequests<K> {
     fn default() -> Self {
@@ -225,7 +229,7 @@ impl<K> core::fmt::Debug for PreparedRequests<K> {
     }
 }
 
-impl<K: Ord> PreparedRequests<K> {
+impl<K: Hash + Eq> PreparedRequests<K> {
     /// The request kept for `key`, else `prepare`'s, kept (in an emptied table if it was full).
     ///
     /// # Errors
@@ -237,7 +241,7 @@ impl<K: Ord> PreparedRequests<K> {
     ) -> Result<Rc<AppTokenRequest>, Error>
     where
         K: core::borrow::Borrow<Q>,
-        Q: Ord + ToOwned<Owned = K> + ?Sized,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         if let Some(request) = self.0.borrow().get(key) {
             return Ok(Rc::clone(request));
