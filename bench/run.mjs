@@ -1,6 +1,7 @@
 // edge-token's benchmark driver (run by scripts/bench.sh, which builds what it needs first):
 // runs the native binary (edge-token and azure_identity), the same binary built for
-// wasm32-wasip1 under Node's WASI, the wasm-bindgen module in this Node process and the MSAL
+// wasm32-wasip1 under Node's WASI (and, for the cold acquisitions, built with wide-arithmetic
+// under wasmtime, as the Fastly and Spin apps ship), the wasm-bindgen module in this Node process and the MSAL
 // Node cases (bench/msal.mjs); prints one table and writes target/bench.json.
 //
 //   node bench/run.mjs [--quick]
@@ -20,6 +21,11 @@ const quick = args.includes("--quick");
 const NATIVE = at("target/bench-native/edge-token-bench");
 const WASI = at("target/wasm32-wasip1/release/edge-token-bench.wasm");
 const BINDGEN = at("target/bench/bindgen/edge_token_bench.js");
+// The wasm32-wasip1 build with WebAssembly wide-arithmetic (as scripts/build-apps.sh builds the
+// Fastly and Spin apps), run under wasmtime: V8 has no wide-arithmetic yet.
+const WIDE = at("target/bench-wide/wasm32-wasip1/release/edge-token-bench.wasm");
+const WASMTIME = at(".tools/wasmtime-49.0.4/wasmtime_cli/wasmtime");
+const WIDE_LABEL = "edge-token wasm32-wasip1 wide-arithmetic";
 
 /** Runs the WASI module with this process's stdio (its rows go to stdout). */
 async function runWasi(path) {
@@ -58,6 +64,10 @@ async function main() {
   console.error("wasm32-wasip1 under Node's WASI (edge-token):");
   rows.push(
     ...rowsOf(process.execPath, ["--no-warnings", fileURLToPath(import.meta.url), "--wasi", WASI, ...flags]),
+  );
+  console.error("wasm32-wasip1 with wide-arithmetic under wasmtime (edge-token, cold acquisitions):");
+  rows.push(
+    ...rowsOf(WASMTIME, ["run", WIDE, "--only", "edge-token", "--cold-only", "--label", WIDE_LABEL, ...flags]),
   );
   console.error("wasm-bindgen in Node (edge-token, the Workers adapter's clock, entropy and WebCrypto signer):");
   const bindgen = createRequire(import.meta.url)(BINDGEN);
@@ -105,6 +115,7 @@ function lockedVersion(name) {
 const COLUMNS = [
   ["edge-token native", "edge-token native"],
   ["edge-token wasm32-wasip1", "wasm32-wasip1 (Node WASI)"],
+  [WIDE_LABEL, "wasip1 + wide-arithmetic (wasmtime)"],
   ["edge-token wasm-bindgen", "wasm-bindgen (Node)"],
   ["azure_identity", "azure_identity"],
   ["msal-node", "msal-node"],

@@ -430,13 +430,26 @@ pub fn edge_token_suite(
             rows.push(edge_token_hits(host, settings, keys, call));
         }
     }
-    for credential in [
+    rows.extend(edge_token_cold_suite(host, settings, progress));
+    rows
+}
+
+/// The cold acquisitions of [`edge_token_suite`] alone (client secret, certificate PS256 and
+/// RS256 with the pure-Rust signer).
+pub fn edge_token_cold_suite(
+    host: &Host<'_>,
+    settings: &Settings,
+    progress: &dyn Fn(&str),
+) -> Vec<Value> {
+    [
         Credential::Secret,
         Credential::Certificate(JwsAlgorithm::Ps256),
         Credential::Certificate(JwsAlgorithm::Rs256),
-    ] {
+    ]
+    .into_iter()
+    .map(|credential| {
         progress(&format!("{}: {}", host.implementation, credential.case()));
-        rows.push(edge_token_cold(host, settings, credential));
-    }
-    rows
+        edge_token_cold(host, settings, credential)
+    })
+    .collect()
 }
