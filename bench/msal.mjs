@@ -201,6 +201,31 @@ async function cold(settings, kind, kase) {
   return result;
 }
 
+/**
+ * Token requests of one app with a certificate (`forceRefresh`, so the token endpoint is asked
+ * every time): MSAL Node reuses its signed assertion until its `exp`.
+ */
+async function certificateMiss(settings, kind) {
+  const network = new FakeNetwork();
+  const app = newApp(network, kind);
+  const kase = `miss, certificate ${kind}, assertion reused`;
+  let ops = 0;
+  let errors = 0;
+  const before = network.posts;
+  const timing = await measure(settings, async (iterations) => {
+    for (let i = 0; i < iterations; i++) {
+      try {
+        const result = await app.acquireTokenByClientCredential({ scopes: [COLD_SCOPE], forceRefresh: true });
+        if (!result?.accessToken) errors++;
+      } catch (error) {
+        if (errors++ === 0) console.error(`  msal-node ${kase}: ${error}`);
+      }
+    }
+    ops += iterations;
+  });
+  return row(IMPLEMENTATION, kase, null, timing, (network.posts - before) / ops, errors);
+}
+
 /** Every MSAL Node case, in table order. */
 export async function msalSuite(settings) {
   console.error(`  (@azure/msal-node ${msalVersion})`);
@@ -212,6 +237,10 @@ export async function msalSuite(settings) {
   for (const [kind, kase] of COLD_CASES) {
     console.error(`  ${IMPLEMENTATION}: ${kase}`);
     rows.push(await cold(settings, kind, kase));
+  }
+  for (const kind of ["PS256", "RS256"]) {
+    console.error(`  ${IMPLEMENTATION}: miss, certificate ${kind}, assertion reused`);
+    rows.push(await certificateMiss(settings, kind));
   }
   return { rows, version: msalVersion };
 }

@@ -20,7 +20,9 @@ use edge_token::platform::{
     Clock, Entropy, HttpTransport, LocalBoxFuture, NoStore, Platform, Sleep,
 };
 use edge_token::secret::ClientSecret;
-use edge_token::{AppTokenRequest, Authority, ClientCredential, ConfidentialClient, Error, Scopes};
+use edge_token::{
+    AppTokenRequest, Authority, ClientCredential, ConfidentialClient, Error, Scopes, TokenOptions,
+};
 use serde_json::{json, Value};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -416,6 +418,41 @@ pub fn edge_token_cold(host: &Host<'_>, settings: &Settings, credential: Credent
     )
 }
 
+/// Token requests of one client with a certificate (a forced refresh each time, so the token
+/// endpoint is asked every time): the signed client assertion is reused for the endpoint while
+/// 300 s of it is left, so after the first request none signs.
+pub fn edge_token_certificate_miss(
+    host: &Host<'_>,
+    settings: &Settings,
+    algorithm: JwsAlgorithm,
+) -> Value {
+    let transport = CannedTransport::default();
+    let platform = host.platform(&transport);
+    let scopes = Scopes::parse(COLD_SCOPE).expect("a scope");
+    let client = new_client(Credential::Certificate(algorithm)).expect("a client");
+    let request = client.app_token_request(&scopes).expect("a request");
+    let options = TokenOptions::force_refresh();
+    let before = transport.sent();
+    let (mut ops, mut errors) = (0u64, 0u64);
+    let timing = measure(host.now_ns, settings, |iterations| {
+        for _ in 0..iterations {
+            match run_ready(client.acquire_app_token_with(&request, &options, &platform)) {
+                Ok(token) => {
+                    black_box(&token);
+                }
+                Err(_) => errors += 1,
+            }
+        }
+        ops += iterations;
+    });
+    let requests = (transport.sent() - before) as f64 / ops as f64;
+    let case = match algorithm {
+        JwsAlgorithm::Rs256 => "miss, certificate RS256, assertion reused",
+        _ => "miss, certificate PS256, assertion reused",
+    };
+    row(host.implementation, case, None, &timing, requests, errors)
+}
+
 /// Every edge-token case on `host`, in table order; `progress` hears each case's name first.
 pub fn edge_token_suite(
     host: &Host<'_>,
@@ -441,7 +478,7 @@ pub fn edge_token_cold_suite(
     settings: &Settings,
     progress: &dyn Fn(&str),
 ) -> Vec<Value> {
-    [
+    let mut rows: Vec<Value> = [
         Credential::Secret,
         Credential::Certificate(JwsAlgorithm::Ps256),
         Credential::Certificate(JwsAlgorithm::Rs256),
@@ -451,5 +488,13 @@ pub fn edge_token_cold_suite(
         progress(&format!("{}: {}", host.implementation, credential.case()));
         edge_token_cold(host, settings, credential)
     })
-    .collect()
+    .collect();
+    for algorithm in [JwsAlgorithm::Ps256, JwsAlgorithm::Rs256] {
+        progress(&format!(
+            "{}: miss, certificate {algorithm:?}, assertion reused",
+            host.implementation
+        ));
+        rows.push(edge_token_certificate_miss(host, settings, algorithm));
+    }
+    rows
 }
