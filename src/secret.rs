@@ -19,9 +19,9 @@ const REDACTED: &str = "[redacted]";
 
 /// The one copy of a secret value behind its holders: zeroized when the last one drops it.
 #[derive(PartialEq, Eq)]
-struct Zeroizing(String);
+struct SharedSecret(String);
 
-impl Drop for Zeroizing {
+impl Drop for SharedSecret {
     fn drop(&mut self) {
         self.0.zeroize();
     }
@@ -33,12 +33,12 @@ macro_rules! secret_string {
         ///
         /// Cloning shares the value (no copy); it is zeroized when the last clone is dropped.
         #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(Arc<Zeroizing>);
+        pub struct $name(Arc<SharedSecret>);
 
         impl $name {
             /// Wraps a secret value.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(Arc::new(Zeroizing(value.into())))
+                Self(Arc::new(SharedSecret(value.into())))
             }
 
             /// The raw secret. Every call site is a place where the secret leaves its wrapper:

@@ -136,10 +136,12 @@ impl ConfidentialClient {
     }
 
     /// Bounds this client's memory tier of tokens at `bytes` (each of its tenant clients has
-    /// one of its own with the same limit; default [`crate::acquisition::DEFAULT_MEMORY_CACHE_SIZE_LIMIT`], 32 MiB). Each entry
-    /// counts its token, its keys and [`crate::acquisition::ENTRY_OVERHEAD_BYTES`]; past the limit, expired entries
-    /// and then the least recently used go (Microsoft.Identity.Web's in-memory token cache
-    /// `SizeLimit`). Set by `MEMORY_CACHE_SIZE_LIMIT` ([`crate::config::memory_cache_size_limit`]).
+    /// one of its own with the same limit; default
+    /// [`crate::acquisition::DEFAULT_MEMORY_CACHE_SIZE_LIMIT`], 32 MiB). Each entry counts its
+    /// token, its keys and [`crate::acquisition::ENTRY_OVERHEAD_BYTES`]; past the limit, expired
+    /// entries and then the least recently used go (Microsoft.Identity.Web's in-memory token
+    /// cache `SizeLimit`). Set by `MEMORY_CACHE_SIZE_LIMIT`
+    /// ([`crate::config::memory_cache_size_limit`]).
     #[must_use]
     pub fn with_memory_cache_size_limit(self, bytes: usize) -> Self {
         self.memory.set_size_limit(bytes);
