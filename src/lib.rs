@@ -38,7 +38,7 @@
 //! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials) |
 //! | `system` | no | the host's clock, random source and stderr logger through std (WASI hosts) |
 //! | `daemon` | yes | [`Daemon`]: app tokens for a downstream API behind a protected route, scheduled runs, multi-tenant onboarding (admin consent) |
-//! | `webapi` | yes | [`WebApi`]: bearer validation of callers and on-behalf-of (RFC 8693 / Entra OBO) |
+//! | `webapi` | yes | [`WebApi`]: bearer validation of callers and the on-behalf-of flow (Microsoft identity platform; RFC 7523 `jwt-bearer` grant) |
 //! | `webapp` | yes | [`WebApp`]: OpenID Connect sign-in (code + PKCE), sessions, logout, delegated calls |
 //!
 //! [`AppTokens`] (client credentials), [`ProtectedResource`] (bearer validation) and

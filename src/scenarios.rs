@@ -4,7 +4,6 @@
 //! callers' bearer tokens and calls APIs on their behalf; plus the bearer validation of a
 //! protected resource (the web API's and the daemon's routes), calls to downstream APIs and
 //! the runtime-neutral HTTP values the apps convert to and from.
-
 //!
 //! Each scenario is behind its cargo feature (`daemon`, `webapi`, `webapp`; all three by
 //! default), so that an app that needs one carries none of the others' code; app tokens,
