@@ -14,8 +14,8 @@
 //! (space-separated audiences: the daemon's client id and/or App ID URI), `DAEMON_CALLER_ROLES`
 //! (space-separated app roles, one of which the token's `roles` must hold; required with an
 //! audience) and optionally `ALLOWED_TENANTS` and `ACCESS_TOKEN_SIGNING_ALG` (as for the web
-//! API). A refused caller gets the [`Rejection`](crate::scenarios::Rejection)'s 401 / 403 with an RFC 6750 §3 challenge, and
-//! no token is requested.
+//! API). A refused caller gets the [`Rejection`](crate::scenarios::Rejection)'s 401 / 403
+//! with an RFC 6750 §3 challenge, and no token is requested.
 //! `DAEMON_PUBLIC=true` instead leaves the route open to anyone who can reach it: **unsafe**,
 //! for local demos only (a warning is logged when the daemon is built). Neither is a
 //! configuration error: the route is never open by default.
@@ -27,7 +27,7 @@ use alloc::vec::Vec;
 use core::future::Future;
 use core::time::Duration;
 
-use crate::acquisition::client::{AppTokenRequest, ConfidentialClient, TokenSource};
+use crate::acquisition::client::{ConfidentialClient, TokenSource};
 use crate::config::{http_timeout, optional, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
@@ -238,9 +238,6 @@ pub struct DaemonAnswer {
 #[derive(Debug)]
 pub struct Daemon {
     client: ConfidentialClient,
-    /// The client credentials request for `DOWNSTREAM_SCOPES`, prepared once; `None` for a
-    /// multi-tenant authority (`organizations`), whose calls each name their tenant.
-    request: Option<AppTokenRequest>,
     downstream: DownstreamApi,
     http_timeout: Duration,
     /// `None`: `DAEMON_PUBLIC=true`.
@@ -285,10 +282,8 @@ impl Daemon {
                 None
             }
         };
-        let request = client.app_token_request(&downstream.scopes).ok();
         Ok(Self {
             client,
-            request,
             downstream,
             http_timeout,
             callers,
@@ -357,25 +352,15 @@ impl Daemon {
             Some(tenant) => Some(self.onboarded_client(tenant, platform).await?),
             None => None,
         };
+        let client = tenant_client.as_deref().unwrap_or(&self.client);
         let scopes = &self.downstream.scopes;
-        let tenant_client = tenant_client.as_deref();
         let answer = call_api(
             &self.downstream,
             HttpRequest::get_json(self.downstream.base_url.clone()),
             |options| async move {
-                match (tenant_client, &self.request) {
-                    (None, Some(request)) => {
-                        self.client
-                            .acquire_app_token_with(request, &options, platform)
-                            .await
-                    }
-                    (client, _) => {
-                        client
-                            .unwrap_or(&self.client)
-                            .acquire_token_for_client_with(scopes, &options, platform)
-                            .await
-                    }
-                }
+                client
+                    .acquire_token_for_client_with(scopes, &options, platform)
+                    .await
             },
             platform.transport,
         )
@@ -391,10 +376,7 @@ impl Daemon {
             response: answer.response,
             token_source: answer.token_source,
             refresh_due: answer.refresh_due,
-            tenant: tenant_client
-                .unwrap_or(&self.client)
-                .tenant()
-                .map(alloc::string::ToString::to_string),
+            tenant: client.tenant().map(alloc::string::ToString::to_string),
         })
     }
 

@@ -175,10 +175,12 @@ impl ConfidentialClient {
         scopes: &Scopes,
         platform: &Platform<'_>,
     ) -> Result<AcquiredToken, Error> {
-        self.require_app_only(scopes)?;
+        let request = self
+            .prepared
+            .get_or_prepare(scopes, || self.app_token_request(scopes))?;
+        let key = request.key.clone();
         let clock = self.corrected_clock(platform);
         let platform = &platform.with_clock(&clock);
-        let key = CacheKey::app_token(&self.authority, &self.client_id, scopes);
         let claims = self.claims_parameter(None)?;
         let grant = Grant::ClientCredentials {
             scopes,

@@ -165,6 +165,19 @@ pub(super) fn signed_in(
     (callback, done)
 }
 
+/// A user signed in at `/` to the app of `settings`: the app, its replayed provider (discovery
+/// answered) and store, and the session cookie.
+pub(super) fn signed_in_session(
+    settings: &[(&'static str, &str)],
+) -> (WebApp, ReplayPlatform, MapStore, (String, String)) {
+    let app = app(settings);
+    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
+    let store = MapStore::default();
+    let (_, done) = signed_in(&app, &replay, &store, "/");
+    let session = cookie_pair(&done, SESSION_COOKIE);
+    (app, replay, store, session)
+}
+
 #[test]
 fn sign_in_redeems_the_code_once_and_starts_a_session() {
     let app = app(&[]);
@@ -438,11 +451,7 @@ fn idle_sessions_end_active_ones_slide_and_none_outlives_its_absolute_timeout() 
 
 #[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
-    let app = app(&[]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
+    let (app, replay, store, session) = signed_in_session(&[]);
     let platform = replay.platform(&store);
     let out = block_on(app.sign_out(&get(&[], core::slice::from_ref(&session)), &platform));
     let location = out.header("location").unwrap();

@@ -13,11 +13,7 @@ use futures::executor::block_on;
 
 #[test]
 fn refresh_rotates_and_interaction_required_redirects_with_the_claims() {
-    let app = app(&[]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
+    let (app, replay, store, session) = signed_in_session(&[]);
     let platform = replay.platform(&store);
 
     // Fresh token: no refresh.
@@ -75,14 +71,7 @@ fn refresh_rotates_and_interaction_required_redirects_with_the_claims() {
 
 #[test]
 fn the_web_api_token_comes_from_the_refresh_token_and_claims_challenges_end_without_a_loop() {
-    let app = app(&[
-        ("WEB_API_URL", "https://webapi.example.com/api/profile"),
-        ("WEB_API_SCOPES", "api://webapi/access_as_user"),
-    ]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
+    let (app, replay, store, session) = signed_in_with_web_api();
     let platform = replay.platform(&store);
     let request = get(&[], core::slice::from_ref(&session));
 
@@ -143,15 +132,10 @@ const CONSENT_REQUIRED: &str = r#"{"error":"invalid_grant","error_description":"
 /// The web app with a web API (`/me/api`), its replayed provider (discovery answered) and
 /// store, and the session cookie of a user signed in.
 fn signed_in_with_web_api() -> (WebApp, ReplayPlatform, MapStore, (String, String)) {
-    let app = app(&[
+    signed_in_session(&[
         ("WEB_API_URL", "https://webapi.example.com/api/profile"),
         ("WEB_API_SCOPES", "api://webapi/access_as_user"),
-    ]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
-    (app, replay, store, session)
+    ])
 }
 
 #[test]
@@ -280,11 +264,7 @@ fn refreshed_id_token(sub: &str, name: &str) -> String {
 
 #[test]
 fn the_id_token_of_a_refresh_response_must_name_the_same_user() {
-    let app = app(&[]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
+    let (app, replay, store, session) = signed_in_session(&[]);
     let id = SessionId::parse(&session.1).unwrap();
     let platform = replay.platform(&store);
     replay.now.set(NOW + 3400);
@@ -380,11 +360,7 @@ impl crate::platform::TokenStore for RotatedElsewhere {
 
 #[test]
 fn an_invalid_grant_rereads_the_session_once_for_a_refresh_token_rotated_elsewhere() {
-    let app = app(&[]);
-    let replay = ReplayPlatform::new(&[(200, DISCOVERY)]);
-    let store = MapStore::default();
-    let (_, done) = signed_in(&app, &replay, &store, "/");
-    let session = cookie_pair(&done, SESSION_COOKIE);
+    let (app, replay, store, session) = signed_in_session(&[]);
     let id = SessionId::parse(&session.1).unwrap();
 
     // What another isolate's refresh left in the store: the rotated refresh token rt-2.
