@@ -23,6 +23,10 @@
 //! challenge (one object per cache key), and every refresh-token redemption of a web-app
 //! session (one object per session: [`RefreshRedemption`]). A forced refresh or a claims
 //! challenge of an app or on-behalf-of token goes to the provider from the isolate, as before.
+//! The messages of the user grants are there with their scenarios: on-behalf-of with feature
+//! `webapi`, refresh-token redemptions with feature `webapp`. A coordinator built without one
+//! reads such a request as malformed and answers [`CoordinatedAnswer::Unavailable`]: the
+//! isolate then acquires by itself.
 //!
 //! Wire form: JSON both ways, the request `{"v":1,"key":…,"scopes":…,"ahead":…,"grant":…}`, the
 //! answer `{"v":1,"answer":{"token":{…},"source":…}}` (or `redeemed`, `throttled`, `refused`,
@@ -41,9 +45,13 @@ use crate::error::{
     Error, InvalidResponse, ResponseProblem, ServerError, TransportError, TransportErrorKind,
 };
 use crate::platform::LocalBoxFuture;
+#[cfg(feature = "webapp")]
 use crate::protocol::response::ReceivedTokens;
 use crate::protocol::scope::Scopes;
-use crate::secret::{AccessToken, RefreshToken};
+#[cfg(feature = "webapi")]
+use crate::secret::AccessToken;
+#[cfg(feature = "webapp")]
+use crate::secret::RefreshToken;
 
 /// The protocol version both ends must speak.
 pub const COORDINATION_VERSION: u8 = 1;
@@ -118,12 +126,14 @@ pub enum CoordinatedGrant {
     #[default]
     ClientCredentials,
     /// On-behalf-of (Microsoft identity platform on-behalf-of flow) for the user whose access
-    /// token this is.
+    /// token this is. Needs feature `webapi`.
+    #[cfg(feature = "webapi")]
     OnBehalfOf {
         /// The incoming access token, as the web API received (and validated) it.
         assertion: AccessToken,
     },
-    /// A refresh-token redemption (RFC 6749 §6) for a web-app session.
+    /// A refresh-token redemption (RFC 6749 §6) for a web-app session. Needs feature `webapp`.
+    #[cfg(feature = "webapp")]
     RefreshToken(RefreshRedemption),
 }
 
@@ -133,7 +143,8 @@ pub enum CoordinatedGrant {
 /// holds (another isolate redeemed it meanwhile: `generation` below the coordinator's) is
 /// answered with what that redemption gave, or with a redemption of the current refresh token,
 /// never by presenting an already redeemed one (RFC 9700 §4.14.2: providers that rotate
-/// refresh tokens revoke the grant when one is reused).
+/// refresh tokens revoke the grant when one is reused). Needs feature `webapp`.
+#[cfg(feature = "webapp")]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRedemption {
     /// The refresh token the caller's session holds.
@@ -157,7 +168,9 @@ pub struct RefreshRedemption {
 #[serde(rename_all = "snake_case")]
 pub enum CoordinatedAnswer {
     /// A refresh-token redemption's tokens ([`CoordinatedGrant::RefreshToken`]), with the
-    /// session's current refresh token in `tokens.response.refresh_token`.
+    /// session's current refresh token in `tokens.response.refresh_token`. Needs feature
+    /// `webapp`.
+    #[cfg(feature = "webapp")]
     Redeemed {
         /// The provider's response and when it was asked for.
         tokens: ReceivedTokens,
@@ -283,6 +296,7 @@ pub(crate) enum Coordinated {
     /// (`TokenSource::as_str`).
     Token { token: CachedToken, source: String },
     /// A refresh-token redemption's tokens and the session's redemption count.
+    #[cfg(feature = "webapp")]
     Redeemed {
         tokens: ReceivedTokens,
         generation: u64,
@@ -310,6 +324,7 @@ pub(crate) async fn ask(
             log::debug!("token from the coordinator ({source})");
             Coordinated::Token { token, source }
         }
+        #[cfg(feature = "webapp")]
         Ok(CoordinatedAnswer::Redeemed { tokens, generation }) => {
             log::debug!("refresh token redeemed by the coordinator (generation {generation})");
             Coordinated::Redeemed { tokens, generation }

@@ -5,7 +5,9 @@
 
 use alloc::string::ToString;
 
-use super::{AcquiredToken, ConfidentialClient, Refill, TokenOptions, TokenSource};
+#[cfg(feature = "webapi")]
+use super::TokenOptions;
+use super::{AcquiredToken, ConfidentialClient, Refill, TokenSource};
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::coordination::{
     ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshAhead,
@@ -69,6 +71,7 @@ impl ConfidentialClient {
     }
 
     async fn serve_request(&self, request: &CoordinatedRequest, platform: &Platform<'_>) -> Served {
+        #[cfg(feature = "webapp")]
         if let CoordinatedGrant::RefreshToken(redemption) = &request.grant {
             let answer = self
                 .serve_redemption(&request.key, &request.scopes, redemption, platform)
@@ -114,25 +117,30 @@ impl ConfidentialClient {
         platform: &Platform<'_>,
     ) -> Result<(AcquiredToken, Scopes), Error> {
         let scopes = Scopes::parse(&request.scopes)?;
-        let expected = match &request.grant {
-            CoordinatedGrant::OnBehalfOf { assertion } => {
-                CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, &scopes)
-            }
-            _ => CacheKey::app_token(&self.authority, &self.client_id, &scopes),
-        };
-        if expected.storage_key() != request.key {
-            return Err(Error::configuration(
-                "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
-            ));
-        }
         let token = match &request.grant {
+            CoordinatedGrant::ClientCredentials => {
+                let expected = CacheKey::app_token(&self.authority, &self.client_id, &scopes);
+                requested_key(&expected, request)?;
+                if request.ahead {
+                    self.refresh_token_for_client(&scopes, platform).await
+                } else {
+                    self.acquire_token_for_client(&scopes, platform).await
+                }
+            }
+            #[cfg(feature = "webapi")]
             CoordinatedGrant::OnBehalfOf { assertion } => {
+                let expected =
+                    CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, &scopes);
+                requested_key(&expected, request)?;
                 let options = TokenOptions::default();
                 self.acquire_token_on_behalf_of(assertion, &scopes, &options, platform)
                     .await
             }
-            _ if request.ahead => self.refresh_token_for_client(&scopes, platform).await,
-            _ => self.acquire_token_for_client(&scopes, platform).await,
+            // (Served by `serve_redemption`.)
+            #[cfg(feature = "webapp")]
+            CoordinatedGrant::RefreshToken(_) => {
+                Err(Error::configuration("a redemption is not a token request"))
+            }
         }?;
         Ok((token, scopes))
     }
@@ -158,6 +166,7 @@ impl ConfidentialClient {
                 CoordinatedGrant::ClientCredentials,
                 mode == Refill::Ahead,
             ),
+            #[cfg(feature = "webapi")]
             (
                 Grant::OnBehalfOf {
                     assertion, scopes, ..
@@ -178,12 +187,29 @@ impl ConfidentialClient {
             tenant: self.tenant.clone(),
         };
         match ask(coordinator, &request).await {
+            #[cfg(feature = "webapp")]
             Coordinated::Redeemed { .. } => {
                 log::warn!("coordinator answered a token request with a redemption: acquiring in this isolate");
                 Coordinated::Local
             }
             answer => answer,
         }
+    }
+}
+
+/// Checks that the isolate's request names the storage key this client computes for its grant
+/// and scopes (`expected`).
+///
+/// # Errors
+/// [`Error::Configuration`] when it does not: the coordinator is configured for another
+/// client (its answer is [`CoordinatedAnswer::Unavailable`]).
+fn requested_key(expected: &CacheKey, request: &CoordinatedRequest) -> Result<(), Error> {
+    if expected.storage_key() == request.key {
+        Ok(())
+    } else {
+        Err(Error::configuration(
+            "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
+        ))
     }
 }
 

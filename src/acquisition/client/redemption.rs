@@ -1,4 +1,4 @@
-//! Refresh-token redemptions of a web-app session, coordinated deployment-wide
+//! Refresh-token redemptions (RFC 6749 §6) of a web-app session (feature `webapp`), coordinated deployment-wide
 //! ([`crate::acquisition::coordination::RefreshRedemption`]): as an isolate, redeeming through
 //! the session's coordinator when the platform has one; as the coordinator, serialising the
 //! session's redemptions and keeping its current refresh token.
@@ -40,6 +40,7 @@ use crate::acquisition::sealed_store::{read_sealed, write_sealed};
 use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
 use crate::error::{Error, ServerError};
 use crate::platform::Platform;
+use crate::protocol::request::Grant;
 use crate::protocol::scope::Scopes;
 use crate::secret::RefreshToken;
 
@@ -57,7 +58,7 @@ const MAX_RECORD_LEN: usize = 128 * 1024;
 const RECORD: &str = "coordinator's session record";
 
 /// A session whose refresh token is being redeemed: where its coordinator keeps it, and what
-/// the caller's session knows.
+/// the caller's session knows. Needs feature `webapp`.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionRedemption<'a> {
     /// The session's storage key (`SessionId::storage_key`: `edge-token/v1/session/` + a
@@ -74,7 +75,8 @@ pub struct SessionRedemption<'a> {
 
 /// A redemption's tokens, with the refresh token the session must keep now
 /// (`tokens.response.refresh_token`: the rotated one, the coordinator's current one, or `None`
-/// when the provider issued none) and the session's redemption count after it.
+/// when the provider issued none) and the session's redemption count after it. Needs feature
+/// `webapp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedeemedRefreshToken {
     /// The provider's response and when it was asked for.
@@ -173,6 +175,8 @@ impl ConfidentialClient {
     /// # Errors
     /// As [`ConfidentialClient::acquire_token_by_refresh_token`], the coordinator's answer
     /// included: `invalid_grant` when the refresh token (or the current one) is refused.
+    ///
+    /// Needs feature `webapp`.
     pub async fn redeem_refresh_token(
         &self,
         session: &SessionRedemption<'_>,
@@ -216,6 +220,33 @@ impl ConfidentialClient {
             tokens,
             generation: session.generation.saturating_add(1),
         })
+    }
+
+    /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
+    /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
+    /// challenge (merged with the client capabilities). The caller keeps the rotated refresh
+    /// token the response may carry.
+    ///
+    /// Needs feature `webapp`.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
+    /// `suberror`) or `interaction_required` when the user must sign in again.
+    pub async fn acquire_token_by_refresh_token(
+        &self,
+        refresh_token: &RefreshToken,
+        scopes: &Scopes,
+        claims: Option<&str>,
+        platform: &Platform<'_>,
+    ) -> Result<ReceivedTokens, Error> {
+        let claims = self.claims_parameter(claims)?;
+        let grant = Grant::RefreshToken {
+            refresh_token,
+            scopes,
+            claims: claims.as_deref(),
+        };
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
     }
 
     /// As the coordinator: serves one redemption of the session stored under `key`, after any
