@@ -13,7 +13,6 @@ use core::cell::RefCell;
 use crate::acquisition::cache::memory::MemoryCache;
 use crate::acquisition::cache::{CacheKey, CachedToken, TokenState};
 use crate::acquisition::clock::{ClockOffset, CorrectedClock};
-use crate::acquisition::coordination::Coordinated;
 use crate::acquisition::single_flight::{SingleFlight, SINGLE_FLIGHT_RECHECK_MS};
 use crate::acquisition::throttle::ThrottleTable;
 use crate::credentials::credential::ClientCredential;
@@ -75,7 +74,7 @@ pub struct ConfidentialClient {
     prepared: PreparedRequests<Scopes>,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
     /// A web-app session's refresh-token redemptions in progress here, as its coordinator.
-    #[cfg(feature = "webapp")]
+    #[cfg(all(feature = "webapp", feature = "coordination"))]
     redemptions: SingleFlight<String, ()>,
     throttles: ThrottleTable,
     clock_offset: ClockOffset,
@@ -112,7 +111,7 @@ impl ConfidentialClient {
             memory: MemoryCache::default(),
             prepared: PreparedRequests::default(),
             flights: SingleFlight::default(),
-            #[cfg(feature = "webapp")]
+            #[cfg(all(feature = "webapp", feature = "coordination"))]
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
             clock_offset: ClockOffset::default(),
@@ -326,27 +325,10 @@ impl ConfidentialClient {
                 return Ok(served);
             }
         }
-        let coordinated = self.coordinate(&key, &grant, mode, platform).await;
-        let requested = match coordinated {
-            Coordinated::Token { token, source } => {
-                let source = coordinated::coordinator_source(&source);
-                let now = platform.clock.now_unix_secs();
-                if token.store_ttl(now).is_some() {
-                    self.remember(key.clone(), &token, now, platform);
-                    // Only the answers of a fresh request reach the store: every isolate
-                    // writing every answer would exceed Workers KV's one write per key per
-                    // second.
-                    if source == TokenSource::Provider {
-                        self.write_stored(storage_key, &token, platform).await;
-                    }
-                }
-                return Ok(coordinated::served(&token, source, now));
-            }
-            Coordinated::Final(error) => Err(error),
-            Coordinated::Local => self.request_token(grant, platform).await,
-            // (`coordinate` never answers a redemption: it is `Local` there.)
-            #[cfg(feature = "webapp")]
-            Coordinated::Redeemed { .. } => self.request_token(grant, platform).await,
+        let requested = match self.coordinated(&key, &grant, mode, platform).await {
+            Some(Ok(served)) => return Ok(served),
+            Some(Err(error)) => Err(error),
+            None => self.request_token(grant, platform).await,
         };
         match requested {
             Ok(token) => {
@@ -401,6 +383,7 @@ mod authorization_code;
 mod client_credentials;
 pub(crate) use client_credentials::PreparedRequests;
 pub use client_credentials::MAX_PREPARED_REQUESTS;
+#[cfg(feature = "coordination")]
 mod coordinated;
 mod metadata;
 #[cfg(feature = "webapi")]
@@ -410,6 +393,8 @@ mod redemption;
 mod send;
 mod tenant;
 mod token;
+#[cfg(not(feature = "coordination"))]
+mod uncoordinated;
 #[cfg(feature = "webapp")]
 pub use redemption::{RedeemedRefreshToken, SessionRedemption};
 use tenant::TenantClients;

@@ -145,12 +145,46 @@ impl ConfidentialClient {
         Ok((token, scopes))
     }
 
+    /// As an isolate, after a memory and store miss for `key`: the coordinator's answer
+    /// ([`Self::coordinate`]), with its token cached here. `Some(Ok)`: the token to serve;
+    /// `Some(Err)`: the answer for every isolate (throttled, refused, failed); `None`: acquire
+    /// in this isolate (no coordinator, a bypass, or the coordinator unavailable).
+    pub(super) async fn coordinated(
+        &self,
+        key: &CacheKey,
+        grant: &Grant<'_>,
+        mode: Refill,
+        platform: &Platform<'_>,
+    ) -> Option<Result<AcquiredToken, Error>> {
+        match self.coordinate(key, grant, mode, platform).await {
+            Coordinated::Token { token, source } => {
+                let source = coordinator_source(&source);
+                let now = platform.clock.now_unix_secs();
+                if token.store_ttl(now).is_some() {
+                    self.remember(key.clone(), &token, now, platform);
+                    // Only the answers of a fresh request reach the store: every isolate
+                    // writing every answer would exceed Workers KV's one write per key per
+                    // second.
+                    if source == TokenSource::Provider {
+                        self.write_stored(key.storage_key(), &token, platform).await;
+                    }
+                }
+                Some(Ok(served(&token, source, now)))
+            }
+            Coordinated::Final(error) => Some(Err(error)),
+            Coordinated::Local => None,
+            // (`coordinate` never answers a redemption: it is `Local` there.)
+            #[cfg(feature = "webapp")]
+            Coordinated::Redeemed { .. } => None,
+        }
+    }
+
     /// As an isolate: asks the coordinator, if the platform has one, for an app token the
     /// caller is waiting for ([`Refill::Normal`]) or a refresh ahead ([`Refill::Ahead`]), or
     /// for an on-behalf-of token the caller is waiting for; a bypass (forced refresh, claims
     /// challenge) stays local. (The grants' `claims` then carry only the client capabilities,
     /// which the coordinator, built from the same settings, adds itself.)
-    pub(super) async fn coordinate(
+    async fn coordinate(
         &self,
         key: &CacheKey,
         grant: &Grant<'_>,
@@ -243,7 +277,7 @@ pub(super) fn failure_answer(error: Error) -> CoordinatedAnswer {
 /// coordinator just requested is [`TokenSource::Provider`] (a provider request happened for
 /// this call), one it served while the provider fails is
 /// [`TokenSource::CachedAfterProviderFailure`], one it held is [`TokenSource::Coordinator`].
-pub(super) fn coordinator_source(source: &str) -> TokenSource {
+fn coordinator_source(source: &str) -> TokenSource {
     match source {
         "provider" => TokenSource::Provider,
         "stale" => TokenSource::CachedAfterProviderFailure,
@@ -253,7 +287,7 @@ pub(super) fn coordinator_source(source: &str) -> TokenSource {
 
 /// The coordinated token served to the isolate's caller, from `source`, due for a refresh when
 /// its `refresh_on` has passed at `now`.
-pub(super) fn served(token: &CachedToken, source: TokenSource, now: u64) -> AcquiredToken {
+fn served(token: &CachedToken, source: TokenSource, now: u64) -> AcquiredToken {
     let mut served = AcquiredToken::from_cached(token, source);
     served.refresh_due = token.refresh_on.is_some_and(|refresh_on| now >= refresh_on);
     served

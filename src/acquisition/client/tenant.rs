@@ -96,7 +96,7 @@ impl ConfidentialClient {
             memory: self.memory.with_same_limit(),
             prepared: super::PreparedRequests::default(),
             flights: SingleFlight::default(),
-            #[cfg(feature = "webapp")]
+            #[cfg(all(feature = "webapp", feature = "coordination"))]
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
             clock_offset: ClockOffset::default(),
