@@ -36,7 +36,9 @@ pub use object::TokenCoordinator;
 mod refused;
 
 /// The Durable Object namespace binding of the coordinator (`[[durable_objects.bindings]] name
-/// = "TOKEN_COORDINATOR"`). Optional: without it, behaviour is per isolate.
+/// = "TOKEN_COORDINATOR"`). Optional: without it, behaviour is per isolate. With it, the Worker
+/// needs the feature `coordination` (or `coordinator`), else its token acquisitions fail with
+/// a configuration error.
 pub const TOKEN_COORDINATOR_BINDING: &str = "TOKEN_COORDINATOR";
 
 /// What a [`crate::WorkerPlatform`] hands the core for a `TOKEN_COORDINATOR` binding: the
