@@ -25,8 +25,10 @@ pub use cache::{
     CachedToken, TokenState, EXPIRY_MARGIN_SECS, HALF_LIFE_REFRESH_MIN_SECS, MIN_STORE_TTL_SECS,
 };
 pub use client::{
-    AcquiredToken, AppTokenRequest, ConfidentialClient, ReceivedTokens, RedeemedRefreshToken,
-    SessionRedemption, TokenOptions, TokenSource, MAX_PREPARED_REQUESTS, MAX_TENANT_CLIENTS,
+    AcquiredToken, AppTokenRequest, ConfidentialClient, ReceivedTokens, TokenOptions, TokenSource,
+    MAX_PREPARED_REQUESTS, MAX_TENANT_CLIENTS,
 };
+#[cfg(feature = "webapp")]
+pub use client::{RedeemedRefreshToken, SessionRedemption};
 pub use coordination::Coordinator;
 pub use single_flight::{BuiltOnce, SingleFlight};

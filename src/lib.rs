@@ -38,8 +38,9 @@
 //! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials) |
 //! | `system` | no | the host's clock, random source and stderr logger through std (WASI hosts) |
 //! | `daemon` | yes | [`Daemon`]: app tokens for a downstream API behind a protected route, scheduled runs, multi-tenant onboarding (admin consent) |
-//! | `webapi` | yes | [`WebApi`]: bearer validation of callers and the on-behalf-of flow (Microsoft identity platform; RFC 7523 `jwt-bearer` grant) |
-//! | `webapp` | yes | [`WebApp`]: OpenID Connect sign-in (code + PKCE), sessions, logout, delegated calls |
+//! | `webapi` | yes | [`WebApi`]: bearer validation of callers and the on-behalf-of flow (Microsoft identity platform; RFC 7523 `jwt-bearer` grant; `ConfidentialClient::acquire_token_on_behalf_of`) |
+//! | `webapp` | yes | [`WebApp`]: OpenID Connect sign-in (code + PKCE), sessions, logout, delegated calls (`ConfidentialClient::redeem_authorization_code`, `acquire_token_by_refresh_token`, `redeem_refresh_token`) |
+//! | `coordination` | yes | deployment-wide coordination of token requests ([`acquisition::coordination`]): the protocol's messages, the isolate's requests to [`Platform::coordinator`], the coordinator's side (`AppTokens::serve_coordinated`); without it a platform's coordinator is refused ([`Error::Configuration`]) |
 //!
 //! [`AppTokens`] (client credentials), [`ProtectedResource`] (bearer validation) and
 //! [`DownstreamApi`] are always there: an app that needs only app tokens turns the scenarios

@@ -69,7 +69,8 @@ pub struct Platform<'a> {
     pub store: &'a dyn TokenStore,
     /// The deployment-wide coordinator of token requests (a Durable Object on Workers), if the
     /// adapter has one: see [`crate::acquisition::coordination`]. `None`: each isolate asks
-    /// the provider itself.
+    /// the provider itself. Without the feature `coordination`, `Some` is refused: an
+    /// acquisition that would ask it fails with [`crate::Error::Configuration`].
     pub coordinator: Option<&'a dyn crate::acquisition::Coordinator>,
 }
 

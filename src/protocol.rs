@@ -10,6 +10,7 @@ pub(crate) mod bearer;
 pub(crate) mod claims;
 pub(crate) mod discovery;
 pub(crate) mod json;
+#[cfg(feature = "webapp")]
 pub(crate) mod pkce;
 pub(crate) mod request;
 pub(crate) mod response;

@@ -106,7 +106,8 @@ impl CacheKey {
     /// The key of an on-behalf-of token (MSAL's convention): `["obo", authority, client_id,
     /// user_assertion_hash, scopes]`, where the user partition is [`user_assertion_hash`] of
     /// the incoming token. Two users never share an entry, and a cached entry is reachable only
-    /// with the very token that obtained it.
+    /// with the very token that obtained it. (Feature `webapi`.)
+    #[cfg(feature = "webapi")]
     pub(crate) fn on_behalf_of(
         authority: &Authority,
         client_id: &str,
@@ -176,7 +177,9 @@ fn storage_key_of_digest(prefix: &str, digest: &[u8]) -> String {
 }
 
 /// MSAL's on-behalf-of partition key: base64url (no padding) of SHA-256 of the incoming
-/// assertion's text (43 characters). The token itself is never kept in a key.
+/// assertion's text (43 characters). The token itself is never kept in a key. (Feature
+/// `webapi`.)
+#[cfg(feature = "webapi")]
 pub(crate) fn user_assertion_hash(assertion: &AccessToken) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(assertion.expose_secret().as_bytes()))
 }

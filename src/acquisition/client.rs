@@ -10,12 +10,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use url::Url;
-
 use crate::acquisition::cache::memory::MemoryCache;
 use crate::acquisition::cache::{CacheKey, CachedToken, TokenState};
 use crate::acquisition::clock::{ClockOffset, CorrectedClock};
-use crate::acquisition::coordination::Coordinated;
 use crate::acquisition::single_flight::{SingleFlight, SINGLE_FLIGHT_RECHECK_MS};
 use crate::acquisition::throttle::ThrottleTable;
 use crate::credentials::credential::ClientCredential;
@@ -24,12 +21,10 @@ use crate::platform::Platform;
 use crate::protocol::authority::{Authority, Region};
 use crate::protocol::claims::claims_parameter;
 use crate::protocol::discovery::ProviderMetadata;
-use crate::protocol::pkce::PkceVerifier;
 use crate::protocol::request::Grant;
 pub use crate::protocol::response::ReceivedTokens;
 use crate::protocol::scope::Scopes;
 use crate::seal::{Purpose, RootKeys, Sealer};
-use crate::secret::{AccessToken, RefreshToken};
 use send::random_below;
 
 /// The largest random advance of a proactive refresh, in seconds: isolates holding the same
@@ -78,6 +73,8 @@ pub struct ConfidentialClient {
     /// What [`ConfidentialClient::acquire_token_for_client`] prepared, by scopes.
     prepared: PreparedRequests<Scopes>,
     flights: SingleFlight<CacheKey, Result<AcquiredToken, Error>>,
+    /// A web-app session's refresh-token redemptions in progress here, as its coordinator.
+    #[cfg(all(feature = "webapp", feature = "coordination"))]
     redemptions: SingleFlight<String, ()>,
     throttles: ThrottleTable,
     clock_offset: ClockOffset,
@@ -114,6 +111,7 @@ impl ConfidentialClient {
             memory: MemoryCache::default(),
             prepared: PreparedRequests::default(),
             flights: SingleFlight::default(),
+            #[cfg(all(feature = "webapp", feature = "coordination"))]
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
             clock_offset: ClockOffset::default(),
@@ -228,46 +226,6 @@ impl ConfidentialClient {
         }
     }
 
-    /// Acquires a token for `scopes` on behalf of the user whose access token this web API
-    /// received (Microsoft identity platform "on-behalf-of flow"; MSAL
-    /// `AcquireTokenOnBehalfOf`): from memory, else from the store, else from the provider, with
-    /// concurrent misses for the same (assertion, scopes) sharing one request. Tokens are cached
-    /// under `CacheKey::on_behalf_of`, so each incoming token has its own entries.
-    ///
-    /// Validate `assertion` first ([`crate::validation::access_token::validate_access_token`]): an expired
-    /// incoming token must be refused before it reaches the cache.
-    ///
-    /// # Errors
-    /// [`Error::Configuration`] for an Entra multi-tenant alias authority (on-behalf-of needs
-    /// the tenant) or a malformed claims challenge; provider failures as
-    /// [`ConfidentialClient::acquire_token_for_client`], notably `interaction_required` (with
-    /// `claims` and `suberror`) when the user must satisfy a policy first: see
-    /// [`crate::error::ServerError`].
-    pub async fn acquire_token_on_behalf_of(
-        &self,
-        assertion: &AccessToken,
-        scopes: &Scopes,
-        options: &TokenOptions,
-        platform: &Platform<'_>,
-    ) -> Result<AcquiredToken, Error> {
-        self.require_tenant("on-behalf-of")?;
-        let key = CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, scopes);
-        let clock = self.corrected_clock(platform);
-        let platform = &platform.with_clock(&clock);
-        let cached = match self.served_from_memory(&key, options, platform) {
-            Ok(served) => return Ok(served),
-            Err(cached) => cached,
-        };
-        let claims = self.claims_parameter(options.claims.as_deref())?;
-        let grant = Grant::OnBehalfOf {
-            assertion,
-            scopes,
-            claims: claims.as_deref(),
-        };
-        self.refill_under_flight(key, grant, cached, options, platform)
-            .await
-    }
-
     pub(super) fn require_tenant(&self, flow: &str) -> Result<(), Error> {
         match &self.authority {
             Authority::Entra(entra) if entra.is_tenantless() => Err(Error::configuration(
@@ -367,27 +325,10 @@ impl ConfidentialClient {
                 return Ok(served);
             }
         }
-        let coordinated = self.coordinate(&key, &grant, mode, platform).await;
-        let requested = match coordinated {
-            Coordinated::Token { token, source } => {
-                let source = coordinated::coordinator_source(&source);
-                let now = platform.clock.now_unix_secs();
-                if token.store_ttl(now).is_some() {
-                    self.remember(key.clone(), &token, now, platform);
-                    // Only the answers of a fresh request reach the store: every isolate
-                    // writing every answer would exceed Workers KV's one write per key per
-                    // second.
-                    if source == TokenSource::Provider {
-                        self.write_stored(storage_key, &token, platform).await;
-                    }
-                }
-                return Ok(coordinated::served(&token, source, now));
-            }
-            Coordinated::Final(error) => Err(error),
-            // (`coordinate` never answers a redemption: it is `Local` there.)
-            Coordinated::Local | Coordinated::Redeemed { .. } => {
-                self.request_token(grant, platform).await
-            }
+        let requested = match self.coordinated(&key, &grant, mode, platform).await {
+            Some(Ok(served)) => return Ok(served),
+            Some(Err(error)) => Err(error),
+            None => self.request_token(grant, platform).await,
         };
         match requested {
             Ok(token) => {
@@ -420,55 +361,6 @@ impl ConfidentialClient {
             received.requested_at,
         ))
     }
-
-    /// Redeems an authorization code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636 §4.5;
-    /// MSAL `AcquireTokenByAuthorizationCode`). Codes are single-use: this is never retried and
-    /// never served from a cache.
-    ///
-    /// # Errors
-    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` when the code was
-    /// already used, has expired, or the verifier or redirect URI differ.
-    pub async fn redeem_authorization_code(
-        &self,
-        code: &str,
-        redirect_uri: &Url,
-        code_verifier: &PkceVerifier,
-        scopes: &Scopes,
-        platform: &Platform<'_>,
-    ) -> Result<ReceivedTokens, Error> {
-        let grant = Grant::AuthorizationCode {
-            code,
-            redirect_uri,
-            code_verifier,
-            scopes,
-        };
-        let clock = self.corrected_clock(platform);
-        self.send_grant(grant, &platform.with_clock(&clock)).await
-    }
-
-    /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
-    /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
-    /// challenge (merged with the client capabilities). The caller keeps the rotated refresh token the response may carry.
-    ///
-    /// # Errors
-    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
-    /// `suberror`) or `interaction_required` when the user must sign in again.
-    pub async fn acquire_token_by_refresh_token(
-        &self,
-        refresh_token: &RefreshToken,
-        scopes: &Scopes,
-        claims: Option<&str>,
-        platform: &Platform<'_>,
-    ) -> Result<ReceivedTokens, Error> {
-        let claims = self.claims_parameter(claims)?;
-        let grant = Grant::RefreshToken {
-            refresh_token,
-            scopes,
-            claims: claims.as_deref(),
-        };
-        let clock = self.corrected_clock(platform);
-        self.send_grant(grant, &platform.with_clock(&clock)).await
-    }
 }
 
 impl core::fmt::Debug for ConfidentialClient {
@@ -486,15 +378,24 @@ fn acquired(token: &CachedToken, source: TokenSource) -> AcquiredToken {
     AcquiredToken::from_cached(token, source)
 }
 
+#[cfg(feature = "webapp")]
+mod authorization_code;
 mod client_credentials;
 pub(crate) use client_credentials::PreparedRequests;
 pub use client_credentials::MAX_PREPARED_REQUESTS;
+#[cfg(feature = "coordination")]
 mod coordinated;
 mod metadata;
+#[cfg(feature = "webapi")]
+mod on_behalf_of;
+#[cfg(feature = "webapp")]
 mod redemption;
 mod send;
 mod tenant;
 mod token;
+#[cfg(not(feature = "coordination"))]
+mod uncoordinated;
+#[cfg(feature = "webapp")]
 pub use redemption::{RedeemedRefreshToken, SessionRedemption};
 use tenant::TenantClients;
 pub use tenant::MAX_TENANT_CLIENTS;

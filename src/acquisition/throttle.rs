@@ -132,20 +132,7 @@ pub(crate) fn request_key(
     client_id: &str,
     grant: &Grant<'_>,
 ) -> Option<String> {
-    let (user, scopes, claims) = match grant {
-        Grant::ClientCredentials { scopes, claims } => (None, scopes, claims),
-        Grant::RefreshToken {
-            refresh_token,
-            scopes,
-            claims,
-        } => (Some(refresh_token.expose_secret()), scopes, claims),
-        Grant::OnBehalfOf {
-            assertion,
-            scopes,
-            claims,
-        } => (Some(assertion.expose_secret()), scopes, claims),
-        Grant::AuthorizationCode { .. } => return None,
-    };
+    let (user, scopes, claims) = grant.identity()?;
     let user = user.map(|secret| hashed_storage_key("", secret));
     let canonical = serde_json::json!([
         grant.name(),
@@ -162,7 +149,7 @@ pub(crate) fn request_key(
 /// ([`crate::error::ServerError::requires_user_interaction`]) for a refresh token or
 /// on-behalf-of request.
 pub(crate) fn requires_user(grant: &Grant<'_>, error: &Error) -> bool {
-    matches!(grant, Grant::RefreshToken { .. } | Grant::OnBehalfOf { .. })
+    grant.is_users()
         && error
             .server_error()
             .is_some_and(|server| server.requires_user_interaction())

@@ -13,16 +13,22 @@ use url::Url;
 use crate::credentials::assertion::JWT_BEARER_ASSERTION_TYPE;
 use crate::credentials::credential::ClientAuthentication;
 use crate::platform::http::{header, HttpRequest, Method};
+#[cfg(feature = "webapp")]
 use crate::protocol::pkce::PkceVerifier;
 use crate::protocol::scope::Scopes;
-use crate::secret::{AccessToken, RefreshToken};
+#[cfg(feature = "webapi")]
+use crate::secret::AccessToken;
+#[cfg(feature = "webapp")]
+use crate::secret::RefreshToken;
 
 /// `x-client-SKU`: identifies the library to the provider's telemetry (as MSAL does).
 pub(crate) const CLIENT_SKU: &str = "edge-token";
 /// `x-client-Ver`: the library version.
 pub(crate) const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A grant: what the client exchanges for a token.
+/// A grant: what the client exchanges for a token. The user grants are there with the
+/// scenario that uses them: authorization code and refresh token with feature `webapp`,
+/// on-behalf-of with feature `webapi`.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub(crate) enum Grant<'a> {
@@ -39,6 +45,7 @@ pub(crate) enum Grant<'a> {
     /// `grant_type=authorization_code`, `code`, `redirect_uri` (identical to the authorization
     /// request's), `code_verifier`, and `scope` (the Microsoft identity platform wants the
     /// scopes again).
+    #[cfg(feature = "webapp")]
     AuthorizationCode {
         /// The code from the callback. Single-use: never retried.
         code: &'a str,
@@ -51,6 +58,7 @@ pub(crate) enum Grant<'a> {
     },
     /// Refresh (RFC 6749 §6): `grant_type=refresh_token`, `refresh_token`, `scope`, and, when a
     /// resource demanded more (a claims challenge, OIDC Core §5.5), `claims`.
+    #[cfg(feature = "webapp")]
     RefreshToken {
         /// The refresh token.
         refresh_token: &'a RefreshToken,
@@ -63,6 +71,7 @@ pub(crate) enum Grant<'a> {
     /// bearer grant of RFC 7523 §2.1): `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`,
     /// `assertion` (the access token the web API received), `requested_token_use=on_behalf_of`,
     /// `scope`, and `claims` when given.
+    #[cfg(feature = "webapi")]
     OnBehalfOf {
         /// The incoming access token, exactly as received.
         assertion: &'a AccessToken,
@@ -73,20 +82,75 @@ pub(crate) enum Grant<'a> {
     },
 }
 
-impl Grant<'_> {
+impl<'a> Grant<'a> {
     /// A short name for logs: `client_credentials`, `authorization_code`, `refresh_token`,
     /// `on_behalf_of`.
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::ClientCredentials { .. } => "client_credentials",
+            #[cfg(feature = "webapp")]
             Self::AuthorizationCode { .. } => "authorization_code",
+            #[cfg(feature = "webapp")]
             Self::RefreshToken { .. } => "refresh_token",
+            #[cfg(feature = "webapi")]
             Self::OnBehalfOf { .. } => "on_behalf_of",
+        }
+    }
+
+    /// What identifies a repeatable request besides the client: the user's secret (the
+    /// refresh token or the incoming assertion; `None` for an app token), the scopes and the
+    /// claims. `None` for an authorization code, which is single-use (never repeated).
+    pub(crate) fn identity(&self) -> Option<(Option<&'a str>, &'a Scopes, Option<&'a str>)> {
+        match *self {
+            Self::ClientCredentials { scopes, claims } => Some((None, scopes, claims)),
+            #[cfg(feature = "webapp")]
+            Self::AuthorizationCode { .. } => None,
+            #[cfg(feature = "webapp")]
+            Self::RefreshToken {
+                refresh_token,
+                scopes,
+                claims,
+            } => Some((Some(refresh_token.expose_secret()), scopes, claims)),
+            #[cfg(feature = "webapi")]
+            Self::OnBehalfOf {
+                assertion,
+                scopes,
+                claims,
+            } => Some((Some(assertion.expose_secret()), scopes, claims)),
+        }
+    }
+
+    /// A grant of the user's (refresh token, on-behalf-of): an answer only the user can
+    /// resolve is remembered for it (`crate::acquisition::throttle::requires_user`).
+    pub(crate) fn is_users(&self) -> bool {
+        match self {
+            Self::ClientCredentials { .. } => false,
+            #[cfg(feature = "webapp")]
+            Self::AuthorizationCode { .. } => false,
+            #[cfg(feature = "webapp")]
+            Self::RefreshToken { .. } => true,
+            #[cfg(feature = "webapi")]
+            Self::OnBehalfOf { .. } => true,
+        }
+    }
+
+    /// Whether a failed attempt may be sent again. A code is single-use, and a refresh token
+    /// may be rotated by the redemption whose answer was lost: sending either again would be a
+    /// reuse, which providers that detect reuse answer by revoking the grant (RFC 9700
+    /// §4.14.2).
+    pub(crate) fn may_retry(&self) -> bool {
+        match self {
+            Self::ClientCredentials { .. } => true,
+            #[cfg(feature = "webapp")]
+            Self::AuthorizationCode { .. } | Self::RefreshToken { .. } => false,
+            #[cfg(feature = "webapi")]
+            Self::OnBehalfOf { .. } => true,
         }
     }
 }
 
 /// `grant_type` of the on-behalf-of request (RFC 7523 §2.1).
+#[cfg(feature = "webapi")]
 pub(crate) const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Builds the token request: `grant_type` and the grant's parameters, `client_id` (except with
@@ -111,6 +175,7 @@ pub(crate) fn token_request(
                 form.append_pair("claims", claims);
             }
         }
+        #[cfg(feature = "webapi")]
         Grant::OnBehalfOf {
             assertion,
             scopes,
@@ -125,6 +190,7 @@ pub(crate) fn token_request(
                 form.append_pair("claims", claims);
             }
         }
+        #[cfg(feature = "webapp")]
         Grant::AuthorizationCode {
             code,
             redirect_uri,
@@ -138,6 +204,7 @@ pub(crate) fn token_request(
             form.append_pair("code_verifier", code_verifier.expose_secret());
             form.append_pair("scope", &scopes.to_param());
         }
+        #[cfg(feature = "webapp")]
         Grant::RefreshToken {
             refresh_token,
             scopes,

@@ -11,6 +11,7 @@ use core::time::Duration;
 use crate::acquisition::client::{
     AcquiredToken, AppTokenRequest, ConfidentialClient, PreparedRequests,
 };
+#[cfg(feature = "coordination")]
 use crate::acquisition::coordination::{RefreshAhead, Served};
 use crate::config::{http_timeout, ClientConfig, Settings};
 use crate::credentials::certificate::PrivateKey;
@@ -97,29 +98,6 @@ impl AppTokens {
             self.client.app_token_request(&Scopes::parse(scopes)?)
         })
     }
-    /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
-    /// the deployment's coordinator of this client's tokens: app and on-behalf-of tokens, and
-    /// web-app sessions' refresh-token redemptions
-    /// ([`ConfidentialClient::serve_coordinated`]): `platform`'s store is the coordinator's
-    /// own durable storage, and it has no coordinator. Run the returned refresh, if any, in the
-    /// background.
-    pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
-        self.client.serve_coordinated(request, platform).await
-    }
-
-    /// Runs a coordinator's refresh ahead ([`Served::refresh_ahead`],
-    /// [`ConfidentialClient::refresh_ahead`]); meant for the background.
-    ///
-    /// # Errors
-    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
-    pub async fn refresh_ahead(
-        &self,
-        ahead: &RefreshAhead,
-        platform: &Platform<'_>,
-    ) -> Result<(), Error> {
-        self.client.refresh_ahead(ahead, platform).await
-    }
-
     /// The proactive refresh of the token for `scopes` (text as passed to
     /// [`AppTokens::acquire_scopes`]; [`ConfidentialClient::refresh_token_for_client`]); meant
     /// for the background.
@@ -133,6 +111,38 @@ impl AppTokens {
             .refresh_token_for_client(request.scopes(), platform)
             .await
             .map(drop)
+    }
+}
+
+/// The deployment's coordinator ([`crate::acquisition::coordination`]): needs feature
+/// `coordination`.
+#[cfg(feature = "coordination")]
+impl AppTokens {
+    /// Serves an isolate's [`crate::acquisition::coordination::CoordinatedRequest`] (JSON) as
+    /// the deployment's coordinator of this client's tokens: app and on-behalf-of tokens, and
+    /// web-app sessions' refresh-token redemptions
+    /// ([`ConfidentialClient::serve_coordinated`]): `platform`'s store is the coordinator's
+    /// own durable storage, and it has no coordinator. Run the returned refresh, if any, in the
+    /// background.
+    ///
+    /// Needs feature `coordination`.
+    pub async fn serve_coordinated(&self, request: &[u8], platform: &Platform<'_>) -> Served {
+        self.client.serve_coordinated(request, platform).await
+    }
+
+    /// Runs a coordinator's refresh ahead ([`Served::refresh_ahead`],
+    /// [`ConfidentialClient::refresh_ahead`]); meant for the background.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::refresh_token_for_client`]; the cached token stays usable.
+    ///
+    /// Needs feature `coordination`.
+    pub async fn refresh_ahead(
+        &self,
+        ahead: &RefreshAhead,
+        platform: &Platform<'_>,
+    ) -> Result<(), Error> {
+        self.client.refresh_ahead(ahead, platform).await
     }
 }
 

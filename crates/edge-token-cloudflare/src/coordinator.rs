@@ -16,91 +16,36 @@
 //! ```
 //!
 //! Without the binding, each isolate asks the provider itself (single-flight per isolate).
-//! The class is exported with the crate feature `coordinator`; without it, the Worker can still
-//! bind another script's coordinator (`script_name`).
+//! The isolates' side ([`DurableCoordinator`]) needs the crate feature `coordination`; the class
+//! is exported with the feature `coordinator` (which implies `coordination`). A Worker with
+//! `coordination` and without `coordinator` binds another script's coordinator
+//! (`script_name`). A Worker built without `coordination` that has a `TOKEN_COORDINATOR`
+//! binding refuses to get tokens ([`edge_token::Error::Configuration`] naming the feature):
+//! running uncoordinated would defeat what the binding was meant for (one provider request per
+//! key for the deployment, one redemption at a time per web-app session).
 
-use alloc::boxed::Box;
-use alloc::format;
-use alloc::vec::Vec;
-use core::time::Duration;
-
-use futures_util::future::{select, Either};
-use worker::{Env, Method, ObjectNamespace, Request, RequestInit};
-
-use edge_token::acquisition::coordination::coordinator_time_limit;
-use edge_token::acquisition::Coordinator;
-use edge_token::error::Error;
-use edge_token::platform::LocalBoxFuture;
-
+#[cfg(feature = "coordination")]
+mod durable;
+#[cfg(feature = "coordination")]
+pub use durable::DurableCoordinator;
 #[cfg(feature = "coordinator")]
 mod object;
 #[cfg(feature = "coordinator")]
 pub use object::TokenCoordinator;
+#[cfg(not(feature = "coordination"))]
+mod refused;
 
 /// The Durable Object namespace binding of the coordinator (`[[durable_objects.bindings]] name
-/// = "TOKEN_COORDINATOR"`). Optional: without it, behaviour is per isolate.
+/// = "TOKEN_COORDINATOR"`). Optional: without it, behaviour is per isolate. With it, the Worker
+/// needs the feature `coordination` (or `coordinator`), else its token acquisitions fail with
+/// a configuration error.
 pub const TOKEN_COORDINATOR_BINDING: &str = "TOKEN_COORDINATOR";
 
-/// The isolates' channel to the coordinator: one Durable Object per cache key, addressed with
-/// `idFromName` over the key's storage name (a hash: the raw key never leaves the isolate).
-/// Each exchange is bounded by [`coordinator_time_limit`] (the core's rule); a coordinator that is stopped,
-/// killed or slower is an error, and the core then acquires in the isolate.
-pub struct DurableCoordinator {
-    namespace: ObjectNamespace,
-    timeout: Duration,
-}
-
-impl DurableCoordinator {
-    /// The coordinator bound as [`TOKEN_COORDINATOR_BINDING`] in `env`, if any, for clients
-    /// whose requests have the time limit `http_timeout`.
-    pub fn from_env(env: &Env, http_timeout: Duration) -> Option<Self> {
-        env.durable_object(TOKEN_COORDINATOR_BINDING)
-            .ok()
-            .map(|namespace| Self {
-                namespace,
-                timeout: coordinator_time_limit(http_timeout),
-            })
-    }
-
-    async fn send(&self, key: &str, body: Vec<u8>) -> Result<Vec<u8>, Error> {
-        let failed = |error: worker::Error| Error::Platform(format!("token coordinator: {error}"));
-        let stub = self
-            .namespace
-            .id_from_name(key)
-            .and_then(|id| id.get_stub())
-            .map_err(failed)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-        let request =
-            Request::new_with_init("https://token-coordinator/acquire", &init).map_err(failed)?;
-        let mut response = stub.fetch_with_request(request).await.map_err(failed)?;
-        if response.status_code() != 200 {
-            return Err(Error::Platform(format!(
-                "token coordinator answered HTTP {}",
-                response.status_code()
-            )));
-        }
-        response.bytes().await.map_err(failed)
-    }
-}
-
-impl Coordinator for DurableCoordinator {
-    fn exchange<'a>(
-        &'a self,
-        key: &'a str,
-        request: Vec<u8>,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            let exchange = Box::pin(self.send(key, request));
-            let limit = Box::pin(worker::Delay::from(self.timeout));
-            match select(exchange, limit).await {
-                Either::Left((answer, _)) => answer,
-                Either::Right(_) => Err(Error::Platform(format!(
-                    "token coordinator: no answer within {} ms",
-                    self.timeout.as_millis()
-                ))),
-            }
-        })
-    }
-}
+/// What a [`crate::WorkerPlatform`] hands the core for a `TOKEN_COORDINATOR` binding: the
+/// channel to it, or (without the feature `coordination`) its refusal.
+#[cfg(feature = "coordination")]
+pub(crate) type BoundCoordinator = DurableCoordinator;
+/// What a [`crate::WorkerPlatform`] hands the core for a `TOKEN_COORDINATOR` binding: the
+/// channel to it, or (without the feature `coordination`) its refusal.
+#[cfg(not(feature = "coordination"))]
+pub(crate) type BoundCoordinator = refused::RefusedCoordinator;

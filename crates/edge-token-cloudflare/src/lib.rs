@@ -29,7 +29,8 @@
 //! | `webapi` | no | `TokenProvider::on_behalf_of`, `web_api`: bearer validation and on-behalf-of |
 //! | `webapp` | no | `TokenProvider::web_app`: OpenID Connect sign-in, sessions, logout, delegated calls |
 //! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`) |
-//! | `coordinator` | no | exports the Durable Object class `TokenCoordinator` |
+//! | `coordination` | no | [`DurableCoordinator`]: token requests (and web-app sessions' refresh-token redemptions) go through the `TOKEN_COORDINATOR` Durable Object; without it, a Worker with that binding refuses to get tokens (a configuration error naming the feature) |
+//! | `coordinator` | no | exports the Durable Object class `TokenCoordinator` (implies `coordination`) |
 //!
 //! ## Quick start
 //!
@@ -82,9 +83,11 @@ mod web;
 mod webcrypto;
 
 pub use self::log::install_console_logger;
+#[cfg(feature = "coordination")]
+pub use coordinator::DurableCoordinator;
 #[cfg(feature = "coordinator")]
 pub use coordinator::TokenCoordinator;
-pub use coordinator::{DurableCoordinator, TOKEN_COORDINATOR_BINDING};
+pub use coordinator::TOKEN_COORDINATOR_BINDING;
 pub use kv::KvTokenStore;
 pub use platform::{
     webcrypto_signer, EnvSettings, WorkerClock, WorkerEntropy, WorkerPlatform, WorkerSleep,

@@ -11,7 +11,8 @@ use edge_token::error::Error;
 use edge_token::platform::NoStore;
 use edge_token::platform::{Clock, Entropy, LocalBoxFuture, Platform, Sleep};
 
-use super::{DurableCoordinator, FetchTransport, KvTokenStore};
+use super::{FetchTransport, KvTokenStore};
+use crate::coordinator::BoundCoordinator;
 use crate::signer::WebCryptoSigner;
 use edge_token::acquisition::Coordinator;
 use edge_token::credentials::{JwsAlgorithm, JwsSigner};
@@ -52,11 +53,12 @@ impl Entropy for WorkerEntropy {
 
 /// Everything a [`Platform`] borrows on Workers, for one request: `fetch` with a time limit,
 /// the KV namespace bound as the shared store (no store when the binding is missing), and the
-/// token coordinator when `TOKEN_COORDINATOR` is bound ([`DurableCoordinator`]).
+/// token coordinator when `TOKEN_COORDINATOR` is bound (`DurableCoordinator`, feature
+/// `coordination`; without the feature, a binding is refused: see `TOKEN_COORDINATOR_BINDING`).
 pub struct WorkerPlatform<'ctx> {
     transport: FetchTransport,
     kv: Option<KvTokenStore<'ctx>>,
-    coordinator: Option<DurableCoordinator>,
+    coordinator: Option<BoundCoordinator>,
 }
 
 impl WorkerPlatform<'static> {
@@ -66,7 +68,7 @@ impl WorkerPlatform<'static> {
         Self {
             transport: FetchTransport::new(timeout),
             kv: env.kv(kv_binding).ok().map(KvTokenStore::new),
-            coordinator: DurableCoordinator::from_env(env, timeout),
+            coordinator: BoundCoordinator::from_env(env, timeout),
         }
     }
 }
@@ -86,7 +88,7 @@ impl<'ctx> WorkerPlatform<'ctx> {
                 .kv(kv_binding)
                 .ok()
                 .map(|kv| KvTokenStore::write_behind(kv, ctx)),
-            coordinator: DurableCoordinator::from_env(env, timeout),
+            coordinator: BoundCoordinator::from_env(env, timeout),
         }
     }
 

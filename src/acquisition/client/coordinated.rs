@@ -5,7 +5,9 @@
 
 use alloc::string::ToString;
 
-use super::{AcquiredToken, ConfidentialClient, Refill, TokenOptions, TokenSource};
+#[cfg(feature = "webapi")]
+use super::TokenOptions;
+use super::{AcquiredToken, ConfidentialClient, Refill, TokenSource};
 use crate::acquisition::cache::{CacheKey, CachedToken};
 use crate::acquisition::coordination::{
     ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshAhead,
@@ -69,6 +71,7 @@ impl ConfidentialClient {
     }
 
     async fn serve_request(&self, request: &CoordinatedRequest, platform: &Platform<'_>) -> Served {
+        #[cfg(feature = "webapp")]
         if let CoordinatedGrant::RefreshToken(redemption) = &request.grant {
             let answer = self
                 .serve_redemption(&request.key, &request.scopes, redemption, platform)
@@ -114,27 +117,66 @@ impl ConfidentialClient {
         platform: &Platform<'_>,
     ) -> Result<(AcquiredToken, Scopes), Error> {
         let scopes = Scopes::parse(&request.scopes)?;
-        let expected = match &request.grant {
-            CoordinatedGrant::OnBehalfOf { assertion } => {
-                CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, &scopes)
-            }
-            _ => CacheKey::app_token(&self.authority, &self.client_id, &scopes),
-        };
-        if expected.storage_key() != request.key {
-            return Err(Error::configuration(
-                "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
-            ));
-        }
         let token = match &request.grant {
+            CoordinatedGrant::ClientCredentials => {
+                let expected = CacheKey::app_token(&self.authority, &self.client_id, &scopes);
+                requested_key(&expected, request)?;
+                if request.ahead {
+                    self.refresh_token_for_client(&scopes, platform).await
+                } else {
+                    self.acquire_token_for_client(&scopes, platform).await
+                }
+            }
+            #[cfg(feature = "webapi")]
             CoordinatedGrant::OnBehalfOf { assertion } => {
+                let expected =
+                    CacheKey::on_behalf_of(&self.authority, &self.client_id, assertion, &scopes);
+                requested_key(&expected, request)?;
                 let options = TokenOptions::default();
                 self.acquire_token_on_behalf_of(assertion, &scopes, &options, platform)
                     .await
             }
-            _ if request.ahead => self.refresh_token_for_client(&scopes, platform).await,
-            _ => self.acquire_token_for_client(&scopes, platform).await,
+            // (Served by `serve_redemption`.)
+            #[cfg(feature = "webapp")]
+            CoordinatedGrant::RefreshToken(_) => {
+                Err(Error::configuration("a redemption is not a token request"))
+            }
         }?;
         Ok((token, scopes))
+    }
+
+    /// As an isolate, after a memory and store miss for `key`: the coordinator's answer
+    /// ([`Self::coordinate`]), with its token cached here. `Some(Ok)`: the token to serve;
+    /// `Some(Err)`: the answer for every isolate (throttled, refused, failed); `None`: acquire
+    /// in this isolate (no coordinator, a bypass, or the coordinator unavailable).
+    pub(super) async fn coordinated(
+        &self,
+        key: &CacheKey,
+        grant: &Grant<'_>,
+        mode: Refill,
+        platform: &Platform<'_>,
+    ) -> Option<Result<AcquiredToken, Error>> {
+        match self.coordinate(key, grant, mode, platform).await {
+            Coordinated::Token { token, source } => {
+                let source = coordinator_source(&source);
+                let now = platform.clock.now_unix_secs();
+                if token.store_ttl(now).is_some() {
+                    self.remember(key.clone(), &token, now, platform);
+                    // Only the answers of a fresh request reach the store: every isolate
+                    // writing every answer would exceed Workers KV's one write per key per
+                    // second.
+                    if source == TokenSource::Provider {
+                        self.write_stored(key.storage_key(), &token, platform).await;
+                    }
+                }
+                Some(Ok(served(&token, source, now)))
+            }
+            Coordinated::Final(error) => Some(Err(error)),
+            Coordinated::Local => None,
+            // (`coordinate` never answers a redemption: it is `Local` there.)
+            #[cfg(feature = "webapp")]
+            Coordinated::Redeemed { .. } => None,
+        }
     }
 
     /// As an isolate: asks the coordinator, if the platform has one, for an app token the
@@ -142,7 +184,7 @@ impl ConfidentialClient {
     /// for an on-behalf-of token the caller is waiting for; a bypass (forced refresh, claims
     /// challenge) stays local. (The grants' `claims` then carry only the client capabilities,
     /// which the coordinator, built from the same settings, adds itself.)
-    pub(super) async fn coordinate(
+    async fn coordinate(
         &self,
         key: &CacheKey,
         grant: &Grant<'_>,
@@ -158,6 +200,7 @@ impl ConfidentialClient {
                 CoordinatedGrant::ClientCredentials,
                 mode == Refill::Ahead,
             ),
+            #[cfg(feature = "webapi")]
             (
                 Grant::OnBehalfOf {
                     assertion, scopes, ..
@@ -178,12 +221,29 @@ impl ConfidentialClient {
             tenant: self.tenant.clone(),
         };
         match ask(coordinator, &request).await {
+            #[cfg(feature = "webapp")]
             Coordinated::Redeemed { .. } => {
                 log::warn!("coordinator answered a token request with a redemption: acquiring in this isolate");
                 Coordinated::Local
             }
             answer => answer,
         }
+    }
+}
+
+/// Checks that the isolate's request names the storage key this client computes for its grant
+/// and scopes (`expected`).
+///
+/// # Errors
+/// [`Error::Configuration`] when it does not: the coordinator is configured for another
+/// client (its answer is [`CoordinatedAnswer::Unavailable`]).
+fn requested_key(expected: &CacheKey, request: &CoordinatedRequest) -> Result<(), Error> {
+    if expected.storage_key() == request.key {
+        Ok(())
+    } else {
+        Err(Error::configuration(
+            "the coordinator's client settings differ from the isolate's (AUTHORITY, CLIENT_ID)",
+        ))
     }
 }
 
@@ -217,7 +277,7 @@ pub(super) fn failure_answer(error: Error) -> CoordinatedAnswer {
 /// coordinator just requested is [`TokenSource::Provider`] (a provider request happened for
 /// this call), one it served while the provider fails is
 /// [`TokenSource::CachedAfterProviderFailure`], one it held is [`TokenSource::Coordinator`].
-pub(super) fn coordinator_source(source: &str) -> TokenSource {
+fn coordinator_source(source: &str) -> TokenSource {
     match source {
         "provider" => TokenSource::Provider,
         "stale" => TokenSource::CachedAfterProviderFailure,
@@ -227,7 +287,7 @@ pub(super) fn coordinator_source(source: &str) -> TokenSource {
 
 /// The coordinated token served to the isolate's caller, from `source`, due for a refresh when
 /// its `refresh_on` has passed at `now`.
-pub(super) fn served(token: &CachedToken, source: TokenSource, now: u64) -> AcquiredToken {
+fn served(token: &CachedToken, source: TokenSource, now: u64) -> AcquiredToken {
     let mut served = AcquiredToken::from_cached(token, source);
     served.refresh_due = token.refresh_on.is_some_and(|refresh_on| now >= refresh_on);
     served

@@ -1,4 +1,4 @@
-//! Refresh-token redemptions of a web-app session, coordinated deployment-wide
+//! Refresh-token redemptions (RFC 6749 §6) of a web-app session (feature `webapp`), coordinated deployment-wide
 //! ([`crate::acquisition::coordination::RefreshRedemption`]): as an isolate, redeeming through
 //! the session's coordinator when the platform has one; as the coordinator, serialising the
 //! session's redemptions and keeping its current refresh token.
@@ -24,40 +24,15 @@
 //! scopes only (Entra's `consent_required`, a claims challenge) is not kept: the token still
 //! serves other scopes.
 
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
-
-use serde::{Deserialize, Serialize};
-
-use super::coordinated::failure_answer;
 use super::{ConfidentialClient, ReceivedTokens};
-use crate::acquisition::cache::{CachedToken, TokenState, MIN_STORE_TTL_SECS};
-use crate::acquisition::coordination::{
-    ask, Coordinated, CoordinatedAnswer, CoordinatedGrant, CoordinatedRequest, RefreshRedemption,
-    COORDINATION_VERSION,
-};
-use crate::acquisition::sealed_store::{read_sealed, write_sealed};
-use crate::acquisition::single_flight::SINGLE_FLIGHT_RECHECK_MS;
-use crate::error::{Error, ServerError};
+use crate::error::Error;
 use crate::platform::Platform;
+use crate::protocol::request::Grant;
 use crate::protocol::scope::Scopes;
 use crate::secret::RefreshToken;
 
-/// The prefix of the keys whose redemptions a coordinator serialises: sessions' storage keys
-/// (`SessionId::storage_key`).
-const SESSION_KEY_PREFIX: &str = "edge-token/v1/session/";
-
-/// Results a record keeps at most (one per scope set and claims); the soonest-expiring go.
-const MAX_RECORD_RESULTS: usize = 8;
-
-/// The longest sealed record read or written, in characters (tokens of up to 8 scope sets).
-const MAX_RECORD_LEN: usize = 128 * 1024;
-
-/// What the record is called in logs.
-const RECORD: &str = "coordinator's session record";
-
 /// A session whose refresh token is being redeemed: where its coordinator keeps it, and what
-/// the caller's session knows.
+/// the caller's session knows. Needs feature `webapp`.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionRedemption<'a> {
     /// The session's storage key (`SessionId::storage_key`: `edge-token/v1/session/` + a
@@ -74,92 +49,14 @@ pub struct SessionRedemption<'a> {
 
 /// A redemption's tokens, with the refresh token the session must keep now
 /// (`tokens.response.refresh_token`: the rotated one, the coordinator's current one, or `None`
-/// when the provider issued none) and the session's redemption count after it.
+/// when the provider issued none) and the session's redemption count after it. Needs feature
+/// `webapp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedeemedRefreshToken {
     /// The provider's response and when it was asked for.
     pub tokens: ReceivedTokens,
     /// The session's redemption count (`Session::refresh_generation`) to store with it.
     pub generation: u64,
-}
-
-/// A coordinator's record of one session (sealed with the token cache key, bound to the
-/// session's storage key, kept until the session ends).
-#[derive(Serialize, Deserialize)]
-struct RedemptionRecord {
-    /// Redemptions so far.
-    generation: u64,
-    /// The refresh token to present next.
-    refresh_token: RefreshToken,
-    /// The provider refused `refresh_token` itself (`invalid_grant`, not scope-specific): the
-    /// answer for it from now on.
-    refused: Option<ServerError>,
-    /// The last result per (scopes, claims), without refresh token.
-    results: Vec<RecordedResult>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct RecordedResult {
-    scopes: String,
-    claims: Option<String>,
-    /// The record's generation right after this redemption.
-    generation: u64,
-    tokens: ReceivedTokens,
-}
-
-impl RedemptionRecord {
-    /// The result to serve a caller at `generation` without a provider request, if any: one
-    /// for the same scopes and claims, obtained after the caller's refresh token stopped being
-    /// current and still unexpired, or fresh when the caller does not force a refresh.
-    fn result_for(
-        &self,
-        scopes: &str,
-        redemption: &RefreshRedemption,
-        now: u64,
-    ) -> Option<&ReceivedTokens> {
-        let result = self
-            .results
-            .iter()
-            .find(|r| r.scopes == scopes && r.claims == redemption.claims)?;
-        let token = CachedToken::from_response(&result.tokens.response, result.tokens.requested_at);
-        let newer = result.generation > redemption.generation && token.is_unexpired(now);
-        let fresh = !redemption.force && token.state(now) == TokenState::Fresh;
-        (newer || fresh).then_some(&result.tokens)
-    }
-
-    fn record(
-        &mut self,
-        scopes: &str,
-        claims: Option<String>,
-        mut tokens: ReceivedTokens,
-        now: u64,
-    ) {
-        tokens.response.refresh_token = None;
-        self.results
-            .retain(|r| !(r.scopes == scopes && r.claims == claims));
-        self.results.retain(|r| {
-            CachedToken::from_response(&r.tokens.response, r.tokens.requested_at).is_unexpired(now)
-        });
-        self.results.push(RecordedResult {
-            scopes: scopes.to_string(),
-            claims,
-            generation: self.generation,
-            tokens,
-        });
-        while self.results.len() > MAX_RECORD_RESULTS {
-            self.results.remove(0);
-        }
-    }
-
-    /// `tokens` as answered: with the current refresh token and generation.
-    fn answer(&self, tokens: &ReceivedTokens) -> CoordinatedAnswer {
-        let mut tokens = tokens.clone();
-        tokens.response.refresh_token = Some(self.refresh_token.clone());
-        CoordinatedAnswer::Redeemed {
-            tokens,
-            generation: self.generation,
-        }
-    }
 }
 
 impl ConfidentialClient {
@@ -173,6 +70,8 @@ impl ConfidentialClient {
     /// # Errors
     /// As [`ConfidentialClient::acquire_token_by_refresh_token`], the coordinator's answer
     /// included: `invalid_grant` when the refresh token (or the current one) is refused.
+    ///
+    /// Needs feature `webapp`.
     pub async fn redeem_refresh_token(
         &self,
         session: &SessionRedemption<'_>,
@@ -181,33 +80,11 @@ impl ConfidentialClient {
         claims: Option<&str>,
         platform: &Platform<'_>,
     ) -> Result<RedeemedRefreshToken, Error> {
-        if let Some(coordinator) = platform.coordinator {
-            let request = CoordinatedRequest {
-                v: COORDINATION_VERSION,
-                key: session.key.to_string(),
-                scopes: scopes.to_param(),
-                ahead: false,
-                grant: CoordinatedGrant::RefreshToken(RefreshRedemption {
-                    refresh_token: refresh_token.clone(),
-                    generation: session.generation,
-                    claims: claims.map(str::to_string),
-                    force: session.force,
-                    expires_at: session.expires_at,
-                }),
-                tenant: None,
-            };
-            match ask(coordinator, &request).await {
-                Coordinated::Redeemed { tokens, generation } => {
-                    return Ok(RedeemedRefreshToken { tokens, generation })
-                }
-                Coordinated::Final(error) => return Err(error),
-                Coordinated::Token { .. } => {
-                    log::warn!(
-                        "coordinator answered a redemption with a token: redeeming in this isolate"
-                    );
-                }
-                Coordinated::Local => {}
-            }
+        if let Some(answer) = self
+            .redeem_through_coordinator(session, refresh_token, scopes, claims, platform)
+            .await
+        {
+            return answer;
         }
         let tokens = self
             .acquire_token_by_refresh_token(refresh_token, scopes, claims, platform)
@@ -218,150 +95,36 @@ impl ConfidentialClient {
         })
     }
 
-    /// As the coordinator: serves one redemption of the session stored under `key`, after any
-    /// redemption of the same session in progress here (see the module's rules).
-    pub(super) async fn serve_redemption(
+    /// Exchanges a refresh token for tokens for `scopes` (RFC 6749 §6; MSAL
+    /// `AcquireTokenSilent` when the cached access token is unusable), with an optional claims
+    /// challenge (merged with the client capabilities). The caller keeps the rotated refresh
+    /// token the response may carry.
+    ///
+    /// Needs feature `webapp`.
+    ///
+    /// # Errors
+    /// As [`ConfidentialClient::acquire_token_for_client`]; `invalid_grant` (often with
+    /// `suberror`) or `interaction_required` when the user must sign in again.
+    pub async fn acquire_token_by_refresh_token(
         &self,
-        key: &str,
-        scopes: &str,
-        redemption: &RefreshRedemption,
-        platform: &Platform<'_>,
-    ) -> CoordinatedAnswer {
-        if !key.starts_with(SESSION_KEY_PREFIX) || key.len() > 128 {
-            return unavailable("a redemption must name a session's storage key");
-        }
-        if self.store_sealer.is_none() {
-            return unavailable("no token cache key (TOKEN_CACHE_KEY or COOKIE_KEY): refresh tokens are never stored unsealed");
-        }
-        let scopes = match Scopes::parse(scopes) {
-            Ok(scopes) => scopes,
-            Err(error) => return failure_answer(error),
-        };
-        let scopes = &scopes;
-        // One redemption of a session at a time: a request arriving meanwhile waits, then
-        // decides again on the record the other one stored.
-        loop {
-            let mut answer = None;
-            let slot = &mut answer;
-            self.redemptions
-                .run(
-                    key.to_string(),
-                    move || async move {
-                        *slot = Some(
-                            self.redeem_serialised(key, scopes, redemption, platform)
-                                .await,
-                        );
-                    },
-                    || platform.sleep.sleep(SINGLE_FLIGHT_RECHECK_MS),
-                )
-                .await;
-            if let Some(answer) = answer {
-                return answer;
-            }
-        }
-    }
-
-    async fn redeem_serialised(
-        &self,
-        key: &str,
+        refresh_token: &RefreshToken,
         scopes: &Scopes,
-        redemption: &RefreshRedemption,
+        claims: Option<&str>,
         platform: &Platform<'_>,
-    ) -> CoordinatedAnswer {
-        let now = platform.clock.now_unix_secs();
-        let wanted = scopes.to_param();
-        let held = self.read_record(key, platform).await;
-        let mut record = match held {
-            Some(record)
-                if record.generation > redemption.generation
-                    || (record.generation == redemption.generation
-                        && record.refresh_token == redemption.refresh_token) =>
-            {
-                if let Some(tokens) = record.result_for(&wanted, redemption, now) {
-                    return record.answer(tokens);
-                }
-                if let Some(refused) = &record.refused {
-                    return CoordinatedAnswer::Refused {
-                        error: refused.clone(),
-                    };
-                }
-                record
-            }
-            // No record, or the caller's refresh token is newer than the record's: adopt it.
-            _ => RedemptionRecord {
-                generation: redemption.generation,
-                refresh_token: redemption.refresh_token.clone(),
-                refused: None,
-                results: Vec::new(),
-            },
+    ) -> Result<ReceivedTokens, Error> {
+        let claims = self.claims_parameter(claims)?;
+        let grant = Grant::RefreshToken {
+            refresh_token,
+            scopes,
+            claims: claims.as_deref(),
         };
-        let result = self
-            .acquire_token_by_refresh_token(
-                &record.refresh_token,
-                scopes,
-                redemption.claims.as_deref(),
-                platform,
-            )
-            .await;
-        let now = platform.clock.now_unix_secs();
-        match result {
-            Ok(tokens) => {
-                record.generation = record.generation.saturating_add(1);
-                if let Some(rotated) = &tokens.response.refresh_token {
-                    record.refresh_token = rotated.clone();
-                }
-                record.record(&wanted, redemption.claims.clone(), tokens.clone(), now);
-                self.write_record(key, &record, redemption.expires_at, platform)
-                    .await;
-                record.answer(&tokens)
-            }
-            Err(error) => {
-                if let Some(server) = error.server_error().filter(|s| s.refuses_refresh_token()) {
-                    record.refused = Some(server.clone());
-                    self.write_record(key, &record, redemption.expires_at, platform)
-                        .await;
-                }
-                failure_answer(error)
-            }
-        }
-    }
-
-    async fn read_record(&self, key: &str, platform: &Platform<'_>) -> Option<RedemptionRecord> {
-        let sealer = self.store_sealer.as_ref();
-        read_sealed(sealer, key, MAX_RECORD_LEN, RECORD, platform).await
-    }
-
-    /// Stores `record` until the session ends (`expires_at`, at least
-    /// [`MIN_STORE_TTL_SECS`] from now). A failure is logged: the answer still carries the
-    /// rotated refresh token, which the caller's session keeps.
-    async fn write_record(
-        &self,
-        key: &str,
-        record: &RedemptionRecord,
-        expires_at: u64,
-        platform: &Platform<'_>,
-    ) {
-        let now = platform.clock.now_unix_secs();
-        let expires_at = expires_at.max(now.saturating_add(MIN_STORE_TTL_SECS));
-        let sealer = self.store_sealer.as_ref();
-        write_sealed(
-            sealer,
-            key,
-            record,
-            expires_at,
-            MAX_RECORD_LEN,
-            RECORD,
-            platform,
-        )
-        .await;
+        let clock = self.corrected_clock(platform);
+        self.send_grant(grant, &platform.with_clock(&clock)).await
     }
 }
 
-fn unavailable(reason: &str) -> CoordinatedAnswer {
-    CoordinatedAnswer::Unavailable {
-        reason: reason.to_string(),
-    }
-}
+#[cfg(feature = "coordination")]
+mod serialised;
 
 #[cfg(test)]
 mod tests;

@@ -42,13 +42,8 @@ impl ConfidentialClient {
                 return Err(refusal);
             }
         }
-        // A code is single-use, and a refresh token may be rotated by the redemption whose
-        // answer was lost: sending it again would be a reuse, which providers that detect
-        // reuse answer by revoking the grant (RFC 9700 §4.14.2). Neither is ever retried.
-        let retries = u8::from(!matches!(
-            grant,
-            Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. }
-        ));
+        // A code or a refresh token is never sent twice (`Grant::may_retry`).
+        let retries = u8::from(grant.may_retry());
         let mut attempt = 0;
         loop {
             let auth = self

@@ -96,6 +96,7 @@ impl ConfidentialClient {
             memory: self.memory.with_same_limit(),
             prepared: super::PreparedRequests::default(),
             flights: SingleFlight::default(),
+            #[cfg(all(feature = "webapp", feature = "coordination"))]
             redemptions: SingleFlight::default(),
             throttles: ThrottleTable::default(),
             clock_offset: ClockOffset::default(),

@@ -19,6 +19,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use futures::executor::block_on;
+use url::Url;
 
 pub(super) use crate::testing::ENTRA_SUCCESS as SUCCESS;
 use crate::testing::{ENTRA_INVALID_CLIENT as INVALID_CLIENT, ENTRA_OUTAGE as OUTAGE};
