@@ -87,6 +87,7 @@ impl IssuerKeys {
     /// # Errors
     /// Whatever `validate` returns; a fetch failure ([`Error::Transport`],
     /// [`Error::InvalidResponse`]) when keys are needed and cannot be had.
+    #[cfg_attr(not(feature = "webapp"), allow(dead_code))]
     pub(crate) async fn validate_with<T, F, Fut>(
         &self,
         jwks_uri: &Url,
