@@ -10,6 +10,7 @@ pub(crate) mod issuer_keys;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
 pub(crate) mod logout_token;
+pub(crate) mod validated_tokens;
 pub(crate) mod verifier;
 
 pub use crate::error::TokenError;

@@ -13,6 +13,12 @@
 //! 4. the required delegated scopes (`scp`) or app roles (`roles`): any one suffices
 //!    (Microsoft identity platform "protected web API: verify scopes and app roles").
 //!
+//! A token that passed all four in this isolate is kept, by its SHA-256 digest, for at most 5
+//! minutes and while the same key set is held ([`crate::validation::validated_tokens`]): the
+//! same token again skips step 3's signature verification and claim parsing, while its
+//! `exp` / `nbf` and step 4 are checked again on every request, so a hit refuses nothing less
+//! than step 3 would at that moment.
+//!
 //! Answers to callers (RFC 6750 §3), [`Rejection::response`]:
 //! - no token: 401, `WWW-Authenticate: Bearer` (no error code, §3.1), `{"error":"missing_token"}`;
 //! - a malformed header or an invalid token: 401, `Bearer error="invalid_token",
@@ -43,6 +49,7 @@ use crate::validation::access_token::{
 use crate::validation::issuer_keys::IssuerKeys;
 use crate::validation::jwks::JwkSet;
 use crate::validation::jwt::IssuerRule;
+use crate::validation::validated_tokens::{Grounds, TokenDigest, ValidatedTokens};
 use crate::validation::verifier::{JwsVerifier, VerificationAlgorithm};
 
 /// A caller whose token passed validation.
@@ -229,12 +236,14 @@ pub(crate) fn setting_list(setting: Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A protected resource: an [`AccessPolicy`], the adapter's signature backend and the issuer's
-/// signing keys (fetched on first use, kept for the isolate). Build one per isolate.
+/// A protected resource: an [`AccessPolicy`], the adapter's signature backend, the issuer's
+/// signing keys (fetched on first use, kept for the isolate) and the tokens it validated
+/// (kept for the isolate, see the module documentation). Build one per isolate.
 pub struct ProtectedResource {
     policy: AccessPolicy,
     verifier: Box<dyn JwsVerifier>,
     keys: IssuerKeys,
+    validated: ValidatedTokens,
 }
 
 impl fmt::Debug for ProtectedResource {
@@ -253,6 +262,7 @@ impl ProtectedResource {
             policy,
             verifier,
             keys: IssuerKeys::default(),
+            validated: ValidatedTokens::default(),
         }
     }
 
@@ -287,20 +297,33 @@ impl ProtectedResource {
             }
             _ => vec![IssuerRule::Exact(metadata.issuer.clone())],
         };
+        let now = platform.clock.now_unix_secs();
         let rules = &AccessTokenValidation::new(
             issuers,
             self.policy.audiences.clone(),
             self.policy.algorithm,
-            platform.clock.now_unix_secs(),
+            now,
         );
         let jwks_uri = metadata.jwks_uri.as_ref().ok_or_else(|| {
             Rejection::Unavailable(Error::configuration("the provider publishes no jwks_uri"))
         })?;
+        let digest = TokenDigest::of(&token);
+        if let Some(key_set) = self.keys.current_generation(now) {
+            let grounds = Grounds {
+                rules,
+                jwks_uri,
+                key_set,
+            };
+            if let Some(held) = self.validated.get(&digest, &grounds, &self.policy.required) {
+                let claims = held.map_err(Rejection::InsufficientScope)?;
+                return Ok(Caller { token, claims });
+            }
+        }
         let verifier = self.verifier.as_ref();
         let token_ref = &token;
-        let claims = self
+        let (claims, key_set) = self
             .keys
-            .validate_with(
+            .validate_noting_key_set(
                 jwks_uri,
                 client.document_sealer(),
                 platform,
@@ -317,6 +340,12 @@ impl ProtectedResource {
             .required
             .check(&claims)
             .map_err(Rejection::InsufficientScope)?;
+        let grounds = Grounds {
+            rules,
+            jwks_uri,
+            key_set,
+        };
+        self.validated.put(digest, &claims, &grounds);
         Ok(Caller { token, claims })
     }
 }

@@ -193,6 +193,35 @@ describe('daemon: client credentials through the Worker', () => {
     });
   });
 
+  it('k. the caller\'s token is accepted again; the same token altered after it is refused, with no token request', TIMEOUT, async () => {
+    await tb.reset();
+    await withWorker(secretPostVars(), async (worker) => {
+      // The second call is served from the Worker's table of validated tokens.
+      assertDownstreamAccepted(await callDaemon(worker), 'daemon-secret');
+      assertDownstreamAccepted(await callDaemon(worker), 'daemon-secret');
+      const [header, payload, signature] = caller.accessToken.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const otherSubject = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+      const altered = {
+        'signature altered': `${header}.${payload}.${signature.slice(0, -6)}AAAAAA`,
+        'payload altered, signature kept': `${header}.${otherSubject}.${signature}`,
+        'one character more': `${caller.accessToken}A`,
+      };
+      for (const [what, token] of Object.entries(altered)) {
+        const refused = await readResponse(await fetch(`${worker.url}/daemon/call`, {
+          headers: { authorization: `Bearer ${token}` },
+        }));
+        assert.equal(refused.status, 401, `${what}: ${refused.text}`);
+        assert.match(refused.headers.get('www-authenticate'), /^Bearer error="invalid_token", error_description="/, what);
+        assert.equal(refused.json?.error, 'invalid_token', what);
+      }
+      // The good token still passes.
+      assertDownstreamAccepted(await callDaemon(worker), 'daemon-secret');
+      assert.equal((await tb.stats()).token_requests, 1);
+      assert.deepEqual(await tb.downstreamStats(), { requests: 3, authorized: 3 });
+    });
+  });
+
   it('i. a missing CLIENT_ID is a configuration error naming it', TIMEOUT, async () => {
     await tb.reset();
     await withWorker({ ...secretPostVars(), CLIENT_ID: undefined }, async (worker) => {

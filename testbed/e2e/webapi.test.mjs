@@ -224,6 +224,27 @@ describe('web API Worker: GET /api/profile', () => {
     assert.deepEqual(await tb.downstreamStats(), { requests: 2, authorized: 2 });
   });
 
+  it('refuses alice\'s token altered after a good call with it (signature or payload), then still serves her token', async () => {
+    const token = await webapiToken('alice');
+    await tb.reset();
+    assertDownstreamAnswer(await profile(bearer(token)), 'alice');
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const asBob = Buffer.from(JSON.stringify({ ...claims, sub: 'bob' })).toString('base64url');
+    const altered = {
+      'signature altered': `${header}.${payload}.${signature.slice(0, -4)}AAAA`,
+      'payload altered, signature kept': `${header}.${asBob}.${signature}`,
+    };
+    for (const [what, forged] of Object.entries(altered)) {
+      assertInvalidToken(await profile(bearer(forged)), what);
+    }
+    assertDownstreamAnswer(await profile(bearer(token)), 'alice');
+    // No on-behalf-of request for an altered token (at most alice's own, once).
+    const { obo_subjects: subjects } = await tb.stats();
+    assert.deepEqual(Object.keys(subjects), Object.keys(subjects).length ? ['alice'] : [], JSON.stringify(subjects));
+    assert.ok((subjects.alice ?? 0) <= 1, JSON.stringify(subjects));
+  });
+
   it('an app-only caller holding the app role reaches the downstream with the web API\'s own app token: no on-behalf-of', async () => {
     const caller = await callerToken(tb, { caller: 'webapiCaller', resource: WEBAPI_AUDIENCE });
     assert.equal(caller.claims.idtyp, 'app');

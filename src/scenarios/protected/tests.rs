@@ -10,6 +10,7 @@ use crate::config::ClientConfig;
 use crate::testing::{MapSettings, MapStore, ReplayPlatform, NOW};
 use crate::validation::verifier::rustcrypto::RustCryptoVerifier;
 use crate::validation::verifier::tests::{public_jwk_json, sign_jws, KEY_PEM};
+use crate::validation::TokenError;
 use alloc::format;
 use futures::executor::block_on;
 use serde_json::Value;
@@ -252,4 +253,155 @@ fn a_new_isolate_validates_with_the_stored_discovery_and_keys() {
     let (client, resource) = isolate();
     block_on(resource.authenticate(&client, Some(&token), &replay.platform(&store))).unwrap();
     assert_eq!(urls(&replay), DISCOVERY_AND_KEYS, "nothing fetched again");
+}
+
+/// The signature backend counting its verifications.
+struct CountingVerifier {
+    inner: RustCryptoVerifier,
+    count: alloc::rc::Rc<core::cell::Cell<usize>>,
+}
+
+impl JwsVerifier for CountingVerifier {
+    fn verify<'a>(
+        &'a self,
+        algorithm: VerificationAlgorithm,
+        key: &'a crate::validation::Jwk,
+        signing_input: &'a [u8],
+        signature: &'a [u8],
+    ) -> crate::platform::LocalBoxFuture<'a, Result<(), Error>> {
+        self.count.set(self.count.get() + 1);
+        self.inner.verify(algorithm, key, signing_input, signature)
+    }
+}
+
+/// A fixture whose verifier counts, and the count.
+fn counting_fixture() -> (Fixture, alloc::rc::Rc<core::cell::Cell<usize>>) {
+    let count = alloc::rc::Rc::default();
+    let verifier = CountingVerifier {
+        inner: RustCryptoVerifier::new(),
+        count: alloc::rc::Rc::clone(&count),
+    };
+    let fixture = Fixture {
+        resource: ProtectedResource::new(roles_policy(), Box::new(verifier)),
+        client: client(),
+    };
+    (fixture, count)
+}
+
+#[test]
+fn the_same_token_again_is_not_verified_again_and_answers_the_same_caller() {
+    let (fixture, verified) = counting_fixture();
+    let replay = provider();
+    let good = app_token("api://daemon", &["Daemon.Call"]);
+    let header = format!("Bearer {good}");
+    let first = fixture.authenticate(&replay, Some(&header)).unwrap();
+    assert_eq!(verified.get(), 1);
+    replay.now.set(NOW + 60);
+    let again = fixture.authenticate(&replay, Some(&header)).unwrap();
+    assert_eq!(verified.get(), 1, "held: no second verification");
+    assert_eq!(again.claims, first.claims);
+    assert_eq!(again.token.expose_secret(), first.token.expose_secret());
+    assert_eq!(urls(&replay), DISCOVERY_AND_KEYS);
+    assert!(!format!("{:?}", fixture.resource).contains(&good));
+}
+
+#[test]
+fn a_tampered_token_after_a_good_one_is_refused() {
+    let (fixture, verified) = counting_fixture();
+    let replay = provider();
+    let good = app_token("api://daemon", &["Daemon.Call"]);
+    fixture
+        .authenticate(&replay, Some(&format!("Bearer {good}")))
+        .unwrap();
+    let last = if good.ends_with('A') { "B" } else { "A" };
+    let tampered = format!("{}{last}", &good[..good.len() - 1]);
+    let refused = fixture.refuse(&replay, &tampered);
+    assert!(
+        matches!(
+            refused,
+            Rejection::InvalidToken(Error::InvalidToken(TokenError::BadSignature))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(verified.get(), 2, "the tampered token was verified");
+    // Neither is a refusal kept: the good token still passes, from the table.
+    fixture
+        .authenticate(&replay, Some(&format!("Bearer {good}")))
+        .unwrap();
+    assert_eq!(verified.get(), 2);
+}
+
+#[test]
+fn a_held_token_is_refused_once_expired_as_the_full_validation_refuses_it() {
+    let (fixture, verified) = counting_fixture();
+    let replay = provider();
+    // Expired 250 s ago: accepted within the 300 s clock-skew allowance, for 50 s more.
+    let token =
+        signed_token(&json!({"aud": "api://daemon", "roles": ["Daemon.Call"], "exp": NOW - 250}));
+    let header = format!("Bearer {token}");
+    fixture.authenticate(&replay, Some(&header)).unwrap();
+    replay.now.set(NOW + 49);
+    fixture.authenticate(&replay, Some(&header)).unwrap();
+    assert_eq!(verified.get(), 1);
+    replay.now.set(NOW + 50);
+    let refused = fixture.refuse(&replay, &token);
+    assert_eq!(
+        refused,
+        Rejection::InvalidToken(Error::InvalidToken(TokenError::Expired))
+    );
+    assert_eq!(refused.response().status, 401);
+}
+
+#[test]
+fn a_token_without_the_required_role_is_never_held() {
+    let (fixture, verified) = counting_fixture();
+    let replay = provider();
+    let token = app_token("api://daemon", &["Reports.Read"]);
+    for _ in 0..2 {
+        assert!(matches!(
+            fixture.refuse(&replay, &token),
+            Rejection::InsufficientScope(_)
+        ));
+    }
+    assert_eq!(verified.get(), 2, "verified each time");
+}
+
+#[test]
+fn a_refetched_key_set_has_held_tokens_verified_again() {
+    let (fixture, verified) = counting_fixture();
+    let replay = provider();
+    let header = |token: &str| format!("Bearer {token}");
+    // The keys are fetched for a first caller; another's token is validated 200 s later.
+    let first = app_token("api://daemon", &["Daemon.Call"]);
+    fixture
+        .authenticate(&replay, Some(&header(&first)))
+        .unwrap();
+    replay.now.set(NOW + 200);
+    let held = signed_token(&json!({"aud": "daemon", "roles": ["Daemon.Call"], "sub": "c1"}));
+    fixture.authenticate(&replay, Some(&header(&held))).unwrap();
+    assert_eq!(verified.get(), 2);
+    // At the end of the refetch cooldown a token names a new key: the set is fetched again
+    // (the same key, under its new `kid` too).
+    replay.now.set(NOW + 300);
+    let rotated = json!({"keys": [
+        public_jwk_json(KEY_PEM, "k1"), public_jwk_json(KEY_PEM, "k2"),
+    ]});
+    replay.push(200, &rotated.to_string());
+    let new_kid = sign_jws(
+        KEY_PEM,
+        VerificationAlgorithm::Rs256,
+        &json!({"alg": "RS256", "kid": "k2", "typ": "JWT"}),
+        &json!({"iss": ISSUER, "sub": "c2", "azp": "c2", "aud": "api://daemon",
+            "roles": ["Daemon.Call"], "iat": NOW, "exp": NOW + 3600}),
+    );
+    fixture
+        .authenticate(&replay, Some(&header(&new_kid)))
+        .unwrap();
+    assert_eq!(urls(&replay).len(), 3, "the key set was fetched again");
+    assert_eq!(verified.get(), 3);
+    // The token held since before the refetch (100 s ago) is verified again, then held anew.
+    fixture.authenticate(&replay, Some(&header(&held))).unwrap();
+    assert_eq!(verified.get(), 4);
+    fixture.authenticate(&replay, Some(&header(&held))).unwrap();
+    assert_eq!(verified.get(), 4);
 }
