@@ -6,11 +6,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use worker::{
-    AbortController, AbortSignal, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect,
-};
+use worker::{AbortSignal, Fetch, Headers, Request, RequestInit, RequestRedirect};
 
 use edge_token::error::{Error, TransportError, TransportErrorKind};
 use edge_token::platform::http::{HttpRequest, HttpResponse, Method, MAX_RESPONSE_BODY_BYTES};
@@ -21,7 +18,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends requests with the Workers `fetch`: never follows redirects (Workers do not support
 /// `redirect: "error"`, so `"manual"` returns the 3xx to the core, which refuses it), aborts
-/// after `timeout`, and stops reading a body past [`MAX_RESPONSE_BODY_BYTES`].
+/// after `timeout` (an `AbortSignal.timeout` given to `fetch`: it cuts the wait for the
+/// response and the reading of its body alike, with no timer of ours in wasm), and stops
+/// reading a body past [`MAX_RESPONSE_BODY_BYTES`].
 #[derive(Debug, Clone, Copy)]
 pub struct FetchTransport {
     timeout: Duration,
@@ -43,27 +42,24 @@ impl Default for FetchTransport {
 impl HttpTransport for FetchTransport {
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, Error>> {
         Box::pin(async move {
-            let controller = AbortController::default();
-            let exchange = Box::pin(exchange(request, controller.signal()));
-            let deadline = Delay::from(self.timeout);
-            match select(exchange, deadline).await {
-                Either::Left((result, _)) => result,
-                Either::Right(((), _)) => {
-                    controller.abort();
-                    Err(transport(
+            let millis = u32::try_from(self.timeout.as_millis()).unwrap_or(u32::MAX);
+            let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(millis));
+            // Whatever failed once the signal fired (the fetch or a body read) failed for it.
+            exchange(request, &signal).await.map_err(|error| {
+                if signal.aborted() {
+                    transport(
                         TransportErrorKind::Timeout,
-                        format!(
-                            "no complete response within {} ms",
-                            self.timeout.as_millis()
-                        ),
-                    ))
+                        format!("no complete response within {millis} ms"),
+                    )
+                } else {
+                    error
                 }
-            }
+            })
         })
     }
 }
 
-async fn exchange(request: HttpRequest, signal: AbortSignal) -> Result<HttpResponse, Error> {
+async fn exchange(request: HttpRequest, signal: &AbortSignal) -> Result<HttpResponse, Error> {
     let headers = Headers::new();
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(|_| {
@@ -87,12 +83,12 @@ async fn exchange(request: HttpRequest, signal: AbortSignal) -> Result<HttpRespo
     }
     let fetch_request = Request::new_with_init(request.url.as_str(), &init).map_err(network)?;
     let mut response = Fetch::Request(fetch_request)
-        .send_with_signal(&signal)
+        .send_with_signal(signal)
         .await
         .map_err(network)?;
     let status = response.status_code();
     let headers: Vec<(String, String)> = response.headers().entries().collect();
-    let body = read_capped(&mut response).await?;
+    let body = read_capped(&mut response, &headers).await?;
     Ok(HttpResponse {
         status,
         headers,
@@ -100,11 +96,29 @@ async fn exchange(request: HttpRequest, signal: AbortSignal) -> Result<HttpRespo
     })
 }
 
-/// Reads the body, giving up one byte past the limit so the core reports it as too large.
-async fn read_capped(response: &mut worker::Response) -> Result<Vec<u8>, Error> {
+/// Reads the body, giving up one byte past the limit so the core reports it as too large. A
+/// body that declares its length within the limit, with no `content-encoding` (which `fetch`
+/// would decode to more bytes than declared), is read whole in one call; any other is read
+/// chunk by chunk up to the limit.
+async fn read_capped(
+    response: &mut worker::Response,
+    headers: &[(String, String)],
+) -> Result<Vec<u8>, Error> {
     let mut body = Vec::new();
     if matches!(response.body(), worker::ResponseBody::Empty) {
         return Ok(body);
+    }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    };
+    let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
+    if header("content-encoding").is_none()
+        && declared.is_some_and(|length| length <= MAX_RESPONSE_BODY_BYTES)
+    {
+        return response.bytes().await.map_err(network);
     }
     let mut stream = response.stream().map_err(network)?;
     while let Some(chunk) = stream.next().await {
