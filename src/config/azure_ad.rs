@@ -35,7 +35,8 @@
 //! - `Base64Encoded` + `Base64EncodedValue` (a base64 PKCS#12/PFX with the certificate and its
 //!   key; AES/PBES2 encryption) + optional `CertificatePassword` → a certificate loaded once,
 //!   in place of `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (feature `pkcs12`);
-//! - `Pem` + `CertificatePem` + `PrivateKeyPem` (an edge-token extension) → the same;
+//! - `Pem` + `CertificatePem` + `PrivateKeyPem` (an edge-token extension) → the same (feature
+//!   `certificate`: without it, a `Pem` entry is the error [`crate::config::CERTIFICATE_FEATURE_MISSING`]);
 //! - `SignedAssertion` + `SignedAssertion` (an edge-token extension: a federated assertion)
 //!   → `CLIENT_ASSERTION`.
 //!
@@ -75,6 +76,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::{optional, Settings};
+#[cfg(feature = "certificate")]
 use crate::credentials::certificate::ClientCertificate;
 use crate::error::Error;
 use crate::secret::{ClientAssertion, ClientSecret};
@@ -87,6 +89,13 @@ mod pfx;
 mod tests;
 
 use json::{error, Object};
+
+/// A certificate `AZURE_AD` holds already loaded (a `Base64Encoded` PKCS#12); none can exist
+/// without the feature `certificate`.
+#[cfg(feature = "certificate")]
+type Loaded = ClientCertificate;
+#[cfg(not(feature = "certificate"))]
+type Loaded = core::convert::Infallible;
 
 /// The setting that holds the JSON.
 pub(crate) const AZURE_AD: &str = "AZURE_AD";
@@ -438,6 +447,7 @@ pub struct AzureAdSettings<'a> {
     flat: &'a dyn Settings,
     defined: BTreeMap<&'static str, Zeroizing<String>>,
     defaults: BTreeMap<&'static str, String>,
+    #[cfg(feature = "certificate")]
     certificate: Option<ClientCertificate>,
 }
 
@@ -454,6 +464,7 @@ impl<'a> AzureAdSettings<'a> {
                 flat,
                 defined: BTreeMap::new(),
                 defaults: BTreeMap::new(),
+                #[cfg(feature = "certificate")]
                 certificate: None,
             }),
             Some(json) => Self::with_section(flat, &AzureAdSection::parse(&json)?),
@@ -475,6 +486,7 @@ impl<'a> AzureAdSettings<'a> {
             flat,
             defined,
             defaults,
+            #[cfg(feature = "certificate")]
             certificate,
         })
     }
@@ -488,6 +500,7 @@ impl Settings for AzureAdSettings<'_> {
         optional(self.flat, name).or_else(|| self.defaults.get(name).cloned())
     }
 
+    #[cfg(feature = "certificate")]
     fn client_certificate(&self) -> Option<ClientCertificate> {
         self.certificate
             .clone()

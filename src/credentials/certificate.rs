@@ -9,41 +9,57 @@
 //! Keys are RSA (Entra requires at least 2048 bits), from PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
 //! (`BEGIN RSA PRIVATE KEY`) PEM, normalised to PKCS#8 DER for the signer backends (WebCrypto
 //! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1`, `pkcs8` and `x509-cert`.
+//!
+//! Everything here but the [`PrivateKey`] type needs the feature `certificate`: without it, no
+//! key is decoded (the signer backends' signature still names the type).
 
+#[cfg(feature = "certificate")]
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(feature = "certificate")]
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+#[cfg(feature = "certificate")]
 use base64::Engine as _;
+#[cfg(feature = "certificate")]
 use der::{Decode, Encode};
+#[cfg(feature = "certificate")]
 use pkcs8::PrivateKeyInfo;
+#[cfg(feature = "certificate")]
 use sha1::Sha1;
+#[cfg(feature = "certificate")]
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+#[cfg(feature = "certificate")]
 use crate::error::Error;
 
 /// The smallest RSA modulus accepted, in bits (Microsoft identity platform: "at least 2048").
+#[cfg(feature = "certificate")]
 pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// `rsaEncryption` (RFC 8017 Appendix A.1).
+#[cfg(feature = "certificate")]
 const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// An X.509 certificate in DER form.
+#[cfg(feature = "certificate")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct Certificate {
     der: Vec<u8>,
     rsa_public_key: Option<RsaPublic>,
 }
 
+#[cfg(feature = "certificate")]
 #[derive(Clone, PartialEq, Eq)]
 struct RsaPublic {
     modulus: Vec<u8>,
     exponent: Vec<u8>,
 }
 
+#[cfg(feature = "certificate")]
 impl Certificate {
     /// Decodes every `CERTIFICATE` block in `pem`, in order (leaf first for a chain).
     ///
@@ -120,6 +136,7 @@ impl Certificate {
     }
 }
 
+#[cfg(feature = "certificate")]
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
@@ -129,12 +146,18 @@ impl fmt::Debug for Certificate {
 }
 
 /// An RSA private key, held as PKCS#8 DER. `Debug` redacts it; the bytes are zeroized on drop.
+///
+/// Made only by `PrivateKey::from_pem` and `PrivateKey::from_pkcs8_der` (feature
+/// `certificate`); without that feature the type exists for the signer backends' signature
+/// (`FnOnce(PrivateKey, JwsAlgorithm)`), and no value of it is ever made.
 #[derive(Clone)]
 pub struct PrivateKey {
     pkcs8_der: Zeroizing<Vec<u8>>,
+    #[cfg(feature = "certificate")]
     public: RsaPublic,
 }
 
+#[cfg(feature = "certificate")]
 impl PrivateKey {
     /// Decodes a PEM private key: PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`.
     ///
@@ -194,15 +217,17 @@ impl PrivateKey {
         Ok(Self { pkcs8_der, public })
     }
 
-    /// The key as PKCS#8 DER. A secret: hand it only to a signer backend.
-    pub fn pkcs8_der(&self) -> &[u8] {
-        &self.pkcs8_der
-    }
-
     /// Whether `certificate` carries this key's public key. A mismatch is the usual cause of
     /// Entra's AADSTS700027, so configuration checks it up front.
     pub fn matches(&self, certificate: &Certificate) -> bool {
         certificate.rsa_public_key.as_ref() == Some(&self.public)
+    }
+}
+
+impl PrivateKey {
+    /// The key as PKCS#8 DER. A secret: hand it only to a signer backend.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
     }
 }
 
@@ -216,12 +241,14 @@ impl fmt::Debug for PrivateKey {
 /// the one place edge-token enforces that rule (a mismatch is Entra's AADSTS700027). Loaded
 /// once, from PEM settings ([`ClientCertificate::from_pem`]) or a PKCS#12 file (DER, no PEM
 /// round trip); the key stays zeroized on drop.
+#[cfg(feature = "certificate")]
 #[derive(Clone)]
 pub struct ClientCertificate {
     chain: Vec<Certificate>,
     key: PrivateKey,
 }
 
+#[cfg(feature = "certificate")]
 impl ClientCertificate {
     /// Pairs `chain` (leaf first) with `key`. Errors name the settings `CLIENT_CERTIFICATE`
     /// and `CLIENT_PRIVATE_KEY`, onto which every other source (`AZURE_AD`) is mapped.
@@ -269,6 +296,7 @@ impl ClientCertificate {
     }
 }
 
+#[cfg(feature = "certificate")]
 impl fmt::Debug for ClientCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCertificate")
@@ -278,5 +306,5 @@ impl fmt::Debug for ClientCertificate {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "certificate"))]
 pub(crate) mod tests;
