@@ -8,7 +8,12 @@
 //!
 //! Keys are RSA (Entra requires at least 2048 bits), from PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
 //! (`BEGIN RSA PRIVATE KEY`) PEM, normalised to PKCS#8 DER for the signer backends (WebCrypto
-//! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1`, `pkcs8` and `x509-cert`.
+//! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1` and `pkcs8` (with
+//! `spki`). A certificate is read only as far as edge-token needs it: its DER (thumbprints,
+//! `x5c`) and its SubjectPublicKeyInfo (the key check), through a `der`-derived view of RFC 5280
+//! §4.1 that takes the other fields as they are (`AnyRef`): the provider validates the
+//! certificate it has registered, and a full X.509 decode (names, times, extensions) would only
+//! add code.
 //!
 //! Everything here but the [`PrivateKey`] type needs the feature `certificate`: without it, no
 //! key is decoded (the signer backends' signature still names the type).
@@ -23,7 +28,11 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 #[cfg(feature = "certificate")]
 use base64::Engine as _;
 #[cfg(feature = "certificate")]
-use der::{Decode, Encode};
+use der::asn1::{AnyRef, BitStringRef};
+#[cfg(feature = "certificate")]
+use der::{Decode, Encode, Sequence};
+#[cfg(feature = "certificate")]
+use pkcs8::spki::SubjectPublicKeyInfoRef;
 #[cfg(feature = "certificate")]
 use pkcs8::PrivateKeyInfo;
 #[cfg(feature = "certificate")]
@@ -43,6 +52,47 @@ pub(crate) const MIN_RSA_BITS: usize = 2048;
 #[cfg(feature = "certificate")]
 const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// The PEM label of a certificate (RFC 7468 §5).
+#[cfg(feature = "certificate")]
+const CERTIFICATE_LABEL: &str = "CERTIFICATE";
+
+/// The end of a PEM certificate block (RFC 7468 §5): where a chain's blocks are split, each then
+/// decoded by `der`'s PEM decoder (as `x509-cert`'s `load_pem_chain` does).
+#[cfg(feature = "certificate")]
+const CERTIFICATE_END: &str = "-----END CERTIFICATE-----";
+
+/// `Certificate` (RFC 5280 §4.1), as far as edge-token reads it.
+#[cfg(feature = "certificate")]
+#[derive(Sequence)]
+#[allow(dead_code)] // decoded to check the structure; only the key is read
+struct X509View<'a> {
+    tbs_certificate: TbsCertificateView<'a>,
+    signature_algorithm: AnyRef<'a>,
+    signature_value: BitStringRef<'a>,
+}
+
+/// `TBSCertificate` (RFC 5280 §4.1): every field in its place and tag, only the
+/// SubjectPublicKeyInfo decoded further.
+#[cfg(feature = "certificate")]
+#[derive(Sequence)]
+#[allow(dead_code)] // decoded to check the structure; only the key is read
+struct TbsCertificateView<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    version: Option<AnyRef<'a>>,
+    serial_number: AnyRef<'a>,
+    signature: AnyRef<'a>,
+    issuer: AnyRef<'a>,
+    validity: AnyRef<'a>,
+    subject: AnyRef<'a>,
+    subject_public_key_info: SubjectPublicKeyInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<AnyRef<'a>>,
+}
 
 /// An X.509 certificate in DER form.
 #[cfg(feature = "certificate")]
@@ -69,19 +119,20 @@ impl Certificate {
     pub fn chain_from_pem(setting: &str, pem: &str) -> Result<Vec<Self>, Error> {
         let bad =
             || Error::configuration(alloc::format!("{setting} is not a PEM X.509 certificate"));
-        let pem = pem.trim();
-        // x509-cert 0.2.5's `load_pem_chain` underflows (`len() - 1`) on empty input: refuse it here.
-        if pem.is_empty() {
-            return Err(bad());
-        }
-        let chain = x509_cert::Certificate::load_pem_chain(pem.as_bytes()).map_err(|_| bad())?;
+        let chain = pem
+            .split_inclusive(CERTIFICATE_END)
+            .filter(|block| !block.trim().is_empty())
+            .map(
+                |block| match der::pem::decode_vec(block.trim().as_bytes()) {
+                    Ok((CERTIFICATE_LABEL, der)) => Self::from_x509(der).ok_or_else(bad),
+                    _ => Err(bad()),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
         if chain.is_empty() {
             return Err(bad());
         }
-        chain
-            .iter()
-            .map(|cert| Self::from_x509(cert).ok_or_else(bad))
-            .collect()
+        Ok(chain)
     }
 
     /// Decodes one DER X.509 certificate (e.g. from a PKCS#12 bag).
@@ -89,22 +140,20 @@ impl Certificate {
     /// # Errors
     /// [`Error::Configuration`] naming `setting` when `der` is not a DER X.509 certificate.
     pub fn from_der(setting: &str, der: &[u8]) -> Result<Self, Error> {
-        x509_cert::Certificate::from_der(der)
-            .ok()
-            .as_ref()
-            .and_then(Self::from_x509)
-            .ok_or_else(|| {
-                Error::configuration(alloc::format!("{setting} is not a DER X.509 certificate"))
-            })
+        Self::from_x509(der.to_vec()).ok_or_else(|| {
+            Error::configuration(alloc::format!("{setting} is not a DER X.509 certificate"))
+        })
     }
 
-    fn from_x509(cert: &x509_cert::Certificate) -> Option<Self> {
-        // DER is canonical, so re-encoding the decoded certificate gives back its exact bytes.
-        let der = cert.to_der().ok()?;
-        let spki = &cert.tbs_certificate.subject_public_key_info;
+    /// `der` if it is one DER `Certificate` (nothing after it), with its RSA public key if it
+    /// has one.
+    fn from_x509(der: Vec<u8>) -> Option<Self> {
+        let view = X509View::from_der(&der).ok()?;
+        let spki = view.tbs_certificate.subject_public_key_info;
         let rsa_public_key = (spki.algorithm.oid == RSA_ENCRYPTION)
-            .then(|| pkcs1::RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).ok())
+            .then(|| spki.subject_public_key.as_bytes())
             .flatten()
+            .and_then(|key| pkcs1::RsaPublicKey::from_der(key).ok())
             .map(|key| RsaPublic {
                 modulus: key.modulus.as_bytes().to_vec(),
                 exponent: key.public_exponent.as_bytes().to_vec(),
