@@ -22,7 +22,7 @@ cargo clippy -p edge-token --all-targets --all-features --quiet -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown \
   -p edge-token-cloudflare -p edge-token-cloudflare-app -- -D warnings
 # Each scenario feature on its own compiles without warnings (core and Workers adapter).
-for features in "" daemon webapi webapp certificate; do
+for features in "" daemon webapi webapp certificate azure-ad; do
   cargo clippy --quiet -p edge-token --lib --no-default-features --features "std,$features" -- -D warnings
   cargo clippy --quiet -p edge-token-cloudflare --lib --target wasm32-unknown-unknown --no-default-features \
     --features "$features" -- -D warnings
@@ -50,7 +50,7 @@ cargo test --quiet -p edge-token --all-features
 cargo test --quiet -p edge-token-fastly -p edge-token-spin
 
 step "core without std: cargo build --lib --no-default-features --target thumbv7em-none-eabihf"
-cargo build --lib --quiet -p edge-token --no-default-features --features daemon,webapi,webapp,certificate \
+cargo build --lib --quiet -p edge-token --no-default-features --features daemon,webapi,webapp,certificate,azure-ad \
   --target thumbv7em-none-eabihf
 
 step "unit tests on wasm32 in Node (core; Workers adapter with the WebCrypto signer and verifier)"

@@ -16,7 +16,7 @@
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
 //! | `TOKEN_CACHE_KEY` | optional secret: base64url of 32 random bytes (several: newest first, comma-separated); seals token cache entries in the shared store. Without it `COOKIE_KEY` is used; without both, tokens are cached in memory only |
 //! | `LOG_LEVEL` | optional: `off` \| `error` \| `warn` (default) \| `info` \| `debug` ([`log_level`]) |
-//! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
+//! | `AZURE_AD` | optional (feature `azure-ad`): Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
 //!
 //! Exactly one credential must be set. Errors name the setting, never its value. Without the
 //! feature `certificate`, a certificate setting is an error naming the feature
@@ -450,7 +450,7 @@ impl CredentialConfig {
 }
 
 pub(crate) mod azure_ad;
-pub use azure_ad::AzureAdSettings;
+pub use azure_ad::{AzureAdSettings, AZURE_AD_FEATURE_MISSING};
 
 #[cfg(test)]
 mod tests;

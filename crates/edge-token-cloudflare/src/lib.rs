@@ -29,7 +29,8 @@
 //! | `webapi` | no | `TokenProvider::on_behalf_of`, `web_api`: bearer validation and on-behalf-of |
 //! | `webapp` | no | `TokenProvider::web_app`: OpenID Connect sign-in, sessions, logout, delegated calls |
 //! | `certificate` | no | certificate credentials (`CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY`, `AZURE_AD` `Pem`), signed by `WebCryptoSigner`; without it those settings are a configuration error naming the feature |
-//! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`); implies `certificate` |
+//! | `azure-ad` | no | the `AZURE_AD` setting: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto the flat settings; without it `AZURE_AD` is a configuration error naming the feature |
+//! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`); implies `certificate` and `azure-ad` |
 //! | `coordinator` | no | exports the Durable Object class `TokenCoordinator` |
 //!
 //! ## Quick start

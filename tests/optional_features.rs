@@ -1,11 +1,13 @@
-//! The feature `certificate`: with it, `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (flat or as
-//! `AZURE_AD`'s `Pem` credential) configure a certificate credential; without it, the same
-//! settings are a configuration error naming the feature, never silently ignored, while a
-//! secret still works. Self-contained (no `common`, no signer), so that it also builds without
-//! the default features:
+//! The features `certificate` and `azure-ad`: with them, `CLIENT_CERTIFICATE` +
+//! `CLIENT_PRIVATE_KEY` (flat or as `AZURE_AD`'s `Pem` credential) configure a certificate
+//! credential and `AZURE_AD` is read; without them, the same settings are a configuration error
+//! naming the feature, never silently ignored, while a secret still works. Self-contained (no
+//! `common`, no signer), so that it also builds without the default features:
 //!
-//!   cargo test -p edge-token --no-default-features --features std --test certificate_feature
-//!   cargo test -p edge-token --test certificate_feature
+//!   cargo test -p edge-token --test optional_features
+//!   cargo test -p edge-token --no-default-features --features std --test optional_features
+//!   cargo test -p edge-token --no-default-features --features std,azure-ad --test optional_features
+//!   cargo test -p edge-token --no-default-features --features std,certificate --test optional_features
 
 use std::collections::BTreeMap;
 
@@ -41,6 +43,7 @@ fn read(pairs: &[(&str, &str)]) -> Result<ClientConfig, Error> {
 }
 
 /// `AZURE_AD` with the edge-token `Pem` credential.
+#[cfg(any(not(feature = "certificate"), feature = "azure-ad"))]
 fn pem_section() -> String {
     serde_json::json!({
         "Instance": "https://login.microsoftonline.com/",
@@ -86,12 +89,15 @@ fn with_the_feature_pem_settings_configure_a_certificate() {
         flat.credential,
         CredentialConfig::Certificate { .. }
     ));
-    let section = pem_section();
-    let json = read(&[("AZURE_AD", &section)]).unwrap();
-    assert!(matches!(
-        json.credential,
-        CredentialConfig::Certificate { .. }
-    ));
+    #[cfg(feature = "azure-ad")]
+    {
+        let section = pem_section();
+        let json = read(&[("AZURE_AD", &section)]).unwrap();
+        assert!(matches!(
+            json.credential,
+            CredentialConfig::Certificate { .. }
+        ));
+    }
 }
 
 #[cfg(not(feature = "certificate"))]
@@ -100,15 +106,18 @@ fn without_the_feature_certificate_settings_are_an_error_naming_it() {
     use edge_token::config::CERTIFICATE_FEATURE_MISSING;
 
     let section = pem_section();
-    let cases: [&[(&str, &str)]; 4] = [
+    let azure_ad = [("AZURE_AD", section.as_str())];
+    let mut cases: Vec<&[(&str, &str)]> = vec![
         &[
             ("CLIENT_CERTIFICATE", CERT_PEM),
             ("CLIENT_PRIVATE_KEY", KEY_PEM),
         ],
         &[("CLIENT_CERTIFICATE", CERT_PEM)],
         &[("CLIENT_PRIVATE_KEY", KEY_PEM)],
-        &[("AZURE_AD", &section)],
     ];
+    if cfg!(feature = "azure-ad") {
+        cases.push(&azure_ad);
+    }
     for pairs in cases {
         match read(pairs) {
             Err(Error::Configuration(message)) => {
@@ -119,4 +128,38 @@ fn without_the_feature_certificate_settings_are_an_error_naming_it() {
             other => panic!("{pairs:?}: expected the missing feature, got {other:?}"),
         }
     }
+}
+
+#[cfg(feature = "azure-ad")]
+#[test]
+fn with_the_feature_azure_ad_is_read() {
+    let section = serde_json::json!({
+        "Instance": "https://login.microsoftonline.com/", "TenantId": "contoso.onmicrosoft.com",
+        "ClientId": "daemon",
+        "ClientCredentials": [{ "SourceType": "ClientSecret", "ClientSecret": "s" }]
+    })
+    .to_string();
+    let config = read(&[("AZURE_AD", &section)]).unwrap();
+    assert!(matches!(config.credential, CredentialConfig::Secret { .. }));
+}
+
+#[cfg(not(feature = "azure-ad"))]
+#[test]
+fn without_the_feature_azure_ad_is_an_error_naming_it() {
+    use edge_token::config::AZURE_AD_FEATURE_MISSING;
+
+    let flat = settings(&[
+        ("AZURE_AD", r#"{"ClientId": "daemon"}"#),
+        ("CLIENT_SECRET", "s"),
+    ]);
+    match AzureAdSettings::new(&flat) {
+        Err(Error::Configuration(message)) => {
+            assert_eq!(message, AZURE_AD_FEATURE_MISSING);
+            assert!(message.contains("`azure-ad` feature"), "{message}");
+        }
+        other => panic!("expected the missing feature, got {other:?}"),
+    }
+    // The flat settings alone pass through.
+    let config = read(&[("CLIENT_SECRET", "s")]).unwrap();
+    assert_eq!(config.client_id, "daemon");
 }
