@@ -11,6 +11,9 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use edge_token::config::{AzureAdSettings, ClientConfig, CredentialConfig};
 use edge_token::Error;
 
