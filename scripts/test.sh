@@ -22,7 +22,7 @@ cargo clippy -p edge-token --all-targets --all-features --quiet -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown \
   -p edge-token-cloudflare -p edge-token-cloudflare-app -- -D warnings
 # Each scenario feature on its own compiles without warnings (core and Workers adapter).
-for features in "" daemon webapi webapp coordination; do
+for features in "" daemon webapi webapp coordination certificate azure-ad; do
   cargo clippy --quiet -p edge-token --lib --no-default-features --features "std,$features" -- -D warnings
   cargo clippy --quiet -p edge-token-cloudflare --lib --target wasm32-unknown-unknown --no-default-features \
     --features "$features" -- -D warnings
@@ -47,19 +47,21 @@ done
 
 step "host unit, integration and doc tests (core; adapters' host-testable seams)"
 cargo test --quiet -p edge-token --all-features
+# Certificate and AZURE_AD settings without their features: configuration errors naming them.
+cargo test --quiet -p edge-token --no-default-features --features std --test optional_features
 cargo test --quiet -p edge-token-fastly -p edge-token-spin
 
 step "core without std: cargo build --lib --no-default-features --target thumbv7em-none-eabihf"
-cargo build --lib --quiet -p edge-token --no-default-features --features daemon,webapi,webapp,coordination \
+cargo build --lib --quiet -p edge-token --no-default-features --features daemon,webapi,webapp,coordination,certificate,azure-ad \
   --target thumbv7em-none-eabihf
 
 step "unit tests on wasm32 in Node (core; Workers adapter with the WebCrypto signer and verifier)"
 wasm-pack test --node
-wasm-pack test --node crates/edge-token-cloudflare
+wasm-pack test --node crates/edge-token-cloudflare --features certificate
 
 step "unit tests on wasm32 in headless Chromium (core; Workers adapter with WebCrypto)"
 WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome crates/edge-token-cloudflare
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome crates/edge-token-cloudflare --features certificate
 
 step "end to end: test bed; the Worker (wrangler dev), Fastly app (Viceroy), Spin component (wasmtime serve); the README quick start"
 bash scripts/build-worker.sh

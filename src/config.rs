@@ -9,16 +9,18 @@
 //! | `CLIENT_ID` | the application (client) id |
 //! | `CLIENT_SECRET` | credential 1: a client secret |
 //! | `CLIENT_AUTH_METHOD` | with a secret: `client_secret_post` (default) \| `client_secret_basic` |
-//! | `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` | credential 2: PEM certificate (chain) and PEM RSA key |
+//! | `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` | credential 2 (feature `certificate`): PEM certificate (chain) and PEM RSA key |
 //! | `CLIENT_ASSERTION_ALG` | with a certificate: `PS256` (default, `x5t#S256`) \| `RS256` (`x5t`); AD FS: `RS256` only (the default there) |
 //! | `CLIENT_SEND_X5C` | with a certificate: `true` to send the chain as `x5c` (default `false`) |
 //! | `CLIENT_ASSERTION` | credential 3: a signed client assertion (workload identity federation) |
 //! | `CLIENT_CAPABILITIES` | optional: client capabilities, e.g. `cp1` (claims challenges, CAE) |
 //! | `TOKEN_CACHE_KEY` | optional secret: base64url of 32 random bytes (several: newest first, comma-separated); seals token cache entries in the shared store. Without it `COOKIE_KEY` is used; without both, tokens are cached in memory only |
 //! | `LOG_LEVEL` | optional: `off` \| `error` \| `warn` (default) \| `info` \| `debug` ([`log_level`]) |
-//! | `AZURE_AD` | optional: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
+//! | `AZURE_AD` | optional (feature `azure-ad`): Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto these names (`azure_ad`) |
 //!
-//! Exactly one credential must be set. Errors name the setting, never its value.
+//! Exactly one credential must be set. Errors name the setting, never its value. Without the
+//! feature `certificate`, a certificate setting is an error naming the feature
+//! ([`CERTIFICATE_FEATURE_MISSING`]), never ignored.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -29,8 +31,11 @@ use core::future::Future;
 use core::time::Duration;
 
 use crate::acquisition::client::ConfidentialClient;
+#[cfg(feature = "certificate")]
 use crate::credentials::assertion::CertificateCredential;
-use crate::credentials::certificate::{ClientCertificate, PrivateKey};
+#[cfg(feature = "certificate")]
+use crate::credentials::certificate::ClientCertificate;
+use crate::credentials::certificate::PrivateKey;
 use crate::credentials::credential::{AssertionSource, ClientCredential, SecretMethod};
 use crate::credentials::signer::{JwsAlgorithm, JwsSigner};
 use crate::error::Error;
@@ -46,7 +51,9 @@ pub trait Settings {
 
     /// A client certificate this source holds already loaded, in place of the PEM settings
     /// `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (Microsoft.Identity.Web's `Base64Encoded`
-    /// PKCS#12 in `AZURE_AD`, opened once by [`AzureAdSettings`]). None by default.
+    /// PKCS#12 in `AZURE_AD`, opened once by [`AzureAdSettings`]). None by default. Feature
+    /// `certificate`.
+    #[cfg(feature = "certificate")]
     fn client_certificate(&self) -> Option<ClientCertificate> {
         None
     }
@@ -84,6 +91,14 @@ pub const CLIENT_SETTING_NAMES: &[&str] = &[
     "TOKEN_CACHE_KEY",
     "COOKIE_KEY",
 ];
+
+/// The error for a certificate setting in a build without the feature `certificate`: the
+/// `Error::Configuration` message, naming the settings and the feature (of edge-token, and of
+/// the adapter that enables it, e.g. edge-token-cloudflare's `certificate`).
+pub const CERTIFICATE_FEATURE_MISSING: &str =
+    "CLIENT_CERTIFICATE + CLIENT_PRIVATE_KEY (a certificate credential, also from AZURE_AD) need \
+     the `certificate` feature, which this build leaves out: enable it (edge-token-cloudflare: \
+     features = [\"certificate\"]) or use CLIENT_SECRET";
 
 /// Reads a required setting.
 ///
@@ -212,6 +227,8 @@ pub enum CredentialConfig {
         method: SecretMethod,
     },
     /// `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (+ `CLIENT_ASSERTION_ALG`, `CLIENT_SEND_X5C`).
+    /// Feature `certificate`.
+    #[cfg(feature = "certificate")]
     Certificate {
         /// The chain with its leaf's key, loaded once and checked to belong together.
         certificate: ClientCertificate,
@@ -262,7 +279,8 @@ impl ClientConfig {
     /// no credential or more than one, a certificate without its key (or the reverse), a key
     /// that is not the certificate's, an unknown `AUTHORITY_KIND` / `CLIENT_AUTH_METHOD` /
     /// `CLIENT_ASSERTION_ALG`, `CLIENT_ASSERTION_ALG=PS256` with an AD FS authority, a
-    /// non-boolean `CLIENT_SEND_X5C`, a `MEMORY_CACHE_SIZE_LIMIT` out of range, a `TOKEN_CACHE_KEY` (or, without it, a `COOKIE_KEY`)
+    /// non-boolean `CLIENT_SEND_X5C`, a certificate without the feature `certificate`
+    /// ([`CERTIFICATE_FEATURE_MISSING`]), a `MEMORY_CACHE_SIZE_LIMIT` out of range, a `TOKEN_CACHE_KEY` (or, without it, a `COOKIE_KEY`)
     /// that is not base64url of 32 bytes.
     pub fn from_settings(settings: &dyn Settings) -> Result<Self, Error> {
         let kind = optional(settings, "AUTHORITY_KIND")
@@ -295,6 +313,7 @@ impl ClientConfig {
 impl CredentialConfig {
     /// The client credential for this configuration. A certificate's key goes to `signer`,
     /// the adapter's backend (WebCrypto import, pure-Rust signer); do this once per isolate.
+    /// Without the feature `certificate`, `signer` is never called.
     ///
     /// # Errors
     /// Whatever `signer` returns ([`Error::Signing`] when the backend refuses the key);
@@ -304,11 +323,14 @@ impl CredentialConfig {
         F: FnOnce(PrivateKey, JwsAlgorithm) -> Fut,
         Fut: Future<Output = Result<Box<dyn JwsSigner>, Error>>,
     {
+        #[cfg(not(feature = "certificate"))]
+        let _ = signer; // no certificate, no key to sign with
         Ok(match self {
             Self::Secret { secret, method } => ClientCredential::Secret { secret, method },
             Self::Assertion(assertion) => {
                 ClientCredential::Assertion(AssertionSource::Fixed(assertion))
             }
+            #[cfg(feature = "certificate")]
             Self::Certificate {
                 certificate,
                 algorithm,
@@ -326,7 +348,10 @@ impl CredentialConfig {
 
     fn from_settings(settings: &dyn Settings, authority: &Authority) -> Result<Self, Error> {
         let secret = optional(settings, "CLIENT_SECRET");
+        #[cfg(feature = "certificate")]
         let loaded = settings.client_certificate();
+        #[cfg(not(feature = "certificate"))]
+        let loaded: Option<core::convert::Infallible> = None;
         let certificate = optional(settings, "CLIENT_CERTIFICATE");
         let key = optional(settings, "CLIENT_PRIVATE_KEY");
         let assertion = optional(settings, "CLIENT_ASSERTION");
@@ -354,6 +379,30 @@ impl CredentialConfig {
         if let Some(assertion) = assertion {
             return Ok(Self::Assertion(ClientAssertion::new(assertion.trim())));
         }
+        Self::certificate_from_settings(settings, authority, loaded, certificate, key)
+    }
+
+    #[cfg(not(feature = "certificate"))]
+    fn certificate_from_settings(
+        _: &dyn Settings,
+        _: &Authority,
+        _: Option<core::convert::Infallible>,
+        _: Option<String>,
+        _: Option<String>,
+    ) -> Result<Self, Error> {
+        Err(Error::configuration(CERTIFICATE_FEATURE_MISSING))
+    }
+
+    /// The certificate credential: `loaded` (from [`Settings::client_certificate`]), else the
+    /// PEM settings `certificate` and `key`.
+    #[cfg(feature = "certificate")]
+    fn certificate_from_settings(
+        settings: &dyn Settings,
+        authority: &Authority,
+        loaded: Option<ClientCertificate>,
+        certificate: Option<String>,
+        key: Option<String>,
+    ) -> Result<Self, Error> {
         let certificate = match loaded {
             Some(loaded) => loaded,
             None => {
@@ -401,7 +450,7 @@ impl CredentialConfig {
 }
 
 pub(crate) mod azure_ad;
-pub use azure_ad::AzureAdSettings;
+pub use azure_ad::{AzureAdSettings, AZURE_AD_FEATURE_MISSING};
 
 #[cfg(test)]
 mod tests;

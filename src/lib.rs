@@ -35,7 +35,9 @@
 //! | --- | --- | --- |
 //! | `std` | yes | std-only conveniences (the core itself needs only `alloc`) |
 //! | `rustcrypto` | yes | pure-Rust RS256/PS256 signer and RS256/PS256/ES256 verifier (`rsa`, `jwt-compact`, `p256`); draws randomness through `getrandom` |
-//! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials) |
+//! | `certificate` | yes | certificate credentials: `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY` (and `AzureAd` `Pem` credentials), `credentials::CertificateCredential` (RFC 7523 assertions with `x5t#S256` / `x5t` / `x5c`), X.509 and PEM/DER key decoding (`der`, `pkcs1`, `pkcs8`, `x509-cert`, `sha1`); without it a certificate setting is a configuration error |
+//! | `azure-ad` | yes | the `AZURE_AD` setting: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto the flat settings (`config::AzureAdSettings`); without it `AZURE_AD` is a configuration error naming the feature |
+//! | `pkcs12` | yes | PKCS#12 / PFX certificates (`AzureAd` `Base64Encoded` credentials); implies `certificate` and `azure-ad` |
 //! | `system` | no | the host's clock, random source and stderr logger through std (WASI hosts) |
 //! | `daemon` | yes | [`Daemon`]: app tokens for a downstream API behind a protected route, scheduled runs, multi-tenant onboarding (admin consent) |
 //! | `webapi` | yes | [`WebApi`]: bearer validation of callers and the on-behalf-of flow (Microsoft identity platform; RFC 7523 `jwt-bearer` grant; `ConfidentialClient::acquire_token_on_behalf_of`) |

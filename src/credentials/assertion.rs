@@ -26,10 +26,6 @@ use crate::error::Error;
 use crate::platform::Platform;
 use crate::secret::ClientAssertion;
 
-/// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2).
-pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str =
-    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
 /// How long an assertion is valid, in seconds (Entra accepts 5–10 minutes after `nbf`; MSAL
 /// uses 10 minutes).
 pub(crate) const ASSERTION_LIFETIME_SECS: u64 = 600;

@@ -8,42 +8,108 @@
 //!
 //! Keys are RSA (Entra requires at least 2048 bits), from PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
 //! (`BEGIN RSA PRIVATE KEY`) PEM, normalised to PKCS#8 DER for the signer backends (WebCrypto
-//! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1`, `pkcs8` and `x509-cert`.
+//! imports `pkcs8`). All decoding is done by RustCrypto's `der`, `pkcs1` and `pkcs8` (with
+//! `spki`). A certificate is read only as far as edge-token needs it: its DER (thumbprints,
+//! `x5c`) and its SubjectPublicKeyInfo (the key check), through a `der`-derived view of RFC 5280
+//! §4.1 that takes the other fields as they are (`AnyRef`): the provider validates the
+//! certificate it has registered, and a full X.509 decode (names, times, extensions) would only
+//! add code.
+//!
+//! Everything here but the [`PrivateKey`] type needs the feature `certificate`: without it, no
+//! key is decoded (the signer backends' signature still names the type).
 
+#[cfg(feature = "certificate")]
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(feature = "certificate")]
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+#[cfg(feature = "certificate")]
 use base64::Engine as _;
-use der::{Decode, Encode};
+#[cfg(feature = "certificate")]
+use der::asn1::{AnyRef, BitStringRef};
+#[cfg(feature = "certificate")]
+use der::{Decode, Encode, Sequence};
+#[cfg(feature = "certificate")]
+use pkcs8::spki::SubjectPublicKeyInfoRef;
+#[cfg(feature = "certificate")]
 use pkcs8::PrivateKeyInfo;
+#[cfg(feature = "certificate")]
 use sha1::Sha1;
+#[cfg(feature = "certificate")]
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+#[cfg(feature = "certificate")]
 use crate::error::Error;
 
 /// The smallest RSA modulus accepted, in bits (Microsoft identity platform: "at least 2048").
+#[cfg(feature = "certificate")]
 pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// `rsaEncryption` (RFC 8017 Appendix A.1).
+#[cfg(feature = "certificate")]
 const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
+/// The PEM label of a certificate (RFC 7468 §5).
+#[cfg(feature = "certificate")]
+const CERTIFICATE_LABEL: &str = "CERTIFICATE";
+
+/// The end of a PEM certificate block (RFC 7468 §5): where a chain's blocks are split, each then
+/// decoded by `der`'s PEM decoder (as `x509-cert`'s `load_pem_chain` does).
+#[cfg(feature = "certificate")]
+const CERTIFICATE_END: &str = "-----END CERTIFICATE-----";
+
+/// `Certificate` (RFC 5280 §4.1), as far as edge-token reads it.
+#[cfg(feature = "certificate")]
+#[derive(Sequence)]
+#[allow(dead_code)] // decoded to check the structure; only the key is read
+struct X509View<'a> {
+    tbs_certificate: TbsCertificateView<'a>,
+    signature_algorithm: AnyRef<'a>,
+    signature_value: BitStringRef<'a>,
+}
+
+/// `TBSCertificate` (RFC 5280 §4.1): every field in its place and tag, only the
+/// SubjectPublicKeyInfo decoded further.
+#[cfg(feature = "certificate")]
+#[derive(Sequence)]
+#[allow(dead_code)] // decoded to check the structure; only the key is read
+struct TbsCertificateView<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    version: Option<AnyRef<'a>>,
+    serial_number: AnyRef<'a>,
+    signature: AnyRef<'a>,
+    issuer: AnyRef<'a>,
+    validity: AnyRef<'a>,
+    subject: AnyRef<'a>,
+    subject_public_key_info: SubjectPublicKeyInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<AnyRef<'a>>,
+}
+
 /// An X.509 certificate in DER form.
+#[cfg(feature = "certificate")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct Certificate {
     der: Vec<u8>,
     rsa_public_key: Option<RsaPublic>,
 }
 
+#[cfg(feature = "certificate")]
 #[derive(Clone, PartialEq, Eq)]
 struct RsaPublic {
     modulus: Vec<u8>,
     exponent: Vec<u8>,
 }
 
+#[cfg(feature = "certificate")]
 impl Certificate {
     /// Decodes every `CERTIFICATE` block in `pem`, in order (leaf first for a chain).
     ///
@@ -53,19 +119,20 @@ impl Certificate {
     pub fn chain_from_pem(setting: &str, pem: &str) -> Result<Vec<Self>, Error> {
         let bad =
             || Error::configuration(alloc::format!("{setting} is not a PEM X.509 certificate"));
-        let pem = pem.trim();
-        // x509-cert 0.2.5's `load_pem_chain` underflows (`len() - 1`) on empty input: refuse it here.
-        if pem.is_empty() {
-            return Err(bad());
-        }
-        let chain = x509_cert::Certificate::load_pem_chain(pem.as_bytes()).map_err(|_| bad())?;
+        let chain = pem
+            .split_inclusive(CERTIFICATE_END)
+            .filter(|block| !block.trim().is_empty())
+            .map(
+                |block| match der::pem::decode_vec(block.trim().as_bytes()) {
+                    Ok((CERTIFICATE_LABEL, der)) => Self::from_x509(der).ok_or_else(bad),
+                    _ => Err(bad()),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
         if chain.is_empty() {
             return Err(bad());
         }
-        chain
-            .iter()
-            .map(|cert| Self::from_x509(cert).ok_or_else(bad))
-            .collect()
+        Ok(chain)
     }
 
     /// Decodes one DER X.509 certificate (e.g. from a PKCS#12 bag).
@@ -73,22 +140,20 @@ impl Certificate {
     /// # Errors
     /// [`Error::Configuration`] naming `setting` when `der` is not a DER X.509 certificate.
     pub fn from_der(setting: &str, der: &[u8]) -> Result<Self, Error> {
-        x509_cert::Certificate::from_der(der)
-            .ok()
-            .as_ref()
-            .and_then(Self::from_x509)
-            .ok_or_else(|| {
-                Error::configuration(alloc::format!("{setting} is not a DER X.509 certificate"))
-            })
+        Self::from_x509(der.to_vec()).ok_or_else(|| {
+            Error::configuration(alloc::format!("{setting} is not a DER X.509 certificate"))
+        })
     }
 
-    fn from_x509(cert: &x509_cert::Certificate) -> Option<Self> {
-        // DER is canonical, so re-encoding the decoded certificate gives back its exact bytes.
-        let der = cert.to_der().ok()?;
-        let spki = &cert.tbs_certificate.subject_public_key_info;
+    /// `der` if it is one DER `Certificate` (nothing after it), with its RSA public key if it
+    /// has one.
+    fn from_x509(der: Vec<u8>) -> Option<Self> {
+        let view = X509View::from_der(&der).ok()?;
+        let spki = view.tbs_certificate.subject_public_key_info;
         let rsa_public_key = (spki.algorithm.oid == RSA_ENCRYPTION)
-            .then(|| pkcs1::RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).ok())
+            .then(|| spki.subject_public_key.as_bytes())
             .flatten()
+            .and_then(|key| pkcs1::RsaPublicKey::from_der(key).ok())
             .map(|key| RsaPublic {
                 modulus: key.modulus.as_bytes().to_vec(),
                 exponent: key.public_exponent.as_bytes().to_vec(),
@@ -120,6 +185,7 @@ impl Certificate {
     }
 }
 
+#[cfg(feature = "certificate")]
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
@@ -129,12 +195,18 @@ impl fmt::Debug for Certificate {
 }
 
 /// An RSA private key, held as PKCS#8 DER. `Debug` redacts it; the bytes are zeroized on drop.
+///
+/// Made only by `PrivateKey::from_pem` and `PrivateKey::from_pkcs8_der` (feature
+/// `certificate`); without that feature the type exists for the signer backends' signature
+/// (`FnOnce(PrivateKey, JwsAlgorithm)`), and no value of it is ever made.
 #[derive(Clone)]
 pub struct PrivateKey {
     pkcs8_der: Zeroizing<Vec<u8>>,
+    #[cfg(feature = "certificate")]
     public: RsaPublic,
 }
 
+#[cfg(feature = "certificate")]
 impl PrivateKey {
     /// Decodes a PEM private key: PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`.
     ///
@@ -194,15 +266,17 @@ impl PrivateKey {
         Ok(Self { pkcs8_der, public })
     }
 
-    /// The key as PKCS#8 DER. A secret: hand it only to a signer backend.
-    pub fn pkcs8_der(&self) -> &[u8] {
-        &self.pkcs8_der
-    }
-
     /// Whether `certificate` carries this key's public key. A mismatch is the usual cause of
     /// Entra's AADSTS700027, so configuration checks it up front.
     pub fn matches(&self, certificate: &Certificate) -> bool {
         certificate.rsa_public_key.as_ref() == Some(&self.public)
+    }
+}
+
+impl PrivateKey {
+    /// The key as PKCS#8 DER. A secret: hand it only to a signer backend.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
     }
 }
 
@@ -216,12 +290,14 @@ impl fmt::Debug for PrivateKey {
 /// the one place edge-token enforces that rule (a mismatch is Entra's AADSTS700027). Loaded
 /// once, from PEM settings ([`ClientCertificate::from_pem`]) or a PKCS#12 file (DER, no PEM
 /// round trip); the key stays zeroized on drop.
+#[cfg(feature = "certificate")]
 #[derive(Clone)]
 pub struct ClientCertificate {
     chain: Vec<Certificate>,
     key: PrivateKey,
 }
 
+#[cfg(feature = "certificate")]
 impl ClientCertificate {
     /// Pairs `chain` (leaf first) with `key`. Errors name the settings `CLIENT_CERTIFICATE`
     /// and `CLIENT_PRIVATE_KEY`, onto which every other source (`AZURE_AD`) is mapped.
@@ -269,6 +345,7 @@ impl ClientCertificate {
     }
 }
 
+#[cfg(feature = "certificate")]
 impl fmt::Debug for ClientCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCertificate")
@@ -278,5 +355,5 @@ impl fmt::Debug for ClientCertificate {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "certificate"))]
 pub(crate) mod tests;

@@ -7,12 +7,19 @@ use core::fmt;
 
 use url::Url;
 
+#[cfg(feature = "certificate")]
 use crate::credentials::assertion::CertificateCredential;
 use crate::error::Error;
 use crate::platform::{LocalBoxFuture, Platform};
 use crate::secret::{ClientAssertion, ClientSecret};
 
-/// How the client proves its identity.
+/// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2), signed here from a
+/// certificate or by someone else (federated).
+pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How the client proves its identity. `Certificate` needs the feature `certificate`.
+#[non_exhaustive]
 pub enum ClientCredential {
     /// A client secret (RFC 6749 §2.3.1).
     Secret {
@@ -23,7 +30,8 @@ pub enum ClientCredential {
     },
     /// A certificate: edge-token signs an assertion (RFC 7523) and reuses it for the same token
     /// endpoint while more than half its lifetime is left, as MSAL does
-    /// ([`CertificateCredential::assertion`]).
+    /// ([`CertificateCredential::assertion`]). Feature `certificate`.
+    #[cfg(feature = "certificate")]
     Certificate(CertificateCredential),
     /// An assertion someone else signs, e.g. a workload identity federation token.
     Assertion(AssertionSource),
@@ -114,6 +122,8 @@ impl ClientCredential {
         token_endpoint: &Url,
         platform: &Platform<'_>,
     ) -> Result<ClientAuthentication<'a>, Error> {
+        #[cfg(not(feature = "certificate"))]
+        let _ = platform; // only certificates sign, with the platform's clock and entropy
         Ok(match self {
             Self::Secret {
                 secret,
@@ -123,6 +133,7 @@ impl ClientCredential {
                 secret,
                 method: SecretMethod::Basic,
             } => ClientAuthentication::SecretBasic(secret),
+            #[cfg(feature = "certificate")]
             Self::Certificate(certificate) => ClientAuthentication::Assertion(
                 certificate
                     .assertion(client_id, token_endpoint.as_str(), platform)
@@ -149,6 +160,7 @@ impl fmt::Debug for ClientCredential {
                 .debug_struct("Secret")
                 .field("method", method)
                 .finish_non_exhaustive(),
+            #[cfg(feature = "certificate")]
             Self::Certificate(certificate) => certificate.fmt(f),
             Self::Assertion(AssertionSource::Fixed(_)) => {
                 f.write_str("Assertion(Fixed([redacted]))")

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use url::Url;
 
-use crate::credentials::assertion::JWT_BEARER_ASSERTION_TYPE;
 use crate::credentials::credential::ClientAuthentication;
+use crate::credentials::credential::JWT_BEARER_ASSERTION_TYPE;
 use crate::platform::http::{header, HttpRequest, Method};
 #[cfg(feature = "webapp")]
 use crate::protocol::pkce::PkceVerifier;

@@ -10,7 +10,7 @@
 //! | [`FetchTransport`] | Workers `fetch`, `redirect: "manual"`, a time limit per request, bodies capped |
 //! | [`KvTokenStore`] | Workers KV as the shared token store, writes deferred with `ctx.wait_until` |
 //! | [`TokenCoordinator`], [`DurableCoordinator`] | the optional Durable Object coordinating token work for the whole deployment (one object per app or on-behalf-of cache key, one per web-app session, whose refresh-token redemptions it serialises), and the isolates' channel to it |
-//! | [`WebCryptoSigner`], [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (signing RS256, PS256; verifying also ES256) |
+//! | `WebCryptoSigner` (feature `certificate`), [`WebCryptoVerifier`] | `crypto.subtle` with non-extractable keys (signing RS256, PS256; verifying also ES256) |
 //! | [`WorkerClock`], [`WorkerSleep`], [`WorkerEntropy`] | `Date.now()`, `setTimeout`, `crypto.getRandomValues` |
 //! | [`EnvSettings`] | Worker vars and secrets as settings (`AUTHORITY`, `CLIENT_ID`, `AZURE_AD`, …) |
 //! | [`install_console_logger`] | the core's `log` records on the Workers console at `LOG_LEVEL` |
@@ -28,15 +28,17 @@
 //! | `daemon` | yes | `TokenProvider::call_downstream`, `run_scheduled`, `daemon`: the daemon's protected route, scheduled runs, multi-tenant onboarding |
 //! | `webapi` | no | `TokenProvider::on_behalf_of`, `web_api`: bearer validation and on-behalf-of |
 //! | `webapp` | no | `TokenProvider::web_app`: OpenID Connect sign-in, sessions, logout, delegated calls |
-//! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`) |
+//! | `certificate` | no | certificate credentials (`CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY`, `AZURE_AD` `Pem`), signed by `WebCryptoSigner`; without it those settings are a configuration error naming the feature |
+//! | `azure-ad` | no | the `AZURE_AD` setting: Microsoft.Identity.Web's `AzureAd` section as JSON, mapped onto the flat settings; without it `AZURE_AD` is a configuration error naming the feature |
+//! | `pkcs12` | no | PKCS#12 / PFX certificates in `AZURE_AD` (`SourceType: Base64Encoded`); implies `certificate` and `azure-ad` |
 //! | `coordination` | no | [`DurableCoordinator`]: token requests (and web-app sessions' refresh-token redemptions) go through the `TOKEN_COORDINATOR` Durable Object; without it, a Worker with that binding refuses to get tokens (a configuration error naming the feature) |
 //! | `coordinator` | no | exports the Durable Object class `TokenCoordinator` (implies `coordination`) |
 //!
 //! ## Quick start
 //!
 //! A Worker answering `GET /` with a downstream API's response, called with an app token
-//! (client credentials). Settings: `AUTHORITY`, `CLIENT_ID`, `CLIENT_SECRET` (or
-//! `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY`), `DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES`; bind a KV
+//! (client credentials). Settings: `AUTHORITY`, `CLIENT_ID`, `CLIENT_SECRET` (or, with the
+//! feature `certificate`, `CLIENT_CERTIFICATE` + `CLIENT_PRIVATE_KEY`), `DOWNSTREAM_URL`, `DOWNSTREAM_SCOPES`; bind a KV
 //! namespace as `TOKEN_CACHE` for tokens shared across isolates.
 //!
 //! ```no_run
@@ -74,6 +76,7 @@ mod kv;
 mod log;
 mod platform;
 mod provider;
+#[cfg(feature = "certificate")]
 mod signer;
 #[cfg(test)]
 mod test_keys;
@@ -95,6 +98,7 @@ pub use platform::{
 #[cfg(feature = "webapi")]
 pub use provider::OnBehalfOfError;
 pub use provider::{TokenProvider, TOKEN_CACHE_BINDING};
+#[cfg(feature = "certificate")]
 pub use signer::WebCryptoSigner;
 pub use transport::{FetchTransport, DEFAULT_TIMEOUT};
 pub use verifier::WebCryptoVerifier;

@@ -13,6 +13,7 @@ use edge_token::platform::{Clock, Entropy, LocalBoxFuture, Platform, Sleep};
 
 use super::{FetchTransport, KvTokenStore};
 use crate::coordinator::BoundCoordinator;
+#[cfg(feature = "certificate")]
 use crate::signer::WebCryptoSigner;
 use edge_token::acquisition::Coordinator;
 use edge_token::credentials::{JwsAlgorithm, JwsSigner};
@@ -120,8 +121,12 @@ impl Settings for EnvSettings<'_> {
     }
 }
 
-/// The Workers signer backend: `key` imported into WebCrypto as a non-extractable key. Pass it
-/// to [`edge_token::config::CredentialConfig::into_credential`] (once per isolate).
+/// The Workers signer backend: `key` imported into WebCrypto as a non-extractable key
+/// (`WebCryptoSigner`, feature `certificate`). Pass it to
+/// [`edge_token::config::CredentialConfig::into_credential`] (once per isolate).
+///
+/// Without the feature `certificate` the core makes no key, so it is never called; it would
+/// answer [`Error::Configuration`] ([`edge_token::config::CERTIFICATE_FEATURE_MISSING`]).
 ///
 /// # Errors
 /// [`Error::Signing`] when WebCrypto refuses the key.
@@ -129,5 +134,13 @@ pub async fn webcrypto_signer(
     key: PrivateKey,
     algorithm: JwsAlgorithm,
 ) -> Result<Box<dyn JwsSigner>, Error> {
-    Ok(Box::new(WebCryptoSigner::import(&key, algorithm).await?))
+    #[cfg(feature = "certificate")]
+    return Ok(Box::new(WebCryptoSigner::import(&key, algorithm).await?));
+    #[cfg(not(feature = "certificate"))]
+    {
+        let _ = (key, algorithm);
+        Err(Error::configuration(
+            edge_token::config::CERTIFICATE_FEATURE_MISSING,
+        ))
+    }
 }

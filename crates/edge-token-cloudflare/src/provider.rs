@@ -36,11 +36,12 @@ pub const TOKEN_CACHE_BINDING: &str = "TOKEN_CACHE";
 ///
 /// Each scenario's client is built from the Worker's settings ([`EnvSettings`]: the flat
 /// settings `AUTHORITY`, `CLIENT_ID`, `CLIENT_SECRET` / `CLIENT_CERTIFICATE` +
-/// `CLIENT_PRIVATE_KEY` / `CLIENT_ASSERTION`, …, or Microsoft.Identity.Web's `AZURE_AD` JSON) on
-/// first use, once per isolate, under single-flight: concurrent first requests share one build
-/// (one WebCrypto key import, one discovery) and then one memory cache and one token request
-/// per key. A build that fails is retried by the next request. Settings are read only for the
-/// scenarios used, so a Worker needs only the settings of what it calls.
+/// `CLIENT_PRIVATE_KEY` (feature `certificate`) / `CLIENT_ASSERTION`, …, or
+/// Microsoft.Identity.Web's `AZURE_AD` JSON, feature `azure-ad`) on first use, once per isolate,
+/// under single-flight: concurrent first requests share one build (one WebCrypto key import,
+/// one discovery) and then one memory cache and one token request per key. A build that fails
+/// is retried by the next request. Settings are read only for the scenarios used, so a Worker
+/// needs only the settings of what it calls.
 ///
 /// Background work goes to `ctx.wait_until`: a token past its refresh time is served at once
 /// and refreshed after the response, and KV writes never delay the response.

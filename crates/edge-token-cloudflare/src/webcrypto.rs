@@ -9,6 +9,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::SubtleCrypto;
 
+#[cfg(feature = "certificate")]
 use edge_token::credentials::JwsAlgorithm;
 
 /// `globalThis.crypto.subtle`.
@@ -41,6 +42,7 @@ pub(crate) fn describe(operation: &str, error: &JsValue) -> String {
 }
 
 /// The WebCrypto algorithm name of a JWS algorithm.
+#[cfg(feature = "certificate")]
 pub(crate) fn algorithm_name(algorithm: JwsAlgorithm) -> &'static str {
     match algorithm {
         JwsAlgorithm::Ps256 => "RSA-PSS",

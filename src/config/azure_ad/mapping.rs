@@ -9,9 +9,10 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::json::error;
-use super::{on_origin, AzureAdSection, CredentialDescription, DownstreamApiDescription, AZURE_AD};
+use super::{
+    on_origin, AzureAdSection, CredentialDescription, DownstreamApiDescription, Loaded, AZURE_AD,
+};
 use crate::config::{optional, Settings};
-use crate::credentials::certificate::ClientCertificate;
 use crate::error::Error;
 
 type Defined = BTreeMap<&'static str, Zeroizing<String>>;
@@ -56,7 +57,7 @@ const DOWNSTREAM_PAIRS: [(&str, &str, &str, bool); 3] = [
 
 /// What `AZURE_AD` maps to: settings it defines, defaults it supplies, and a certificate it
 /// holds already loaded (a `Base64Encoded` PKCS#12).
-pub(super) type Mapped = (Defined, Defaults, Option<ClientCertificate>);
+pub(super) type Mapped = (Defined, Defaults, Option<Loaded>);
 
 pub(super) fn map(flat: &dyn Settings, section: &AzureAdSection) -> Result<Mapped, Error> {
     let mut defined = Defined::new();
@@ -105,6 +106,8 @@ pub(super) fn map(flat: &dyn Settings, section: &AzureAdSection) -> Result<Mappe
         Some(CredentialDescription::SignedAssertion(assertion)) => {
             define("CLIENT_ASSERTION", assertion.expose_secret().to_string());
         }
+        // Without the feature `certificate`, the flat settings fail as flat ones would
+        // (`crate::config::CERTIFICATE_FEATURE_MISSING`).
         Some(CredentialDescription::Pem {
             certificate,
             private_key,
@@ -263,7 +266,7 @@ fn downstream_url(api: &DownstreamApiDescription) -> String {
 }
 
 #[cfg(feature = "pkcs12")]
-fn open_pfx(base64: &str, password: &str) -> Result<ClientCertificate, Error> {
+fn open_pfx(base64: &str, password: &str) -> Result<Loaded, Error> {
     use base64::Engine as _;
     const SETTING: &str = "AzureAd:ClientCredentials Base64EncodedValue";
     let compact: Zeroizing<String> = Zeroizing::new(
@@ -281,7 +284,7 @@ fn open_pfx(base64: &str, password: &str) -> Result<ClientCertificate, Error> {
 }
 
 #[cfg(not(feature = "pkcs12"))]
-fn open_pfx(_: &str, _: &str) -> Result<ClientCertificate, Error> {
+fn open_pfx(_: &str, _: &str) -> Result<Loaded, Error> {
     Err(Error::configuration(
         "AzureAd:ClientCredentials SourceType Base64Encoded needs edge-token's `pkcs12` feature",
     ))

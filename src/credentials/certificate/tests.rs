@@ -84,3 +84,56 @@ fn bad_pem_is_a_configuration_error_without_key_material() {
     let key = PrivateKey::from_pem("K", KEY_PKCS8_PEM).unwrap();
     assert_eq!(alloc::format!("{key:?}"), "PrivateKey([redacted])");
 }
+
+#[test]
+fn the_der_is_the_pem_bytes_and_an_x509_decoder_reads_the_same_key() {
+    let cert = &Certificate::chain_from_pem("CLIENT_CERTIFICATE", CERT_PEM).unwrap()[0];
+    let (label, der) = der::pem::decode_vec(CERT_PEM.trim().as_bytes()).unwrap();
+    assert_eq!((label, cert.der()), ("CERTIFICATE", der.as_slice()));
+    assert_eq!(Certificate::from_der("D", &der).unwrap(), *cert);
+    // x509-cert decodes the whole certificate: its RSA key is the one the view found.
+    let full = x509_cert::Certificate::from_der(&der).unwrap();
+    let spki = full.tbs_certificate.subject_public_key_info;
+    let rsa = pkcs1::RsaPublicKey::from_der(spki.subject_public_key.raw_bytes()).unwrap();
+    let public = cert.rsa_public_key.as_ref().unwrap();
+    assert_eq!(public.modulus, rsa.modulus.as_bytes());
+    assert_eq!(public.exponent, rsa.public_exponent.as_bytes());
+    assert!(PrivateKey::from_pem("K", KEY_PKCS8_PEM)
+        .unwrap()
+        .matches(cert));
+}
+
+#[test]
+fn anything_but_whole_certificates_is_refused() {
+    let (_, der) = der::pem::decode_vec(CERT_PEM.trim().as_bytes()).unwrap();
+    let mut trailing = der.clone();
+    trailing.push(0);
+    let truncated = &der[..der.len() - 1];
+    for bad in [trailing.as_slice(), truncated, &der[4..], b"\x30\x00"] {
+        assert!(
+            matches!(Certificate::from_der("D", bad), Err(Error::Configuration(ref m)) if m == "D is not a DER X.509 certificate")
+        );
+    }
+    for bad in [
+        alloc::format!("{CERT_PEM}\ngarbage"),
+        alloc::format!("{CERT_PEM}\n{KEY_PKCS8_PEM}"),
+        CERT_PEM.replace("CERTIFICATE", "PUBLIC KEY"),
+        CERT_PEM.replace("-----END CERTIFICATE-----", ""),
+    ] {
+        assert!(
+            matches!(
+                Certificate::chain_from_pem("CLIENT_CERTIFICATE", &bad),
+                Err(Error::Configuration(ref m)) if m == "CLIENT_CERTIFICATE is not a PEM X.509 certificate"
+            ),
+            "{bad}"
+        );
+    }
+    // Text before the first block is a preamble RFC 7468 §5.2 allows (openssl writes one).
+    let preamble = alloc::format!("subject=CN = daemon\n{CERT_PEM}");
+    assert_eq!(
+        Certificate::chain_from_pem("CLIENT_CERTIFICATE", &preamble)
+            .unwrap()
+            .len(),
+        1
+    );
+}
