@@ -114,7 +114,7 @@ twiggy top -n 15 "$quickstart_cargo_wasm"
 
 if $ladder; then
   # The adapter's features, one more per rung, in the order a Worker would add them.
-  ladder_features=(daemon webapi webapp pkcs12 coordinator)
+  ladder_features=(daemon certificate azure-ad coordination webapi webapp pkcs12 coordinator)
   rung_project="$project/ladder"
   mkdir -p "$rung_project"
   cp -r "$project/Cargo.toml" "$project/wrangler.toml" "$project/src" "$rung_project/"
