@@ -3,7 +3,8 @@
 // dependency's path changed, to this checkout's crates/edge-token-cloudflare), built with
 // worker-build, run under `wrangler dev` with the test bed's provider, secret-based daemon client
 // and downstream API as its settings, and called: GET / must answer the downstream's JSON showing
-// the app's token.
+// the app's token. Then with certificate settings, which its default features leave out: refused,
+// naming the feature.
 //
 //   testbed/node_modules/.bin/node --test testbed/e2e/quickstart.test.mjs
 //
@@ -136,5 +137,36 @@ describe('README quick start: a new Worker project from its three blocks', () =>
     // The wrangler.toml block's TOKEN_CACHE binding is used with TOKEN_CACHE_KEY: the sealed
     // token reaches local KV (written after the response, in ctx.waitUntil).
     assert.ok(await kvHasValues(persistTo), `no KV value under ${persistTo}`);
+  });
+
+  it('a certificate credential without the adapter feature `certificate` is refused, naming the feature, with no token request', RUN_TIMEOUT, async () => {
+    assert.ok(built, 'the build failed: nothing to run');
+    await worker?.stop();
+    worker = undefined;
+    // The quick start's default features leave certificates out: its settings must not be
+    // ignored (nor the Worker fall back to anything else).
+    const daemon = daemonVars(tb, 'certificate');
+    const vars = Object.fromEntries(
+      ['AUTHORITY', 'CLIENT_ID', 'CLIENT_CERTIFICATE', 'CLIENT_PRIVATE_KEY', 'DOWNSTREAM_SCOPES', 'DOWNSTREAM_URL']
+        .map((name) => [name, daemon[name]]),
+    );
+    await tb.reset();
+    const persistTo = path.join(workDir, 'wrangler-state-certificate');
+    worker = await startQuickstartWorker({ dir: projectDir, vars, persistTo, env });
+
+    const refused = await readResponse(await fetch(`${worker.url}/`));
+    assert.equal(refused.status, 500, refused.text);
+    // The quick start hands the error to workers-rs, which reports it: the operator reads which
+    // feature is missing (in the answer or in wrangler's log, written as the request ends).
+    const named = /need the `certificate` feature/;
+    const deadline = Date.now() + 10_000;
+    let log = '';
+    while (!named.test(refused.text) && !named.test(log) && Date.now() < deadline) {
+      await sleep(200);
+      log = await readFile(worker.logFile, 'utf8');
+    }
+    assert.ok(named.test(refused.text) || named.test(log), `neither the answer nor ${worker.logFile} names the feature`);
+    assert.equal((await tb.stats()).token_requests, 0);
+    assert.deepEqual(await tb.downstreamStats(), { requests: 0, authorized: 0 });
   });
 });
