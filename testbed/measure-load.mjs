@@ -45,7 +45,7 @@ import { integerFromEnv, listFromEnv } from './lib/env.mjs';
 import { BIN_DIR, REPO_ROOT } from './lib/paths.mjs';
 import { stopAll } from './lib/processes.mjs';
 import {
-  callerToken, clients, daemonVars, DOWNSTREAM_SCOPE, newCookieKey, startTestbed,
+  callerToken, clientCredentialsToken, clients, daemonVars, DOWNSTREAM_SCOPE, newCookieKey, startTestbed,
 } from './lib/testbed.mjs';
 import { findWorkerWasm } from './lib/wasm.mjs';
 import { buildWorker, startWorker, workerConfig, WRANGLER_READY_LINE } from './lib/worker.mjs';
@@ -77,27 +77,6 @@ function buildBaseline() {
     timeout: 900_000,
     maxBuffer: 16 * 1024 * 1024,
   });
-}
-
-/**
- * The baseline's fixed token: an app token for the downstream straight from the provider
- * (client credentials, the daemon's secret client), as the reference Worker gets one.
- */
-async function fixedDownstreamToken(testbed) {
-  const tokenUrl = new URL(new URL(testbed.tokenEndpoint).pathname, testbed.providerUrl);
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      scope: DOWNSTREAM_SCOPE,
-      client_id: clients.secretPost.clientId,
-      client_secret: clients.secretPost.secret,
-    }),
-  });
-  const body = await response.json();
-  if (response.status !== 200) throw new Error(`downstream token: ${response.status} ${body.error}`);
-  return body.access_token;
 }
 
 async function wasmSize(file) {
@@ -290,7 +269,9 @@ try {
   await buildBaseline();
   const tb = await startTestbed();
   const { authorization } = await callerToken(tb);
-  const fixedToken = await fixedDownstreamToken(tb);
+  // The baseline's fixed token: an app token for the downstream straight from the provider
+  // (client credentials, the daemon's secret client), as the reference Worker gets one.
+  const fixedToken = await clientCredentialsToken(tb, clients.secretPost, DOWNSTREAM_SCOPE);
   const downstreamUrl = `${tb.downstreamUrl}/api/whoami`;
   const tokenCacheKey = newCookieKey();
   // A private dev registry: these Workers bind nothing, and other wranglers' registries stay apart.

@@ -372,26 +372,40 @@ export async function callerToken(testbed, { caller = 'caller', resource = DAEMO
     caller: clients.daemonCaller, withoutRole: clients.daemonCallerWithoutRole, webapiCaller: clients.webapiCaller,
   }[caller];
   if (!client) throw new Error(`callerToken: unknown caller ${caller}`);
+  const accessToken = await clientCredentialsToken(testbed, client, `${resource}/.default`);
+  return {
+    accessToken,
+    authorization: `Bearer ${accessToken}`,
+    claims: decodeJwt(accessToken),
+  };
+}
+
+/**
+ * An app token straight from the test bed's provider: the client credentials grant (RFC 6749
+ * §4.4) for `client` (one of `clients` with a secret, sent in the body) and `scope`.
+ *
+ * @param {object} testbed A started test bed (startTestbed).
+ * @param {{clientId: string, secret: string}} client
+ * @param {string} scope E.g. DOWNSTREAM_SCOPE.
+ * @returns {Promise<string>} The access token (a JWS).
+ */
+export async function clientCredentialsToken(testbed, client, scope) {
   const tokenUrl = new URL(new URL(testbed.tokenEndpoint).pathname, testbed.providerUrl);
   const response = await fetch(tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'client_credentials',
-      scope: `${resource}/.default`,
+      scope,
       client_id: client.clientId,
       client_secret: client.secret,
     }),
   });
   const body = await response.json();
   if (response.status !== 200) {
-    throw new Error(`callerToken: ${client.clientId} got ${response.status} ${body.error}: ${body.error_description}`);
+    throw new Error(`client credentials: ${client.clientId} got ${response.status} ${body.error}: ${body.error_description}`);
   }
-  return {
-    accessToken: body.access_token,
-    authorization: `Bearer ${body.access_token}`,
-    claims: decodeJwt(body.access_token),
-  };
+  return body.access_token;
 }
 
 /** Client authentication for a web app client's token request: its secret, or a PS256 assertion. */
